@@ -1,0 +1,20 @@
+'use strict';
+// Compile the TypeScript, then put each node's editor half (nodes/<type>.html, locales, icons) beside its
+// compiled runtime half in dist/nodes/, because Node-RED only looks for them next to the .js it loads.
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const dist = path.join(root, 'dist');
+fs.rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {
+  stdio: 'inherit',
+});
+
+const nodesOut = path.join(dist, 'nodes');
+fs.mkdirSync(nodesOut, { recursive: true });
+const editorSrc = path.join(root, 'nodes');
+if (fs.existsSync(editorSrc)) fs.cpSync(editorSrc, nodesOut, { recursive: true });
+const icons = path.join(root, 'icons');
+if (fs.existsSync(icons)) fs.cpSync(icons, path.join(nodesOut, 'icons'), { recursive: true });
