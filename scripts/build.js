@@ -7,7 +7,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
-fs.rmSync(dist, { recursive: true, force: true });
+// dist/ is not wiped first: several builds may run side by side while developing, and tsc overwrites what it emits.
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {
   stdio: 'inherit',
 });
