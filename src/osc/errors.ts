@@ -20,7 +20,8 @@ export type OscErrorCode =
   | 'BAD_ARGUMENT' // encoding: a value that does not fit its tag
   | 'BAD_TYPE_TAGS' // encoding: a forced type-tag string that does not fit the arguments
   | 'BAD_TIMETAG'
-  | 'BAD_PATTERN'; // address pattern: unclosed '[' or '{', empty '[]', forbidden character
+  | 'BAD_PATTERN' // address pattern: unclosed '[' or '{', empty '[]', forbidden character
+  | 'BAD_FRAME'; // stream framing: an invalid SLIP escape (the frame is dropped)
 
 export class OscError extends Error {
   readonly code: OscErrorCode;
