@@ -1,0 +1,63 @@
+import type { UdpEndpointHandle, UdpEndpointOptions, UdpEndpointUser } from '../transport/udp';
+
+// The few parts of Node-RED's runtime API our nodes use, typed locally: no @types/node-red exists for 4.x,
+// and a narrow interface documents exactly what we depend on.
+
+export interface NodeMessage {
+  _msgid?: string;
+  topic?: unknown;
+  payload?: unknown;
+  [key: string]: unknown;
+}
+
+export interface NodeStatus {
+  fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+  shape?: 'ring' | 'dot';
+  text?: string;
+}
+
+/** The properties saved in the flow for a node (its editor `defaults`), plus id/type/name/z. */
+export interface NodeDef {
+  id: string;
+  type: string;
+  name?: string;
+  z?: string;
+}
+
+export type SendFunction = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null> | null) => void;
+export type DoneFunction = (err?: Error) => void;
+
+export interface Node {
+  readonly id: string;
+  readonly type: string;
+  name?: string;
+  on(event: 'input', listener: (msg: NodeMessage, send: SendFunction, done: DoneFunction) => void): this;
+  on(event: 'close', listener: (removed: boolean, done: () => void) => void): this;
+  send(msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>): void;
+  status(status: NodeStatus): void;
+  /** With a msg, the error reaches Catch nodes (msg.error.code is copied from an Error's `code`). */
+  error(logMessage: string | Error, msg?: NodeMessage): void;
+  warn(logMessage: string | Error): void;
+  log(logMessage: string): void;
+}
+
+export type NodeConstructor<N extends Node, D extends NodeDef> = (this: N, def: D) => void;
+
+export interface NodeAPI {
+  nodes: {
+    createNode(node: Node, def: NodeDef): void;
+    registerType<N extends Node, D extends NodeDef>(type: string, constructor: NodeConstructor<N, D>): void;
+    getNode(id: string): Node | null;
+  };
+}
+
+/** What osc-in and osc-out see of an osc-udp config node. */
+export interface OscUdpNode extends Node {
+  endpointOptions: UdpEndpointOptions;
+  acquire(user: UdpEndpointUser): UdpEndpointHandle;
+}
+
+/** A config node looked up by id may be missing, or (after a bad import) of another type. */
+export function isOscUdpNode(n: Node | null): n is OscUdpNode {
+  return n !== null && typeof (n as Partial<OscUdpNode>).acquire === 'function';
+}

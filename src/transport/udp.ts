@@ -1,0 +1,558 @@
+// A pool of UDP endpoints, reference-counted and keyed by the owner's id (the osc-udp config node's id),
+// so every node naming one endpoint shares one socket: a device that answers to the port we send from
+// (scsynth, X32, XR18) is then heard by the receivers on that socket. Nothing here knows Node-RED.
+import * as dgram from 'node:dgram';
+import * as dns from 'node:dns';
+import * as net from 'node:net';
+import * as os from 'node:os';
+
+export interface UdpEndpointOptions {
+  localAddress?: string;
+  /** 0 = any free port. */
+  localPort?: number;
+  ipv?: 'udp4' | 'udp6';
+  broadcast?: boolean;
+  multicastGroup?: string;
+  /** An interface address, or a name such as "eth0" (resolved to its address). */
+  multicastInterface?: string;
+  ttl?: number;
+  multicastLoopback?: boolean;
+}
+
+/** The options as saved by an editor: numbers and flags may arrive as strings. */
+export interface UdpConfigProperties {
+  localAddress?: string;
+  localPort?: number | string;
+  ipv?: string;
+  broadcast?: boolean | string;
+  multicastGroup?: string;
+  multicastInterface?: string;
+  ttl?: number | string;
+  multicastLoopback?: boolean | string;
+}
+
+function flag(v: unknown, dflt: boolean): boolean {
+  if (v === undefined || v === null || v === '') return dflt;
+  return v === true || v === 'true';
+}
+
+function num(v: unknown, dflt: number): number {
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
+  // Text that is not a number stays NaN, so bind() reports it instead of silently binding another port.
+  return Number(v);
+}
+
+export function udpOptionsFromConfig(c: UdpConfigProperties): UdpEndpointOptions {
+  return {
+    localAddress: typeof c.localAddress === 'string' ? c.localAddress : undefined,
+    localPort: num(c.localPort, 0),
+    ipv: c.ipv === 'udp6' ? 'udp6' : 'udp4',
+    broadcast: flag(c.broadcast, false),
+    multicastGroup: typeof c.multicastGroup === 'string' ? c.multicastGroup : undefined,
+    multicastInterface: typeof c.multicastInterface === 'string' ? c.multicastInterface : undefined,
+    ttl: num(c.ttl, 64),
+    multicastLoopback: flag(c.multicastLoopback, true),
+  };
+}
+
+export type ResolvedUdpEndpointOptions = Required<UdpEndpointOptions>;
+
+export type UdpEndpointState = 'opening' | 'open' | 'failed' | 'closed';
+
+/** Why an endpoint could not open, or why a send failed: `code` is the system's (EADDRINUSE, ENOTFOUND...). */
+export class UdpEndpointError extends Error {
+  readonly code: string;
+  /** A few words for a node status, e.g. "port 9000 in use". */
+  readonly short: string;
+
+  constructor(code: string, message: string, short: string) {
+    super(message);
+    this.name = 'UdpEndpointError';
+    this.code = code;
+    this.short = short;
+  }
+}
+
+export interface UdpEndpointUser {
+  /** Called for every datagram; `data` is the node's own fresh Buffer. Must not throw (it is guarded anyway). */
+  onMessage?(data: Buffer, rinfo: dgram.RemoteInfo): void;
+  /** Called when the endpoint opens, fails, or reports a socket error. */
+  onStateChange?(endpoint: UdpEndpoint): void;
+}
+
+export type SendCallback = (err: Error | null) => void;
+
+/** What a user holds: send through the shared socket, and release it (resolves once the socket is closed). */
+export interface UdpEndpointHandle {
+  readonly endpoint: UdpEndpoint;
+  send(data: Uint8Array, port: number, host: string, cb: SendCallback): void;
+  release(): Promise<void>;
+}
+
+export const DEFAULT_UDP_OPTIONS: ResolvedUdpEndpointOptions = Object.freeze({
+  localAddress: '0.0.0.0',
+  localPort: 0,
+  ipv: 'udp4',
+  broadcast: false,
+  multicastGroup: '',
+  multicastInterface: '',
+  ttl: 64,
+  multicastLoopback: true,
+}) as ResolvedUdpEndpointOptions;
+
+/** The largest UDP payload: 65535 minus the IP and UDP headers (IPv6 has no header in its payload length). */
+export const MAX_DATAGRAM_UDP4 = 65507;
+export const MAX_DATAGRAM_UDP6 = 65527;
+
+// Sends queued while the socket binds; beyond this a send fails rather than growing without bound.
+const MAX_PENDING_SENDS = 1024;
+
+export function resolveUdpOptions(o: UdpEndpointOptions): ResolvedUdpEndpointOptions {
+  const ipv = o.ipv === 'udp6' ? 'udp6' : 'udp4';
+  const localAddress = (o.localAddress ?? '').trim() || (ipv === 'udp6' ? '::' : '0.0.0.0');
+  return {
+    localAddress,
+    localPort: o.localPort ?? 0,
+    ipv,
+    broadcast: o.broadcast === true,
+    multicastGroup: (o.multicastGroup ?? '').trim(),
+    multicastInterface: (o.multicastInterface ?? '').trim(),
+    ttl: o.ttl ?? 64,
+    multicastLoopback: o.multicastLoopback !== false,
+  };
+}
+
+function sameOptions(a: ResolvedUdpEndpointOptions, b: ResolvedUdpEndpointOptions): boolean {
+  return (
+    a.localAddress === b.localAddress &&
+    a.localPort === b.localPort &&
+    a.ipv === b.ipv &&
+    a.broadcast === b.broadcast &&
+    a.multicastGroup === b.multicastGroup &&
+    a.multicastInterface === b.multicastInterface &&
+    a.ttl === b.ttl &&
+    a.multicastLoopback === b.multicastLoopback
+  );
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function errorCode(e: unknown): string {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : 'EUNKNOWN';
+}
+
+/** Turns a bind error into words a user can act on. */
+export function describeBindError(e: unknown, o: ResolvedUdpEndpointOptions): UdpEndpointError {
+  const code = errorCode(e);
+  const where = hostPort(o.localAddress, o.localPort);
+  switch (code) {
+    case 'EADDRINUSE':
+      return new UdpEndpointError(
+        code,
+        `cannot listen on ${where}: port ${o.localPort} is already in use by another program or node (EADDRINUSE)`,
+        `port ${o.localPort} in use`,
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return new UdpEndpointError(
+        code,
+        `cannot listen on ${where}: port ${o.localPort} needs privileges (${code}); choose a port above 1023`,
+        `port ${o.localPort} needs privileges`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new UdpEndpointError(
+        code,
+        `cannot listen on ${where}: ${o.localAddress} is not an address of this machine (EADDRNOTAVAIL)`,
+        `address ${o.localAddress} not available`,
+      );
+    default:
+      return new UdpEndpointError(
+        code,
+        `cannot listen on ${where} (${o.ipv}): ${(e as Error)?.message ?? String(e)}`,
+        `cannot listen: ${code}`,
+      );
+  }
+}
+
+/**
+ * An interface given by name ("eth0") becomes the address the socket calls need: its IPv4 address for udp4,
+ * "::%name" (scope id) for udp6. Throws a UdpEndpointError when no such interface exists.
+ */
+export function resolveInterface(iface: string, ipv: 'udp4' | 'udp6'): string {
+  if (iface === '' || net.isIP(iface) !== 0 || iface.includes('%')) return iface;
+  const entries = os.networkInterfaces()[iface];
+  if (!entries || entries.length === 0) {
+    const names = Object.keys(os.networkInterfaces()).join(', ');
+    throw new UdpEndpointError('ENODEV', `no network interface named "${iface}" (this machine has: ${names})`, `no interface ${iface}`);
+  }
+  if (ipv === 'udp6') return `::%${iface}`;
+  const v4 = entries.find((e) => e.family === 'IPv4');
+  if (!v4) {
+    throw new UdpEndpointError('EADDRNOTAVAIL', `network interface "${iface}" has no IPv4 address`, `no IPv4 on ${iface}`);
+  }
+  return v4.address;
+}
+
+// dgram resolves a host name on every send (getaddrinfo on the thread pool): at thousands of messages per
+// second to "mixer.local" that is the bottleneck, so answers are kept for a few seconds.
+const LOOKUP_TTL_MS = 5000;
+const lookupCache = new Map<string, { address: string; family: number; expires: number }>();
+
+function cachedLookup(
+  hostname: string,
+  options: dns.LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = typeof options === 'number' ? options : (options.family as number | undefined) ?? 0;
+  const ipFamily = net.isIP(hostname);
+  if (ipFamily !== 0) {
+    // Asynchronous like dns.lookup: dgram would otherwise emit 'listening' inside bind(), before our caller returns.
+    process.nextTick(callback, null, hostname, ipFamily);
+    return;
+  }
+  const key = `${family}/${hostname}`;
+  const hit = lookupCache.get(key);
+  const now = Date.now();
+  if (hit !== undefined && hit.expires > now) {
+    process.nextTick(callback, null, hit.address, hit.family);
+    return;
+  }
+  dns.lookup(hostname, { family }, (err, address, fam) => {
+    if (!err) {
+      if (lookupCache.size > 256) lookupCache.clear();
+      lookupCache.set(key, { address, family: fam, expires: Date.now() + LOOKUP_TTL_MS });
+    }
+    callback(err, address, fam);
+  });
+}
+
+interface PendingSend {
+  data: Uint8Array;
+  port: number;
+  host: string;
+  cb: SendCallback;
+}
+
+const pool = new Map<string, UdpEndpoint>();
+// Sockets being closed: a new bind waits for them, so a redeploy never meets its own old socket.
+const closing = new Set<Promise<void>>();
+// Every endpoint not yet closed, pooled or not: what a leak check counts.
+const live = new Set<UdpEndpoint>();
+
+export class UdpEndpoint {
+  readonly key: string;
+  readonly options: ResolvedUdpEndpointOptions;
+  /** The largest datagram this endpoint can send. */
+  readonly maxDatagram: number;
+  state: UdpEndpointState = 'opening';
+  /** Why the endpoint failed to open, or the last socket error while open. */
+  error: UdpEndpointError | undefined;
+  /** The bound address (the real port when localPort is 0), once open. */
+  address: { address: string; port: number; family: string } | undefined;
+
+  private socket: dgram.Socket | undefined;
+  private readonly users = new Set<UdpEndpointUser>();
+  // A plain array of receivers: iterated for every datagram.
+  private receivers: UdpEndpointUser[] = [];
+  private pending: PendingSend[] = [];
+  private closeWanted = false;
+  private closedPromise: Promise<void> | undefined;
+  private generation = 0;
+
+  constructor(key: string, options: ResolvedUdpEndpointOptions) {
+    this.key = key;
+    this.options = options;
+    this.maxDatagram = options.ipv === 'udp6' ? MAX_DATAGRAM_UDP6 : MAX_DATAGRAM_UDP4;
+    live.add(this);
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  /** "0.0.0.0:9000" once open, else the configured address and port. */
+  get label(): string {
+    const a = this.address;
+    return a ? hostPort(a.address, a.port) : hostPort(this.options.localAddress, this.options.localPort);
+  }
+
+  send(data: Uint8Array, port: number, host: string, cb: SendCallback): void {
+    const socket = this.socket;
+    if (this.state === 'open' && socket !== undefined) {
+      try {
+        socket.send(data, port, host, cb);
+      } catch (e) {
+        // dgram throws synchronously for a bad port or a closed socket; report it like an async failure.
+        process.nextTick(cb, e as Error);
+      }
+    } else if (this.state === 'opening' && !this.closeWanted) {
+      if (this.pending.length >= MAX_PENDING_SENDS) {
+        process.nextTick(cb, new UdpEndpointError('ENOBUFS', `endpoint ${this.label} is still opening and ${MAX_PENDING_SENDS} packets are waiting`, 'send queue full'));
+      } else {
+        this.pending.push({ data, port, host, cb });
+      }
+    } else {
+      const why = this.error ? `: ${this.error.message}` : '';
+      process.nextTick(cb, new UdpEndpointError(this.error?.code ?? 'ENOTCONN', `endpoint ${this.label} is not open${why}`, 'endpoint not open'));
+    }
+  }
+
+  /** @internal */
+  addUser(user: UdpEndpointUser): void {
+    this.users.add(user);
+    if (user.onMessage) this.receivers = [...this.receivers, user];
+    // A failed endpoint gets another try when a user (re)joins: a partial redeploy after freeing the port works.
+    if (this.state === 'failed') {
+      this.state = 'opening';
+      this.error = undefined;
+      this.open();
+    }
+  }
+
+  /** @internal Resolves once the socket is closed, when this was the last user. */
+  removeUser(user: UdpEndpointUser): Promise<void> {
+    if (!this.users.delete(user)) return this.closedPromise ?? Promise.resolve();
+    if (user.onMessage) this.receivers = this.receivers.filter((u) => u !== user);
+    if (this.users.size > 0) return Promise.resolve();
+    if (pool.get(this.key) === this) pool.delete(this.key);
+    return this.close();
+  }
+
+  /** @internal */
+  open(): void {
+    const gen = ++this.generation;
+    const start = (): void => {
+      if (gen !== this.generation || this.closeWanted) return;
+      this.bind();
+    };
+    // Always deferred, so users hear about the outcome only after acquire() has returned their handle;
+    // allSettled: a failed close must not stop the next bind.
+    void Promise.allSettled([...closing]).then(start);
+  }
+
+  private bind(): void {
+    const o = this.options;
+    const port = o.localPort;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      this.fail(new UdpEndpointError('EINVAL', `local port "${String(port)}" is not a port number (0-65535, 0 = any free port)`, 'bad local port'));
+      return;
+    }
+    let socket: dgram.Socket;
+    try {
+      // Sharing a port between programs only makes sense for multicast; unicast keeps it exclusive so a
+      // busy port is reported instead of silently splitting the traffic.
+      socket = dgram.createSocket({ type: o.ipv, reuseAddr: o.multicastGroup !== '', lookup: cachedLookup });
+    } catch (e) {
+      this.fail(describeBindError(e, o));
+      return;
+    }
+    this.socket = socket;
+    const onBindError = (err: Error): void => {
+      socket.removeListener('listening', onListening);
+      this.fail(describeBindError(err, o));
+    };
+    const onListening = (): void => {
+      socket.removeListener('error', onBindError);
+      socket.on('error', (err) => this.socketError(err));
+      this.listening(socket);
+    };
+    socket.once('error', onBindError);
+    socket.once('listening', onListening);
+    socket.on('message', (data, rinfo) => this.dispatch(data, rinfo));
+    try {
+      socket.bind({ port, address: o.localAddress, exclusive: true });
+    } catch (e) {
+      socket.removeListener('error', onBindError);
+      socket.removeListener('listening', onListening);
+      this.fail(describeBindError(e, o));
+    }
+  }
+
+  private listening(socket: dgram.Socket): void {
+    const o = this.options;
+    if (this.closeWanted) {
+      this.finishClose();
+      return;
+    }
+    try {
+      if (o.broadcast) socket.setBroadcast(true);
+      if (o.multicastGroup !== '' || o.ttl !== DEFAULT_UDP_OPTIONS.ttl) this.setupMulticast(socket);
+    } catch (e) {
+      this.fail(
+        e instanceof UdpEndpointError
+          ? e
+          : new UdpEndpointError(errorCode(e), `cannot set up ${hostPort(o.localAddress, o.localPort)}: ${(e as Error).message}`, `setup failed: ${errorCode(e)}`),
+      );
+      return;
+    }
+    const a = socket.address();
+    this.address = { address: a.address, port: a.port, family: a.family };
+    this.state = 'open';
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) this.send(p.data, p.port, p.host, p.cb);
+    this.notify();
+  }
+
+  private setupMulticast(socket: dgram.Socket): void {
+    const o = this.options;
+    const ttl = Number(o.ttl);
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) {
+      throw new UdpEndpointError('EINVAL', `multicast TTL ${String(o.ttl)} is not an integer from 0 to 255`, 'bad TTL');
+    }
+    socket.setMulticastTTL(ttl);
+    socket.setMulticastLoopback(o.multicastLoopback);
+    if (o.multicastGroup === '') return;
+    const group = o.multicastGroup;
+    const iface = resolveInterface(o.multicastInterface, o.ipv);
+    try {
+      if (iface !== '') socket.setMulticastInterface(iface);
+      if (iface !== '') socket.addMembership(group, iface);
+      else socket.addMembership(group);
+    } catch (e) {
+      const code = errorCode(e);
+      const on = iface !== '' ? ` on interface ${o.multicastInterface}` : '';
+      const hint =
+        code === 'EINVAL' && !net.isIP(group)
+          ? `${group} is not an IP address`
+          : code === 'EINVAL'
+            ? `${group} is not a multicast address, or ${o.multicastInterface || 'the interface'} does not fit ${o.ipv}`
+            : code === 'ENODEV' || code === 'EADDRNOTAVAIL'
+              ? `no such interface${on}`
+              : (e as Error).message;
+      throw new UdpEndpointError(code, `cannot join multicast group ${group}${on}: ${hint} (${code})`, `multicast ${group}: ${code}`);
+    }
+  }
+
+  private dispatch(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    const receivers = this.receivers;
+    for (let i = 0; i < receivers.length; i++) {
+      try {
+        receivers[i].onMessage!(data, rinfo);
+      } catch {
+        // A throw here would escape into the event loop and stop Node-RED; receivers report their own errors.
+      }
+    }
+  }
+
+  private socketError(err: Error): void {
+    this.error = new UdpEndpointError(errorCode(err), `socket error on ${this.label}: ${err.message}`, `socket error ${errorCode(err)}`);
+    this.notify();
+  }
+
+  private fail(err: UdpEndpointError): void {
+    this.state = 'failed';
+    this.error = err;
+    this.address = undefined;
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) {
+      socket.removeAllListeners('message');
+      // Keep an error listener: a late error on a socket being dropped must not become an uncaught exception.
+      socket.on('error', () => undefined);
+      try {
+        socket.close();
+      } catch {
+        // never bound: nothing to release
+      }
+    }
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) process.nextTick(p.cb, err);
+    if (this.closeWanted) {
+      this.finishClose();
+      return;
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const u of this.users) {
+      try {
+        u.onStateChange?.(this);
+      } catch {
+        // see dispatch()
+      }
+    }
+  }
+
+  private close(): Promise<void> {
+    if (this.closedPromise) return this.closedPromise;
+    this.closeWanted = true;
+    this.generation++;
+    this.closedPromise = new Promise<void>((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    const p = this.closedPromise;
+    closing.add(p);
+    void p.then(() => closing.delete(p));
+    // A socket still binding finishes (listening or error) first; both paths then call finishClose().
+    if (this.state !== 'opening' || this.socket === undefined) this.finishClose();
+    return p;
+  }
+
+  private resolveClosed: (() => void) | undefined;
+
+  private finishClose(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.state = 'closed';
+    this.address = undefined;
+    live.delete(this);
+    const resolve = this.resolveClosed;
+    this.resolveClosed = undefined;
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) process.nextTick(p.cb, new UdpEndpointError('ENOTCONN', `endpoint ${this.label} closed before the packet was sent`, 'closed'));
+    if (!resolve) return;
+    if (!socket) {
+      resolve();
+      return;
+    }
+    socket.removeAllListeners('message');
+    socket.on('error', () => undefined);
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve();
+    }
+  }
+}
+
+/**
+ * Joins the endpoint `key` (opening it for the first user). A live endpoint with the same key but other options
+ * (a config node changed while an old user still holds it) is left to its users; the newcomer gets a new one.
+ */
+export function acquireUdpEndpoint(key: string, options: UdpEndpointOptions, user: UdpEndpointUser): UdpEndpointHandle {
+  const resolved = resolveUdpOptions(options);
+  let endpoint = pool.get(key);
+  if (endpoint === undefined || endpoint.state === 'closed' || !sameOptions(endpoint.options, resolved)) {
+    endpoint = new UdpEndpoint(key, resolved);
+    pool.set(key, endpoint);
+    endpoint.addUser(user);
+    endpoint.open();
+  } else {
+    endpoint.addUser(user);
+  }
+  const ep = endpoint;
+  let released: Promise<void> | undefined;
+  return {
+    endpoint: ep,
+    send: (data, port, host, cb) => ep.send(data, port, host, cb),
+    release: () => (released ??= ep.removeUser(user)),
+  };
+}
+
+/** Resolves once every socket being closed is closed (a config node's close waits on this). */
+export function whenSocketsClosed(): Promise<void> {
+  if (closing.size === 0) return Promise.resolve();
+  return Promise.allSettled([...closing]).then(() => undefined);
+}
+
+/** How many endpoints are not closed yet: tests use it to prove a redeploy leaks nothing. */
+export function openEndpointCount(): number {
+  return live.size;
+}
