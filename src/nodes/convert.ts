@@ -1,0 +1,347 @@
+// msg <-> OSC packet. Incoming: a decoded packet becomes msgs (topic, payload, osc). Outgoing: a msg becomes
+// an encodable packet, by the rules of the osc-out help: fixed address or msg.topic, payload as arguments,
+// msg.osc re-sent unchanged, an array of {topic, payload} as a bundle, "/path 1 2.5 foo" parsed.
+import { IMMEDIATELY, isTimetag, plainValue } from '../osc/codec';
+import type {
+  NumberPolicy,
+  OscArg,
+  OscBundle,
+  OscBundleInput,
+  OscMessage,
+  OscMessageInput,
+  OscPacket,
+  OscPacketInput,
+  PlainArg,
+  Timetag,
+} from '../osc/codec';
+import { validateAddress } from '../osc/pattern';
+
+/** msg.osc for a received message: the message with its type-tag string, and its bundle's timetag if any. */
+export interface OscMsgOsc {
+  address: string;
+  types: string;
+  args: OscArg[];
+  timetag?: Timetag;
+}
+
+/** msg.osc for a whole received bundle: every message inside carries its type-tag string too. */
+export interface OscMsgBundle {
+  timetag: Timetag;
+  packets: Array<OscMsgOsc | OscMsgBundle>;
+}
+
+/** The msg osc-in emits. */
+export interface OscInMsg {
+  topic?: string;
+  payload: unknown;
+  osc: OscMsgOsc | OscMsgBundle;
+  ip: string;
+  port: number;
+  [key: string]: unknown;
+}
+
+/** The msg.topic of a whole bundle: not an address (it starts with '#', as a bundle does on the wire). */
+export const BUNDLE_TOPIC = '#bundle';
+
+function appendTags(args: OscArg[], s: string): string {
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    s += a.type;
+    if (a.type === '[') s = appendTags(a.value, s) + ']';
+  }
+  return s;
+}
+
+/** The type-tag string of decoded arguments, e.g. ",if[ss]". */
+export function typeTagString(args: OscArg[]): string {
+  return appendTags(args, ',');
+}
+
+function payloadOf(args: OscArg[], alwaysArray: boolean): unknown {
+  if (args.length === 1 && !alwaysArray) return plainValue(args[0]);
+  const out = new Array<unknown>(args.length);
+  for (let k = 0; k < args.length; k++) out[k] = plainValue(args[k]);
+  return out;
+}
+
+export function messageToMsg(m: OscMessage, ip: string, port: number, alwaysArray: boolean, timetag?: Timetag): OscInMsg {
+  const osc: OscMsgOsc = { address: m.address, types: typeTagString(m.args), args: m.args };
+  if (timetag !== undefined) osc.timetag = timetag;
+  return { topic: m.address, payload: payloadOf(m.args, alwaysArray), osc, ip, port };
+}
+
+/** A bundle split into its messages, in order, nested bundles flattened; each carries its innermost timetag. */
+export function splitBundle(b: OscBundle, ip: string, port: number, alwaysArray: boolean, out: OscInMsg[] = []): OscInMsg[] {
+  for (const p of b.packets) {
+    if ('packets' in p) splitBundle(p, ip, port, alwaysArray, out);
+    else out.push(messageToMsg(p, ip, port, alwaysArray, b.timetag));
+  }
+  return out;
+}
+
+function withTypes(b: OscBundle): OscMsgBundle {
+  return {
+    timetag: b.timetag,
+    packets: b.packets.map((p) => ('packets' in p ? withTypes(p) : { address: p.address, types: typeTagString(p.args), args: p.args })),
+  };
+}
+
+/** A whole bundle as one msg: msg.osc and msg.payload are the bundle, msg.topic is "#bundle". */
+export function bundleToMsg(b: OscBundle, ip: string, port: number): OscInMsg {
+  const osc = withTypes(b);
+  return { topic: BUNDLE_TOPIC, payload: osc, osc, ip, port };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Outgoing
+
+/** Why a msg cannot be sent; `code` is an OscErrorCode or one of NO_ADDRESS, BAD_TIMETAG, BAD_BUNDLE_ELEMENT. */
+export class OscOutputError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'OscOutputError';
+    this.code = code;
+  }
+}
+
+export interface OutgoingOptions {
+  /** The node's fixed address ('' = none). */
+  address: string;
+  numbers: NumberPolicy;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
+}
+
+/** An element of a payload array that is a packet ({topic, payload}, {address, args}, or a bundle), not an argument. */
+function isPacketLike(v: unknown): v is Record<string, unknown> {
+  return isObject(v) && (typeof v.topic === 'string' || typeof v.address === 'string' || Array.isArray(v.packets));
+}
+
+/** Does a plain value equal the plain value of a typed argument? (Has the user left msg.payload alone?) */
+function plainEquals(arg: OscArg, v: unknown): boolean {
+  switch (arg.type) {
+    case 'i':
+    case 'f':
+    case 'd':
+      return v === arg.value || (typeof v === 'number' && Number.isNaN(v) && Number.isNaN(arg.value));
+    case 'h':
+      if (typeof v === 'bigint') return v === arg.value;
+      return typeof v === 'number' && Number.isSafeInteger(v) && BigInt(v) === arg.value;
+    case 'b':
+    case 'm':
+      return v === arg.value || (v instanceof Uint8Array && Buffer.compare(v, arg.value) === 0);
+    case 't':
+      return isObject(v) && v.seconds === arg.value.seconds && v.fraction === arg.value.fraction;
+    case 'r':
+      return isObject(v) && v.r === arg.value.r && v.g === arg.value.g && v.b === arg.value.b && v.a === arg.value.a;
+    case 'I':
+      return v === true;
+    case '[':
+      return Array.isArray(v) && argsEqual(arg.value, v);
+    default:
+      return v === arg.value;
+  }
+}
+
+function argsEqual(args: OscArg[], values: unknown[]): boolean {
+  if (args.length !== values.length) return false;
+  for (let k = 0; k < args.length; k++) if (!plainEquals(args[k], values[k])) return false;
+  return true;
+}
+
+/** msg.payload still as osc-in made it from these arguments (one value, or the array of values). */
+function payloadUnchanged(payload: unknown, args: OscArg[]): boolean {
+  if (Array.isArray(payload) && argsEqual(args, payload)) return true;
+  return args.length === 1 && plainEquals(args[0], payload);
+}
+
+function isOscMessageShape(v: unknown): v is { address: string; args: OscArg[] } {
+  return isObject(v) && typeof v.address === 'string' && Array.isArray(v.args);
+}
+
+function toTimetagInput(v: unknown, what: string): Timetag | Date | number {
+  if (v === undefined || v === null) return IMMEDIATELY;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (v instanceof Date && !Number.isNaN(v.getTime())) return v;
+  if (isTimetag(v)) return v;
+  throw new OscOutputError(
+    'BAD_TIMETAG',
+    `${what} must be a Date, milliseconds since 1970, or {seconds, fraction}; got ${JSON.stringify(v) ?? String(v)}`,
+  );
+}
+
+function argsOf(payload: unknown): PlainArg[] {
+  if (payload === undefined) return [];
+  if (Array.isArray(payload)) return payload as PlainArg[];
+  return [payload as PlainArg];
+}
+
+function checkAddress(address: string): void {
+  try {
+    validateAddress(address);
+  } catch (e) {
+    throw new OscOutputError('BAD_ADDRESS', (e as Error).message);
+  }
+}
+
+function elementToPacket(el: unknown, index: string): OscPacketInput {
+  if (!isPacketLike(el)) {
+    throw new OscOutputError(
+      'BAD_BUNDLE_ELEMENT',
+      `bundle element ${index} is neither {topic, payload}, {address, args} nor {timetag, packets}`,
+    );
+  }
+  if (Array.isArray(el.packets)) {
+    return {
+      timetag: toTimetagInput(el.timetag, `the timetag of bundle element ${index}`),
+      packets: el.packets.map((p, k) => elementToPacket(p, `${index}.${k}`)),
+    };
+  }
+  const address = typeof el.address === 'string' ? el.address : (el.topic as string);
+  checkAddress(address);
+  const m: OscMessageInput = {
+    address,
+    args: typeof el.address === 'string' ? argsOf(el.args) : argsOf(el.payload),
+  };
+  if (typeof el.types === 'string') m.types = el.types;
+  return m;
+}
+
+function bundleOf(elements: unknown[], timetag: unknown): OscBundleInput {
+  const packets = new Array<OscPacketInput>(elements.length);
+  for (let k = 0; k < elements.length; k++) packets[k] = elementToPacket(elements[k], String(k));
+  return { timetag: toTimetagInput(timetag, 'msg.timetag'), packets };
+}
+
+// The last address that passed validation: flows mostly send to a handful of addresses, so most messages skip
+// the per-character check.
+let lastValidAddress = '';
+
+/**
+ * The packet to encode for a msg (see the osc-out help for the rules). Throws OscOutputError for a msg that
+ * cannot be sent; values that do not fit their tags are refused later by encodePacket (OscError).
+ */
+export function msgToPacket(msg: Record<string, unknown>, opts: OutgoingOptions): OscPacketInput | OscPacket {
+  const osc = msg.osc;
+  const payload = msg.payload;
+  const topic = typeof msg.topic === 'string' && msg.topic !== '' ? msg.topic : undefined;
+
+  if (isObject(osc)) {
+    if (Array.isArray(osc.packets) && (payload === undefined || payload === osc)) {
+      return osc as unknown as OscBundle;
+    }
+    if (
+      isOscMessageShape(osc) &&
+      msg.types === undefined &&
+      (topic === undefined || topic === osc.address) &&
+      payloadUnchanged(payload, osc.args)
+    ) {
+      // The typed arguments as received: an 'f' stays an 'f' even if the number policy would say 'i'.
+      const address = opts.address !== '' ? opts.address : osc.address;
+      if (address !== lastValidAddress) {
+        checkAddress(address);
+        lastValidAddress = address;
+      }
+      return { address, args: osc.args };
+    }
+  }
+
+  if (Array.isArray(payload) && payload.length > 0 && isPacketLike(payload[0])) {
+    return bundleOf(payload, msg.timetag);
+  }
+
+  let address = opts.address !== '' ? opts.address : topic;
+  if (address === undefined && isOscMessageShape(osc)) address = osc.address;
+  if (address === undefined) {
+    if (typeof payload === 'string' && payload.trimStart().startsWith('/')) {
+      return parseMessageString(payload, opts.numbers);
+    }
+    throw new OscOutputError(
+      'NO_ADDRESS',
+      'no OSC address: set the Address of the node, or msg.topic, or send a string such as "/path 1 2.5 foo"',
+    );
+  }
+  if (address !== lastValidAddress) {
+    checkAddress(address);
+    lastValidAddress = address;
+  }
+  const m: OscMessageInput = { address, args: argsOf(payload) };
+  if (msg.types !== undefined) {
+    if (typeof msg.types !== 'string') {
+      throw new OscOutputError('BAD_TYPE_TAGS', `msg.types must be a type-tag string such as ",ifs", not ${typeof msg.types}`);
+    }
+    m.types = msg.types;
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// "/path 1 2.5 foo"
+
+const INTEGER = /^[+-]?\d+$/;
+const DECIMAL = /^[+-]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][+-]?\d+|\d*\.\d+[eE][+-]?\d+)$/;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+function numberArg(text: string, integral: boolean, numbers: NumberPolicy): OscArg {
+  if (numbers === 'double') return { type: 'd', value: Number(text) };
+  if (numbers === 'float' || !integral) return { type: 'f', value: Number(text) };
+  const n = Number(text);
+  if (n >= INT32_MIN && n <= INT32_MAX) return { type: 'i', value: n };
+  // Too big for int32: int64 keeps every digit, which float32 would not.
+  const big = BigInt(text);
+  if (big >= -(BigInt(1) << BigInt(63)) && big < BigInt(1) << BigInt(63)) return { type: 'h', value: big };
+  return { type: 'd', value: n };
+}
+
+function tokenArg(token: string, numbers: NumberPolicy): OscArg {
+  if (INTEGER.test(token)) return numberArg(token, true, numbers);
+  if (DECIMAL.test(token)) return numberArg(token, false, numbers);
+  if (token === 'true') return { type: 'T', value: true };
+  if (token === 'false') return { type: 'F', value: false };
+  return { type: 's', value: token };
+}
+
+/**
+ * Reads a message typed as text: the address, then arguments separated by spaces. Integers become 'i'
+ * ('h' beyond int32), decimals 'f', true/false 'T'/'F', "double" or 'single' quoted text (with \" \' \\
+ * escapes) a string even when it looks like a number, anything else a string. The number policy 'float'
+ * makes every number 'f', 'double' every number 'd'.
+ */
+export function parseMessageString(text: string, numbers: NumberPolicy = 'int'): OscMessage {
+  const args: OscArg[] = [];
+  let address: string | undefined;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (address !== undefined && (c === '"' || c === "'")) {
+      let s = '';
+      let j = i + 1;
+      for (; j < n && text[j] !== c; j++) {
+        if (text[j] === '\\' && j + 1 < n) j++;
+        s += text[j];
+      }
+      if (j >= n) throw new OscOutputError('BAD_ARGUMENT', `unterminated ${c} quote in ${JSON.stringify(text)} at ${i}`);
+      args.push({ type: 's', value: s });
+      i = j + 1;
+      continue;
+    }
+    let j = i;
+    while (j < n && text[j] !== ' ' && text[j] !== '\t' && text[j] !== '\n' && text[j] !== '\r') j++;
+    const token = text.slice(i, j);
+    if (address === undefined) address = token;
+    else args.push(tokenArg(token, numbers));
+    i = j;
+  }
+  if (address === undefined) throw new OscOutputError('NO_ADDRESS', 'the message text is empty');
+  checkAddress(address);
+  return { address, args };
+}

@@ -1,0 +1,146 @@
+// osc-out: encodes each msg as an OSC packet and sends it, from its osc-udp endpoint (so replies reach the
+// osc-in nodes on that socket) or from a socket of its own on a free port.
+import * as net from 'node:net';
+import { encodePacket } from '../osc/codec';
+import type { NumberPolicy } from '../osc/codec';
+import { Throttle } from '../transport/throttle';
+import { acquireUdpEndpoint } from '../transport/udp';
+import type { UdpEndpoint, UdpEndpointHandle, UdpEndpointUser } from '../transport/udp';
+import { OscOutputError, msgToPacket } from './convert';
+import type { OutgoingOptions } from './convert';
+import { isOscUdpNode } from './red';
+import type { DoneFunction, Node, NodeAPI, NodeDef } from './red';
+
+interface OscOutDef extends NodeDef {
+  endpoint?: string;
+  host?: string;
+  port?: number | string;
+  address?: string;
+  numbers?: string;
+}
+
+const STATUS_INTERVAL_MS = 500;
+
+function codeOf(e: unknown): string {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : 'ERROR';
+}
+
+export = function (RED: NodeAPI): void {
+  function OscOut(this: Node, def: OscOutDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const host = (def.host ?? '').trim();
+    const portText = String(def.port ?? '').trim();
+    const port = portText === '' ? 0 : Number(portText);
+    const numbers: NumberPolicy = def.numbers === 'float' || def.numbers === 'double' ? def.numbers : 'int';
+    const outgoing: OutgoingOptions = { address: (def.address ?? '').trim(), numbers };
+    const encodeOptions = { numbers };
+
+    let sent = 0;
+    let failed = 0;
+    let lastError = '';
+    let endpoint: UdpEndpoint | undefined;
+
+    const updateStatus = (): void => {
+      const ep = endpoint;
+      if (ep === undefined) return;
+      if (ep.state === 'opening') {
+        node.status({ fill: 'yellow', shape: 'ring', text: `opening ${ep.label}` });
+        return;
+      }
+      if (ep.state === 'failed' || ep.state === 'closed') {
+        node.status({ fill: 'red', shape: 'ring', text: ep.error ? ep.error.short : 'closed' });
+        return;
+      }
+      let text = `from ${ep.label}`;
+      if (sent > 0) text += ` · ${sent} out`;
+      if (failed > 0) text += ` · ${failed} failed (${lastError})`;
+      node.status({ fill: failed > 0 ? 'yellow' : 'green', shape: 'dot', text });
+    };
+    const status = new Throttle(STATUS_INTERVAL_MS, updateStatus);
+
+    const user: UdpEndpointUser = {
+      onStateChange(ep) {
+        status.now();
+        if (ep.state === 'failed' && ep.error) node.error(ep.error.message);
+      },
+    };
+
+    let handle: UdpEndpointHandle;
+    if (def.endpoint) {
+      const config = RED.nodes.getNode(def.endpoint);
+      if (!isOscUdpNode(config)) {
+        node.status({ fill: 'red', shape: 'ring', text: 'endpoint missing' });
+        node.error(`the osc-udp endpoint ${def.endpoint} this node sends from does not exist`);
+        return;
+      }
+      handle = config.acquire(user);
+    } else {
+      // A socket of our own on a free port, of the family the configured host needs.
+      const ipv = net.isIPv6(host) ? 'udp6' : 'udp4';
+      handle = acquireUdpEndpoint(`osc-out:${node.id}`, { ipv, localPort: 0 }, user);
+    }
+    endpoint = handle.endpoint;
+    const maxDatagram = endpoint.maxDatagram;
+    updateStatus();
+
+    const fail = (done: DoneFunction, err: Error): void => {
+      failed++;
+      lastError = codeOf(err);
+      status.mark();
+      done(err);
+    };
+
+    node.on('input', (msg, _send, done) => {
+      // Configured values win over msg.ip/msg.port, as in the core UDP out node.
+      const toHost = host !== '' ? host : typeof msg.ip === 'string' ? msg.ip : '';
+      const toPort = port !== 0 ? port : Number(msg.port);
+      if (toHost === '') {
+        fail(done, new OscOutputError('NO_DESTINATION', 'no destination host: set Host in the node, or msg.ip'));
+        return;
+      }
+      if (!Number.isInteger(toPort) || toPort < 1 || toPort > 65535) {
+        const given = port !== 0 ? `Port ${portText}` : msg.port === undefined ? 'no msg.port' : `msg.port ${String(msg.port)}`;
+        fail(done, new OscOutputError('NO_DESTINATION', `no valid destination port (1-65535): ${given}`));
+        return;
+      }
+      let bytes: Buffer;
+      try {
+        bytes = encodePacket(msgToPacket(msg, outgoing), encodeOptions);
+      } catch (e) {
+        const err = e as Error & { code?: string; argIndex?: number };
+        const detail = err.argIndex !== undefined ? ` (argument ${err.argIndex})` : '';
+        const wrapped = new OscOutputError(codeOf(err), `cannot encode the message${detail}: ${err.message}`);
+        fail(done, wrapped);
+        return;
+      }
+      if (bytes.length > maxDatagram) {
+        fail(
+          done,
+          new OscOutputError('LIMIT_EXCEEDED', `the packet is ${bytes.length} bytes, more than the ${maxDatagram} one UDP datagram can carry`),
+        );
+        return;
+      }
+      handle.send(bytes, toPort, toHost, (err) => {
+        if (err) {
+          const code = codeOf(err);
+          fail(done, new OscOutputError(code, `send to ${toHost}:${toPort} failed: ${err.message}`));
+          return;
+        }
+        sent++;
+        status.mark();
+        done();
+      });
+    });
+
+    node.on('close', (_removed, done) => {
+      status.stop();
+      void handle.release().then(() => {
+        node.status({});
+        done();
+      });
+    });
+  }
+  RED.nodes.registerType('osc-out', OscOut);
+};
