@@ -178,7 +178,7 @@ function objectProperties(src, open) {
 const LITERAL = /^(?:'[^'\\]*(?:\\.[^'\\]*)*'|"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?|true|false)$/;
 const unquote = (s) => (/^['"]/.test(s) ? s.slice(1, -1) : s);
 
-// Every registerType in one HTML file: { type, category, problems[] }.
+// Every registerType in one HTML file: { type, category, icon, problems[] }.
 function nodeDefinitions(html) {
   const defs = [];
   for (const block of scriptBlocks(html)) {
@@ -202,6 +202,7 @@ function nodeDefinitions(html) {
       for (const name of ['icon', 'color', 'inputs', 'outputs']) {
         if (props[name] !== undefined && !LITERAL.test(props[name])) def.problems.push(`${name} is not a literal`);
       }
+      if (props.icon !== undefined && LITERAL.test(props.icon)) def.icon = unquote(props.icon);
     }
   }
   return defs;

@@ -1,0 +1,16 @@
+'use strict';
+// Installed from the packed tarball into Node-RED 4.1 (our devDependency, this Node.js), as the palette
+// manager installs it; then checked through the admin API.
+const { nodeRed4, installAndStart } = require('../helpers/packed-package');
+const { describeInstalledPackage } = require('../helpers/installed-checks');
+
+describe('e2e: palette install on Node-RED 4', function () {
+  this.timeout(180000);
+  let state;
+  before(async function () {
+    state = await installAndStart(nodeRed4());
+  });
+  after(async () => { if (state) await state.nr.stop(); });
+
+  describeInstalledPackage(() => state);
+});
