@@ -244,6 +244,14 @@ class LiteralPart implements PartMatcher {
   }
 }
 
+/** A part that is only `*`: the commonest wildcard, and it accepts every part. */
+const ANY_PART: PartMatcher = {
+  literal: null,
+  test(): boolean {
+    return true;
+  },
+};
+
 /** A part that is exactly one `{...}`: the commonest use of braces, and a plain comparison per alternative. */
 class AlternativesPart implements PartMatcher {
   readonly literal = null;
@@ -438,6 +446,7 @@ function partMatcher(toks: Token[], text: string): PartMatcher {
     if (t.kind !== LIT) ops++;
   }
   if (ops === 0) return new LiteralPart(text);
+  if (toks.length === 1 && toks[0].kind === STAR) return ANY_PART;
   if (alts === 0) return new GlobPart(toks);
   if (toks.length === 1) return new AlternativesPart(toks[0].alts as string[]);
   return new NfaPart(toks);
@@ -457,6 +466,11 @@ class Compiled implements CompiledPattern {
   private readonly wild: boolean[];
   private readonly gapBefore: boolean[];
   private readonly segments: Segment[] | null;
+  // Without '//': literal text (null for a wildcard part) and the matcher of each wildcard part, in order.
+  private readonly chunkLit: (string | null)[] = [];
+  private readonly chunkPart: (PartMatcher | null)[] = [];
+  private readonly gapPrefix: string = '/';
+  private readonly gapSuffix: string = '';
 
   constructor(readonly source: string) {
     const parsed = parse(source);
@@ -472,7 +486,32 @@ class Compiled implements CompiledPattern {
         segs[segs.length - 1].len++;
       }
       this.segments = segs;
-    } else this.segments = null;
+      let prefix = '/';
+      for (let i = 0; i < segs[0].len && this.parts[i].literal !== null; i++) prefix += this.parts[i].literal + '/';
+      this.gapPrefix = prefix;
+      let suffix = '';
+      for (let i = this.parts.length - 1; i >= 0 && this.parts[i].literal !== null; i--) {
+        suffix = '/' + this.parts[i].literal + suffix;
+        if (this.gapBefore[i]) break;
+      }
+      this.gapSuffix = suffix;
+    } else {
+      this.segments = null;
+      let chunk = '';
+      for (const part of this.parts) {
+        chunk += '/';
+        if (part.literal !== null) chunk += part.literal;
+        else {
+          this.chunkLit.push(chunk, null);
+          this.chunkPart.push(null, part);
+          chunk = '';
+        }
+      }
+      if (chunk !== '') {
+        this.chunkLit.push(chunk);
+        this.chunkPart.push(null);
+      }
+    }
   }
 
   match(address: string): boolean {
@@ -483,87 +522,106 @@ class Compiled implements CompiledPattern {
 
   exec(address: string): string[] | null {
     if (this.literal) return address === this.source ? [] : null;
+    // Most calls (router candidates) fail: decide first, so a failure allocates nothing.
+    if (!this.match(address)) return null;
     const out: string[] = [];
-    const ok = this.segments === null ? this.matchFixed(address, out) : this.matchGaps(address, out);
-    return ok ? out : null;
+    if (this.segments === null) this.matchFixed(address, out);
+    else this.matchGaps(address, out);
+    return out;
   }
 
-  /** No `//`: part i of the pattern against part i of the address, walking the address once without splitting it. */
+  /**
+   * No `//`: runs of literal parts (with their slashes) are compared in one startsWith, and each wildcard
+   * part is tested on the address up to the next '/', so the address is walked once and never split.
+   */
   private matchFixed(address: string, out: string[] | null): boolean {
-    if (address.charCodeAt(0) !== SLASH) return false;
-    const parts = this.parts;
-    const last = parts.length - 1;
+    const lits = this.chunkLit;
+    const parts = this.chunkPart;
+    const n = address.length;
     let pos = 0;
-    for (let i = 0; i <= last; i++) {
-      const start = pos + 1;
-      let end = address.indexOf('/', start);
-      if (end < 0) {
-        if (i !== last) return false;
-        end = address.length;
-      } else if (i === last) return false;
-      if (!parts[i].test(address, start, end)) return false;
-      if (out !== null && this.wild[i]) out.push(address.slice(start, end));
-      pos = end;
+    for (let k = 0; k < lits.length; k++) {
+      const lit = lits[k];
+      if (lit !== null) {
+        // charCodeAt loops are inlined by the optimiser; startsWith/indexOf are builtin calls costing more here.
+        const len = lit.length;
+        if (pos + len > n) return false;
+        for (let i = 0; i < len; i++) if (address.charCodeAt(pos + i) !== lit.charCodeAt(i)) return false;
+        pos += len;
+      } else {
+        let end = pos;
+        while (end < n && address.charCodeAt(end) !== SLASH) end++;
+        if (!(parts[k] as PartMatcher).test(address, pos, end)) return false;
+        if (out !== null) out.push(address.slice(pos, end));
+        pos = end;
+      }
     }
-    return true;
+    return pos === n;
   }
 
   private matchGaps(address: string, out: string[] | null): boolean {
-    if (address.charCodeAt(0) !== SLASH) return false;
-    const starts: number[] = [];
-    const ends: number[] = [];
+    // Literal text every match must start and end with: rejects most addresses before splitting them.
+    if (!address.startsWith(this.gapPrefix) || !address.endsWith(this.gapSuffix)) return false;
+    let n = 0;
     let pos = 0;
     for (;;) {
       const e = address.indexOf('/', pos + 1);
-      starts.push(pos + 1);
-      if (e < 0) {
-        ends.push(address.length);
-        break;
+      if (2 * n + 2 > bounds.length) {
+        const grown = new Int32Array(bounds.length * 2);
+        grown.set(bounds);
+        bounds = grown;
       }
-      ends.push(e);
+      bounds[2 * n] = pos + 1;
+      bounds[2 * n + 1] = e < 0 ? address.length : e;
+      n++;
+      if (e < 0) break;
       pos = e;
     }
-    const n = starts.length;
+    if (n < this.parts.length) return false;
     const segs = this.segments as Segment[];
     const k = segs.length;
-    if (n < this.parts.length) return false;
-    const at = (seg: Segment, p: number): boolean => {
-      for (let j = 0; j < seg.len; j++) {
-        if (!this.parts[seg.first + j].test(address, starts[p + j], ends[p + j])) return false;
-      }
-      return true;
-    };
     const head = segs[0];
     const tail = segs[k - 1];
     const tailAt = n - tail.len;
-    if (!at(head, 0) || !at(tail, tailAt)) return false;
+    if (!this.at(address, head, 0) || !this.at(address, tail, tailAt)) return false;
     // Each middle run goes at its leftmost fit: any later fit leaves strictly fewer options to the runs after it.
-    const placed: number[] = [0];
+    const placed = out === null ? null : [0];
     let cursor = head.len;
     for (let s = 1; s < k - 1; s++) {
       const seg = segs[s];
       let p = cursor;
-      while (p + seg.len <= tailAt && !at(seg, p)) p++;
+      while (p + seg.len <= tailAt && !this.at(address, seg, p)) p++;
       if (p + seg.len > tailAt) return false;
-      placed.push(p);
+      if (placed !== null) placed.push(p);
       cursor = p + seg.len;
     }
-    placed.push(tailAt);
-    if (out !== null) {
+    if (out !== null && placed !== null) {
+      placed.push(tailAt);
       let prevEnd = 0;
       for (let s = 0; s < k; s++) {
         const seg = segs[s];
         const p = placed[s];
-        if (s > 0) out.push(p > prevEnd ? address.slice(starts[prevEnd], ends[p - 1]) : '');
+        if (s > 0) out.push(p > prevEnd ? address.slice(bounds[2 * prevEnd], bounds[2 * p - 1]) : '');
         for (let j = 0; j < seg.len; j++) {
-          if (this.wild[seg.first + j]) out.push(address.slice(starts[p + j], ends[p + j]));
+          if (this.wild[seg.first + j]) out.push(address.slice(bounds[2 * (p + j)], bounds[2 * (p + j) + 1]));
         }
         prevEnd = p + seg.len;
       }
     }
     return true;
   }
+
+  /** Whether the run seg matches the address parts starting at part p (boundaries in `bounds`). */
+  private at(address: string, seg: Segment, p: number): boolean {
+    for (let j = 0; j < seg.len; j++) {
+      const b = 2 * (p + j);
+      if (!this.parts[seg.first + j].test(address, bounds[b], bounds[b + 1])) return false;
+    }
+    return true;
+  }
 }
+
+/** Part boundaries of the address being matched (start, end pairs); shared because matching never re-enters. */
+let bounds = new Int32Array(64);
 
 // ---------------------------------------------------------------------------------------------------------
 // Cache: two generations instead of a strict LRU, so a hit costs one Map lookup and no reordering. A pattern
