@@ -31,17 +31,48 @@ interface Rule<T> {
 }
 
 class TrieNode {
-  children: Map<string, TrieNode> | null = null;
   /** Indices of non-literal rules whose literal prefix ends here, ascending. */
   rules: number[] = [];
+  keys: string[] = [];
+  kids: TrieNode[] = [];
+  /** Only for wide nodes: a lookup by key needs a sliced (allocated, hashed) string, a short scan does not. */
+  map: Map<string, TrieNode> | null = null;
+
+  /** The child keyed by address[start, end), if any. */
+  child(address: string, start: number, end: number): TrieNode | undefined {
+    if (this.map !== null) return this.map.get(address.slice(start, end));
+    const len = end - start;
+    const keys = this.keys;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      if (key.length !== len) continue;
+      let i = 0;
+      while (i < len && key.charCodeAt(i) === address.charCodeAt(start + i)) i++;
+      if (i === len) return this.kids[k];
+    }
+    return undefined;
+  }
+
+  childFor(key: string): TrieNode {
+    const found = this.child(key, 0, key.length);
+    if (found !== undefined) return found;
+    const node = new TrieNode();
+    this.keys.push(key);
+    this.kids.push(node);
+    if (this.map !== null) this.map.set(key, node);
+    else if (this.keys.length > 8) this.map = new Map(this.keys.map((k, i) => [k, this.kids[i]]));
+    return node;
+  }
 }
 
 export class Router<T> {
   private rules: Rule<T>[] = [];
   private literals = new Map<string, number[]>();
   private root = new TrieNode();
-  // Scratch list of candidate lists, reused across lookups.
+  // Scratch space reused across lookups (they never overlap: matching is synchronous).
   private lists: (readonly number[])[] = [];
+  private nLists = 0;
+  private heads: number[] = [];
 
   get size(): number {
     return this.rules.length;
@@ -62,13 +93,7 @@ export class Router<T> {
     // Patterns are validated, so '/' only separates parts here (never inside [] or {}).
     for (const part of pattern.slice(1).split('/')) {
       if (part === '' || isPattern(part)) break;
-      if (node.children === null) node.children = new Map();
-      let child = node.children.get(part);
-      if (child === undefined) {
-        child = new TrieNode();
-        node.children.set(part, child);
-      }
-      node = child;
+      node = node.childFor(part);
     }
     node.rules.push(index);
   }
@@ -107,37 +132,42 @@ export class Router<T> {
   /** Fills this.lists with the sorted candidate lists for a literal address. */
   private candidates(address: string): void {
     const lists = this.lists;
-    lists.length = 0;
+    let n = 0;
     const lit = this.literals.get(address);
-    if (lit !== undefined) lists.push(lit);
+    if (lit !== undefined) lists[n++] = lit;
     let node: TrieNode | undefined = this.root;
     let pos = 0;
+    const len = address.length;
     while (node !== undefined) {
-      if (node.rules.length > 0) lists.push(node.rules);
-      if (node.children === null || address.charCodeAt(pos) !== 47) break;
-      let end = address.indexOf('/', pos + 1);
-      if (end < 0) end = address.length;
-      node = node.children.get(address.slice(pos + 1, end));
+      if (node.rules.length > 0) lists[n++] = node.rules;
+      if (node.keys.length === 0 || address.charCodeAt(pos) !== 47) break;
+      let end = pos + 1;
+      while (end < len && address.charCodeAt(end) !== 47) end++;
+      node = node.child(address, pos + 1, end);
       pos = end;
     }
+    this.nLists = n;
   }
 
   /** Tests the candidates in rule order (a k-way merge of ascending lists; k is the address depth + 2 at most). */
   private merge(address: string, out: Array<RouteMatch<T>>, first: boolean): void {
     const lists = this.lists;
-    if (lists.length === 0) return;
-    if (lists.length === 1) {
+    const k = this.nLists;
+    if (k === 0) return;
+    if (k === 1) {
       for (const i of lists[0]) if (this.test(i, address, out) && first) return;
       return;
     }
-    const heads = new Array<number>(lists.length).fill(0);
+    const heads = this.heads;
+    for (let l = 0; l < k; l++) heads[l] = 0;
     for (;;) {
       let best = -1;
       let bestIndex = Infinity;
-      for (let l = 0; l < lists.length; l++) {
+      for (let l = 0; l < k; l++) {
         const h = heads[l];
-        if (h < lists[l].length && lists[l][h] < bestIndex) {
-          bestIndex = lists[l][h];
+        const list = lists[l];
+        if (h < list.length && list[h] < bestIndex) {
+          bestIndex = list[h];
           best = l;
         }
       }
