@@ -360,6 +360,26 @@ describe('TCP transport', function () {
       assert.equal(states.items.length, n);
     });
 
+    it('with reconnect false, stays disconnected until connect() is called again', async () => {
+      const port = await freePort();
+      const c = client({ port, reconnect: false });
+      const states = recorder(c, 'state');
+      c.connect();
+      const [detail] = await once(c, 'disconnected');
+      assert.equal(detail.retryInMs, undefined);
+      assert.equal(detail.error.code, 'ECONNREFUSED');
+      assert.match(detail.error.message, /refused/);
+      const { s } = await server();
+      const c2 = client({ port: s.address().port, reconnect: false });
+      c2.connect();
+      c2.connect(); // a second call while connecting opens nothing more
+      await once(c2, 'connected');
+      await until(() => s.clients().length === 1);
+      c.connect();
+      await once(c, 'disconnected');
+      assert.deepEqual(states.items.map(([st]) => st), ['connecting', 'disconnected', 'connecting', 'disconnected']);
+    });
+
     it('validates its options', () => {
       assert.throws(() => new OscTcpClient({ host: '', port: 1 }), RangeError);
       assert.throws(() => new OscTcpClient({ host: 'h', port: 0 }), RangeError);

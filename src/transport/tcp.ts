@@ -205,7 +205,6 @@ export class OscTcpClient extends EventEmitter {
   private readonly maxWriteBuffer: number;
   private socket: net.Socket | null = null;
   private stateValue: TcpClientState = 'disconnected';
-  private started = false;
   private closing = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -235,10 +234,12 @@ export class OscTcpClient extends EventEmitter {
     return { address: this.host, port: this.port };
   }
 
-  /** Starts connecting (and reconnecting); calling it again does nothing. */
+  /**
+   * Starts connecting (and, unless reconnect is false, keeps reconnecting). Does nothing while connected or
+   * retrying, or after close(); with reconnect false, call it again to retry after a 'disconnected'.
+   */
   connect(): void {
-    if (this.started || this.closing) return;
-    this.started = true;
+    if (this.closing || this.socket !== null || this.retryTimer !== null) return;
     this.open();
   }
 
