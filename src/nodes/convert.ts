@@ -233,14 +233,10 @@ export function msgToPacket(msg: Record<string, unknown>, opts: OutgoingOptions)
     if (Array.isArray(osc.packets) && (payload === undefined || payload === osc)) {
       return osc as unknown as OscBundle;
     }
-    if (
-      isOscMessageShape(osc) &&
-      msg.types === undefined &&
-      (topic === undefined || topic === osc.address) &&
-      payloadUnchanged(payload, osc.args)
-    ) {
-      // The typed arguments as received: an 'f' stays an 'f' even if the number policy would say 'i'.
-      const address = opts.address !== '' ? opts.address : osc.address;
+    if (isOscMessageShape(osc) && msg.types === undefined && payloadUnchanged(payload, osc.args)) {
+      // The typed arguments as received: an 'f' stays an 'f' even if the number policy would say 'i'. A new
+      // msg.topic (forwarding to another address) keeps them too: only a changed payload loses them.
+      const address = opts.address !== '' ? opts.address : (topic ?? osc.address);
       if (address !== lastValidAddress) {
         checkAddress(address);
         lastValidAddress = address;

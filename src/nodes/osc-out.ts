@@ -109,6 +109,10 @@ export = function (RED: NodeAPI): void {
       try {
         bytes = encodePacket(msgToPacket(msg, outgoing), encodeOptions);
       } catch (e) {
+        if (e instanceof OscOutputError) {
+          fail(done, e);
+          return;
+        }
         const err = e as Error & { code?: string; argIndex?: number };
         const detail = err.argIndex !== undefined ? ` (argument ${err.argIndex})` : '';
         const wrapped = new OscOutputError(codeOf(err), `cannot encode the message${detail}: ${err.message}`);

@@ -1,0 +1,315 @@
+'use strict';
+// osc-out in a Node-RED runtime (node-red-node-test-helper), sending over real UDP to a peer on 127.0.0.1.
+const assert = require('node:assert/strict');
+const dgram = require('node:dgram');
+const helper = require('node-red-node-test-helper');
+const codec = require('../dist/osc/codec');
+const udp = require('../dist/transport/udp');
+const oscUdp = require('../dist/nodes/osc-udp');
+const oscIn = require('../dist/nodes/osc-in');
+const oscOut = require('../dist/nodes/osc-out');
+
+helper.init(require.resolve('node-red'));
+const NODES = [oscUdp, oscIn, oscOut];
+
+function peer() {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+/** The next `n` datagrams a socket receives, as { bytes, rinfo }. */
+function receive(socket, n = 1) {
+  return new Promise((resolve) => {
+    const got = [];
+    const on = (bytes, rinfo) => {
+      got.push({ bytes, rinfo });
+      if (got.length === n) {
+        socket.removeListener('message', on);
+        resolve(got);
+      }
+    };
+    socket.on('message', on);
+  });
+}
+
+function collect(node, n) {
+  return new Promise((resolve) => {
+    const got = [];
+    const on = (msg) => {
+      got.push(msg);
+      if (got.length === n) {
+        node.removeListener('input', on);
+        resolve(got);
+      }
+    };
+    node.on('input', on);
+  });
+}
+
+function waitStatus(node, re) {
+  return new Promise((resolve) => {
+    const check = (s) => s && typeof s.text === 'string' && re.test(s.text);
+    for (const call of node.status.getCalls().filter((c) => c.thisValue === node)) {
+      if (check(call.args[0])) return resolve(call.args[0]);
+    }
+    const on = (call) => {
+      if (check(call.args[0])) {
+        node.removeListener('call:status', on);
+        resolve(call.args[0]);
+      }
+    };
+    node.on('call:status', on);
+  });
+}
+
+function outFlow(props = {}) {
+  return [
+    { id: 'f1', type: 'tab', label: 'test' },
+    { id: 'o1', z: 'f1', type: 'osc-out', endpoint: '', host: '127.0.0.1', port: '', address: '', numbers: 'int', wires: [], ...props },
+    { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'f1', type: 'helper' },
+  ];
+}
+
+describe('osc-out node', function () {
+  let dest;
+  let destPort;
+  beforeEach(async () => {
+    dest = await peer();
+    destPort = dest.address().port;
+  });
+  afterEach(async () => {
+    dest.close();
+    await helper.unload();
+    assert.equal(udp.openEndpointCount(), 0, 'no socket left open after unload');
+  });
+
+  /** Sends each msg into o1 and returns the packets the peer received, decoded. */
+  async function sendAll(msgs) {
+    const got = receive(dest, msgs.length);
+    const o1 = helper.getNode('o1');
+    for (const m of msgs) o1.receive(m);
+    return (await got).map((g) => codec.decodePacket(g.bytes));
+  }
+
+  it('sends msg.topic and msg.payload, from its own socket on a free port, and shows it', async () => {
+    await helper.load(NODES, outFlow({ port: destPort }));
+    const o1 = helper.getNode('o1');
+    const got = receive(dest);
+    o1.receive({ topic: '/ch/01/mix/on', payload: 0 });
+    const [{ bytes, rinfo }] = await got;
+    assert.deepEqual(codec.decodePacket(bytes), { address: '/ch/01/mix/on', args: [{ type: 'i', value: 0 }] });
+    const s = await waitStatus(o1, /1 out/);
+    assert.deepEqual(s, { fill: 'green', shape: 'dot', text: `from 0.0.0.0:${rinfo.port} · 1 out` });
+  });
+
+  it('builds arguments: a value, an array, typed objects, null as N, none and [] as no arguments', async () => {
+    await helper.load(NODES, outFlow({ port: destPort }));
+    const got = await sendAll([
+      { topic: '/one', payload: 'hi' },
+      { topic: '/many', payload: [1, 2.5, 'x', true, false, null, Buffer.from([1, 2])] },
+      { topic: '/typed', payload: [{ type: 'f', value: 1 }, { type: 'h', value: 5 }, { type: 'S', value: 'sym' }, { type: 'I' }] },
+      { topic: '/xremote' },
+      { topic: '/empty', payload: [] },
+      { topic: '/null', payload: null },
+    ]);
+    const byAddress = Object.fromEntries(got.map((p) => [p.address, p.args]));
+    assert.deepEqual(byAddress['/one'], [{ type: 's', value: 'hi' }]);
+    assert.deepEqual(
+      byAddress['/many'].map((a) => a.type).join(''),
+      'ifsTFNb',
+    );
+    assert.deepEqual(byAddress['/typed'].map((a) => a.type).join(''), 'fhSI');
+    assert.deepEqual(byAddress['/xremote'], []);
+    assert.deepEqual(byAddress['/empty'], []);
+    assert.deepEqual(byAddress['/null'], [{ type: 'N', value: null }]);
+  });
+
+  it('uses its fixed address over msg.topic, msg.types to force tags, and the numbers policy', async () => {
+    await helper.load(NODES, outFlow({ port: destPort, address: '/fixed' }));
+    let [p] = await sendAll([{ topic: '/ignored', payload: [1, 2] , types: ',fd' }]);
+    assert.deepEqual(p, { address: '/fixed', args: [{ type: 'f', value: 1 }, { type: 'd', value: 2 }] });
+    await helper.unload();
+
+    await helper.load(NODES, outFlow({ port: destPort, numbers: 'float' }));
+    [p] = await sendAll([{ topic: '/f', payload: [1, 0.5] }]);
+    assert.equal(p.args.map((a) => a.type).join(''), 'ff');
+    await helper.unload();
+
+    await helper.load(NODES, outFlow({ port: destPort, numbers: 'double' }));
+    [p] = await sendAll([{ topic: '/d', payload: [1, 0.1] }]);
+    assert.deepEqual(p.args, [{ type: 'd', value: 1 }, { type: 'd', value: 0.1 }]);
+  });
+
+  it('parses a string payload "/path 1 2.5 foo" when there is no topic or fixed address', async () => {
+    await helper.load(NODES, outFlow({ port: destPort }));
+    const [p] = await sendAll([{ payload: '/synth/1 440 -2.5 foo "two words" \'7\' true false 3000000000' }]);
+    assert.deepEqual(p, {
+      address: '/synth/1',
+      args: [
+        { type: 'i', value: 440 },
+        { type: 'f', value: -2.5 },
+        { type: 's', value: 'foo' },
+        { type: 's', value: 'two words' },
+        { type: 's', value: '7' },
+        { type: 'T', value: true },
+        { type: 'F', value: false },
+        { type: 'h', value: 3000000000n },
+      ],
+    });
+  });
+
+  it('re-sends msg.osc from osc-in exactly (also to a new topic), and builds from payload when the user changed it', async () => {
+    await helper.load(NODES, outFlow({ port: destPort }));
+    // Tags the number policy alone would not reproduce: an integral f, a small h, S, c, t, r, m.
+    const original = codec.encodePacket({
+      address: '/exact',
+      args: [
+        { type: 'f', value: 1 },
+        { type: 'h', value: 3n },
+        { type: 'S', value: 'sym' },
+        { type: 'c', value: 'A' },
+        { type: 't', value: { seconds: 3900000000, fraction: 7 } },
+        { type: 'r', value: { r: 1, g: 2, b: 3, a: 4 } },
+        { type: 'm', value: Buffer.from([0, 0x90, 60, 100]) },
+      ],
+    });
+    const m = codec.decodePacket(original);
+    const osc = { address: m.address, types: ',fhSctrm', args: m.args };
+    const payload = codec.plainValues(m.args);
+    const got = receive(dest, 3);
+    const o1 = helper.getNode('o1');
+    o1.receive({ topic: '/exact', payload, osc });
+    o1.receive({ topic: '/exact', payload: [2, 3], osc }); // changed
+    o1.receive({ topic: '/other', payload, osc }); // only the topic changed: same typed arguments, new address
+    const [same, changed, moved] = await got;
+    assert.deepEqual(same.bytes, original);
+    const c = codec.decodePacket(changed.bytes);
+    assert.equal(c.args[0].type, 'i');
+    assert.equal(c.args[0].value, 2);
+    assert.deepEqual(codec.decodePacket(moved.bytes), { address: '/other', args: m.args });
+  });
+
+  it('re-sends a msg.osc bundle as a bundle', async () => {
+    await helper.load(NODES, outFlow({ port: destPort }));
+    const bundle = { timetag: { seconds: 3900000000, fraction: 9 }, packets: [{ address: '/a', types: ',i', args: [{ type: 'i', value: 1 }] }] };
+    const [p] = await sendAll([{ topic: '#bundle', payload: bundle, osc: bundle }]);
+    assert.deepEqual(p, { timetag: bundle.timetag, packets: [{ address: '/a', args: [{ type: 'i', value: 1 }] }] });
+  });
+
+  it('sends an array of {topic, payload} (or msg.osc-shaped packets) as one bundle with msg.timetag', async () => {
+    await helper.load(NODES, outFlow({ port: destPort }));
+    const when = new Date(Date.UTC(2030, 0, 1));
+    const [dated, now, mixed] = await sendAll([
+      { payload: [{ topic: '/a', payload: 1 }, { topic: '/b', payload: ['x', 2.5] }], timetag: when },
+      { payload: [{ topic: '/c' }] },
+      {
+        payload: [
+          { address: '/d', args: [{ type: 'f', value: 3 }] },
+          { timetag: 1893456000000, packets: [{ topic: '/e', payload: true }] },
+        ],
+        timetag: { seconds: 3900000000, fraction: 1 },
+      },
+    ]);
+    assert.deepEqual(dated.timetag, codec.timetagFromDate(when));
+    assert.deepEqual(dated.packets, [
+      { address: '/a', args: [{ type: 'i', value: 1 }] },
+      { address: '/b', args: [{ type: 's', value: 'x' }, { type: 'f', value: 2.5 }] },
+    ]);
+    assert.deepEqual(now.timetag, { seconds: 0, fraction: 1 });
+    assert.deepEqual(now.packets, [{ address: '/c', args: [] }]);
+    assert.deepEqual(mixed.packets[0], { address: '/d', args: [{ type: 'f', value: 3 }] });
+    assert.deepEqual(mixed.packets[1].timetag, codec.timetagFromMillis(1893456000000));
+    assert.deepEqual(mixed.packets[1].packets, [{ address: '/e', args: [{ type: 'T', value: true }] }]);
+  });
+
+  it('sends to msg.ip/msg.port when Host/Port are blank; configured values win', async () => {
+    const other = await peer();
+    await helper.load(NODES, outFlow({ host: '', port: '' }));
+    let [p] = await sendAll([{ topic: '/reply', payload: 1, ip: '127.0.0.1', port: destPort }]);
+    assert.equal(p.address, '/reply');
+    await helper.unload();
+
+    await helper.load(NODES, outFlow({ host: '127.0.0.1', port: destPort }));
+    [p] = await sendAll([{ topic: '/configured', payload: 1, ip: '127.0.0.1', port: other.address().port }]);
+    assert.equal(p.address, '/configured');
+    other.close();
+  });
+
+  it('refuses bad input with a catchable error and sends nothing', async () => {
+    await helper.load(NODES, outFlow({ port: destPort }));
+    const o1 = helper.getNode('o1');
+    const bad = [
+      [{ payload: 1 }, 'NO_ADDRESS', /no OSC address/],
+      [{ topic: 'no-slash', payload: 1 }, 'BAD_ADDRESS', /must start with '\/'/],
+      [{ topic: '/with space', payload: 1 }, 'BAD_ADDRESS', /not allowed/],
+      [{ topic: '/a/*', payload: 1 }, 'BAD_ADDRESS', /not allowed/],
+      [{ topic: '/obj', payload: { foo: 1 } }, 'BAD_ARGUMENT', /cannot encode the message \(argument 0\)/],
+      [{ topic: '/frac', payload: { type: 'i', value: 2.5 } }, 'BAD_ARGUMENT', /cannot encode/],
+      [{ topic: '/types', payload: [1], types: ',s' }, 'BAD_TYPE_TAGS', /cannot encode/],
+      [{ topic: '/huge', payload: Buffer.alloc(70000) }, 'LIMIT_EXCEEDED', /more than the 65507/],
+      [{ payload: [{ topic: '/ok' }, { topic: '/ok2' }], timetag: 'soon' }, 'BAD_TIMETAG', /msg.timetag must be/],
+      [{ payload: [{ topic: '/ok' }, 5] }, 'BAD_BUNDLE_ELEMENT', /bundle element 1/],
+      [{ payload: '/text "unterminated' }, 'BAD_ARGUMENT', /unterminated/],
+    ];
+    const caught = collect(helper.getNode('caught'), bad.length);
+    for (const [msg] of bad) o1.receive(msg);
+    const errors = await caught;
+    for (let i = 0; i < bad.length; i++) {
+      const [, code, re] = bad[i];
+      assert.equal(errors[i].error.code, code, `case ${i}: ${errors[i].error.message}`);
+      assert.match(errors[i].error.message, re, `case ${i}`);
+      assert.equal(errors[i].error.source.id, 'o1');
+    }
+    // Nothing was sent: the first datagram the peer gets is the valid one sent now.
+    const [p] = await sendAll([{ topic: '/valid', payload: 1 }]);
+    assert.equal(p.address, '/valid');
+    await waitStatus(o1, new RegExp(`1 out · ${bad.length} failed`));
+  });
+
+  it('reports a missing destination and an unknown host to Catch, and keeps working', async () => {
+    await helper.load(NODES, outFlow({ host: '', port: '' }));
+    const o1 = helper.getNode('o1');
+    const caught = collect(helper.getNode('caught'), 3);
+    o1.receive({ topic: '/x', payload: 1 });
+    o1.receive({ topic: '/x', payload: 1, ip: '127.0.0.1', port: 70000 });
+    o1.receive({ topic: '/x', payload: 1, ip: 'no-such-host.invalid', port: 9000 });
+    const errs = await caught;
+    assert.equal(errs[0].error.code, 'NO_DESTINATION');
+    assert.match(errs[0].error.message, /no destination host/);
+    assert.match(errs[1].error.message, /no valid destination port .*msg.port 70000/);
+    assert.match(errs[2].error.code, /ENOTFOUND|EAI_AGAIN/);
+    assert.match(errs[2].error.message, /send to no-such-host.invalid:9000 failed/);
+    const [p] = await sendAll([{ topic: '/still', payload: [], ip: '127.0.0.1', port: destPort }]);
+    assert.equal(p.address, '/still');
+  });
+
+  it('shares an endpoint with osc-in: a device answering to the source port is heard', async () => {
+    // The "device": answers every packet to the port it came from, as scsynth and the X32 do.
+    dest.on('message', (bytes, rinfo) => {
+      const q = codec.decodePacket(bytes);
+      dest.send(codec.encodePacket({ address: '/reply' + q.address, args: [{ type: 's', value: 'ok' }] }), rinfo.port, rinfo.address);
+    });
+    await helper.load(NODES, [
+      { id: 'f1', type: 'tab' },
+      { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 },
+      { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', wires: [['out']] },
+      { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'udp1', host: '127.0.0.1', port: destPort, wires: [] },
+      { id: 'out', z: 'f1', type: 'helper' },
+    ]);
+    const got = collect(helper.getNode('out'), 2);
+    helper.getNode('o1').receive({ topic: '/status' });
+    helper.getNode('o1').receive({ topic: '/info' });
+    const replies = await got;
+    assert.deepEqual(replies.map((r) => r.topic), ['/reply/status', '/reply/info']);
+    assert.equal(replies[0].payload, 'ok');
+    assert.equal(replies[0].port, destPort);
+    assert.equal(udp.openEndpointCount(), 1, 'one socket for both nodes');
+    const inStatus = await waitStatus(helper.getNode('in1'), /2 in/);
+    const port = /:(\d+)/.exec(inStatus.text)[1];
+    await waitStatus(helper.getNode('o1'), new RegExp(`from 127\\.0\\.0\\.1:${port} · 2 out`));
+  });
+});
