@@ -65,6 +65,15 @@ describe('pattern: matchAddress table', () => {
     });
   }
 
+  it('a non-string address never matches and never throws', () => {
+    for (const p of ['/a', '/a/*', '//a', '/{a,b}x']) {
+      for (const a of [undefined, null, 42, {}]) {
+        assert.equal(compilePattern(p).match(a), false);
+        assert.equal(compilePattern(p).exec(a), null);
+      }
+    }
+  });
+
   it('literal patterns are flagged literal and match by equality only', () => {
     assert.equal(compilePattern('/mixer/ch/1/fader').literal, true);
     assert.equal(compilePattern('/a+b.$').literal, true);

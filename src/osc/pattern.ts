@@ -516,6 +516,8 @@ class Compiled implements CompiledPattern {
 
   match(address: string): boolean {
     if (this.literal) return address === this.source;
+    // Plain JS callers (flows) can hand us anything; a non-string is simply not a matching address.
+    if (typeof address !== 'string') return false;
     if (this.segments === null) return this.matchFixed(address, null);
     return this.matchGaps(address, null);
   }
