@@ -1,0 +1,214 @@
+'use strict';
+// The editor half of each node, checked without a browser: the files Node-RED and the Flow Library scorecard
+// look for, the property names saved flows depend on, and the editor's validators run against the runtime's.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const fc = require('fast-check');
+const { compilePattern, validateAddress } = require('../dist/osc/pattern.js');
+const pkg = require('../package.json');
+
+const root = path.resolve(__dirname, '..');
+const types = Object.keys(pkg['node-red'].nodes);
+const read = (...p) => fs.readFileSync(path.join(root, ...p), 'utf8');
+
+/**
+ * Runs a node's editor script with a stand-in RED and returns the definition it registers. RED._ returns
+ * "key {json of options}" so tests can see which message and which position a validator chose.
+ */
+function loadDefinition(type, configNodes = {}) {
+  const html = read('nodes', `${type}.html`);
+  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+  const registered = {};
+  const RED = {
+    _: (key, opts) => {
+      const k = key.replace(/^[^:]*:/, ''); // the node set's namespace, "@oscflow/node-red-osc/<type>:"
+      return opts ? `${k} ${JSON.stringify(opts)}` : k;
+    },
+    nodes: {
+      registerType: (t, def) => {
+        registered[t] = def;
+      },
+      node: (id) => configNodes[id] || null,
+    },
+  };
+  for (const s of scripts) vm.runInNewContext(s, { RED, $: () => assert.fail('$ used at load time') });
+  assert.ok(registered[type], `${type}.html registers ${type}`);
+  return registered[type];
+}
+
+/** The editor's verdict on a property value: true, or the message key and 1-based position it reported. */
+function verdict(def, prop, value, node = {}) {
+  const r = def.defaults[prop].validate.call(node, value, {});
+  if (r === true) return true;
+  const text = Array.isArray(r) ? r[0] : r;
+  assert.equal(typeof text, 'string', `${prop} validator returns an explanation, not ${JSON.stringify(r)}`);
+  return text;
+}
+
+// Position in an editor message: 'pos' of the innermost options object (the rule wrapper nests it as text).
+function editorOffset(text) {
+  const m = /\\?"pos\\?":(\d+)/.exec(text);
+  return m ? Number(m[1]) - 1 : 0;
+}
+
+function runtimeOffset(fn) {
+  try {
+    fn();
+    return true;
+  } catch (err) {
+    return err.offset;
+  }
+}
+
+describe('editor files', () => {
+  for (const type of types) {
+    describe(type, () => {
+      it('has its template, an inline registerType with a category, help and messages', () => {
+        const html = read('nodes', `${type}.html`);
+        assert.match(html, new RegExp(`<script type="text/html" data-template-name="${type}">`));
+        // The scorecard parses this literally: quoted type, then an object literal holding category.
+        assert.match(html, new RegExp(`RED\\.nodes\\.registerType\\('${type}',\\s*\\{[^}]*?category:\\s*'(OSC|config)'`));
+        const help = read('nodes', 'locales', 'en-US', `${type}.html`);
+        assert.match(help, new RegExp(`data-help-name="${type}"`));
+        assert.match(help, /<script type="text\/html" data-help-name="[^"]+">\s*<p>[^<]/, 'the first paragraph is the palette tooltip');
+        const messages = JSON.parse(read('nodes', 'locales', 'en-US', `${type}.json`));
+        assert.ok(messages[type], `locales/en-US/${type}.json holds a "${type}" section`);
+      });
+
+      it('uses only message keys that exist in its locale file', () => {
+        const html = read('nodes', `${type}.html`);
+        const messages = JSON.parse(read('nodes', 'locales', 'en-US', `${type}.json`));
+        const keys = [
+          ...[...html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)].map((m) => m[1]),
+          ...[...html.matchAll(/\bt\("([^"]+[^."])"/g)].map((m) => `${type}.${m[1]}`),
+          // Error keys chosen at run time: t("errors." + e.key).
+          ...[...html.matchAll(/\bkey: "([^"]+)"/g)].map((m) => `${type}.errors.${m[1]}`),
+        ].filter((k) => !k.startsWith('node-red:'));
+        assert.ok(keys.length > 3);
+        for (const key of keys) {
+          const value = key.split('.').reduce((o, k) => (o == null ? undefined : o[k]), messages);
+          assert.equal(typeof value, 'string', `${key} is defined in locales/en-US/${type}.json`);
+        }
+      });
+
+      it('has an existing icon, or none as a config node', () => {
+        const def = loadDefinition(type);
+        if (def.category === 'config') return assert.equal(def.icon, undefined);
+        assert.equal(def.category, 'OSC');
+        assert.match(def.icon, /^oscflow-.+\.svg$/, 'icon names are global: prefixed');
+        const svg = read('icons', def.icon);
+        const [, w, h] = /viewBox="0 0 (\d+) (\d+)"/.exec(svg);
+        assert.equal(Number(w) * 3, Number(h) * 2, 'icons are 2:3');
+        assert.ok(Number(w) >= 40);
+        assert.doesNotMatch(svg, /(fill|stroke)="#(?!fff\b|ffffff\b)[0-9a-f]+"/i, 'white on transparent');
+      });
+    });
+  }
+
+  it('saves exactly the property names and defaults of the API contract', () => {
+    const defaults = (type) =>
+      // Through JSON: the objects were made in another realm (vm), and JSON is how flows are saved anyway.
+      JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(loadDefinition(type).defaults).map(([k, v]) => [k, v.value]))));
+    assert.deepEqual(defaults('osc-udp'), {
+      name: '', localAddress: '0.0.0.0', localPort: 0, ipv: 'udp4', broadcast: false, multicastGroup: '',
+      multicastInterface: '', ttl: 64, multicastLoopback: true,
+    });
+    assert.deepEqual(defaults('osc-in'), { name: '', endpoint: '', payloadArray: false, bundles: 'split', lenient: false });
+    assert.deepEqual(defaults('osc-out'), { name: '', endpoint: '', host: '', port: '', address: '', numbers: 'int' });
+    assert.deepEqual(defaults('osc-route'), {
+      name: '', property: 'topic', rules: [{ pattern: '' }], checkall: 'true', otherwise: false, outputs: 1,
+    });
+    const inEndpoint = loadDefinition('osc-in').defaults.endpoint;
+    const outEndpoint = loadDefinition('osc-out').defaults.endpoint;
+    assert.deepEqual([inEndpoint.type, inEndpoint.required, outEndpoint.type, outEndpoint.required], ['osc-udp', true, 'osc-udp', false]);
+  });
+
+  it('labels nodes with what they do', () => {
+    const route = loadDefinition('osc-route');
+    const rules = [{ pattern: '/synth/*' }, { pattern: '/a' }, { pattern: '/b' }];
+    assert.equal(route.label.call({ rules }), '/synth/* +2');
+    assert.equal(route.label.call({ rules: rules.slice(0, 1) }), '/synth/*');
+    assert.equal(route.label.call({ name: 'mixer', rules }), 'mixer');
+    assert.deepEqual([0, 1, 2, 3].map((i) => route.outputLabels.call({ rules, otherwise: true }, i)),
+      ['/synth/*', '/a', '/b', 'osc-route.label.otherwise']);
+    const udp = loadDefinition('osc-udp');
+    assert.equal(udp.label.call({ ipv: 'udp4', localAddress: '0.0.0.0', localPort: 9000 }), 'udp4 0.0.0.0:9000');
+    assert.equal(udp.label.call({ ipv: 'udp6', localAddress: '::', localPort: 0 }), 'udp6 [::]:any');
+    const oscIn = loadDefinition('osc-in', { e1: { localPort: '9000' } });
+    assert.equal(oscIn.label.call({ endpoint: 'e1' }), ':9000');
+    assert.equal(oscIn.label.call({ endpoint: '' }), 'osc in');
+    const out = loadDefinition('osc-out');
+    assert.equal(out.label.call({ host: '127.0.0.1', port: '57110' }), '127.0.0.1:57110');
+    assert.equal(out.label.call({ host: '', port: '', address: '/xremote' }), '/xremote');
+  });
+
+  it('checks port ranges and explains them', () => {
+    const udp = loadDefinition('osc-udp');
+    for (const ok of [0, '0', 9000, '65535']) assert.equal(verdict(udp, 'localPort', ok), true, String(ok));
+    for (const bad of [-1, 65536, '8.5', '1e3', 'abc', '']) assert.match(String(verdict(udp, 'localPort', bad)), /errors\.port/);
+    const out = loadDefinition('osc-out');
+    for (const ok of ['', '1', '57110', 65535]) assert.equal(verdict(out, 'port', ok), true, String(ok));
+    for (const bad of ['0', 0, '65536', 'x']) assert.match(String(verdict(out, 'port', bad)), /errors\.port/);
+    assert.equal(verdict(udp, 'multicastGroup', '239.0.0.1'), true);
+    assert.equal(verdict(udp, 'multicastGroup', 'ff02::1'), true);
+    assert.match(String(verdict(udp, 'multicastGroup', '192.168.1.1')), /errors\.group/);
+  });
+
+  describe('the editor pattern check agrees with compilePattern', () => {
+    const route = loadDefinition('osc-route');
+    const editor = (p) => {
+      const v = verdict(route, 'rules', [{ pattern: p }]);
+      return v === true ? true : editorOffset(v);
+    };
+    const runtime = (p) => runtimeOffset(() => compilePattern(p));
+
+    it('on chosen patterns, valid and invalid, at the same position', () => {
+      const patterns = [
+        '/a', '/synth/*/freq', '/a//b', '//*', '/a/{on,off}', '/a/{}', '/a/{,s}', '/[a-z]x', '/[!0-9]', '/[-a]', '/[a-]',
+        '/x+y.$^|()', '/caf\u00e9/\u{1F600}?', '/[\u{1F600}-\u{1F64F}]',
+        '', 'a', '/', '/a/', '/a//', '///a', '/a///b', '/a b', '/a#', '/a,b', '/a]', '/a}', '/[', '/[]', '/[!]', '/[a/b]',
+        '/[z-a]', '/[a-/]', '/[a,b]', '/[a}]', '/[*]', '/{a', '/{a/b}', '/{a]}', '/{a*}', '/{a{b}}', '/a\u0000', '/a\u007f',
+      ];
+      for (const p of patterns) assert.equal(editor(p), runtime(p), JSON.stringify(p));
+      assert.equal(editor('/synth/*'), true);
+      assert.notEqual(editor('/[a'), true);
+    });
+
+    it('on random patterns made of the characters that matter', () => {
+      const alphabet = ['/', 'a', 'b', '*', '?', '[', ']', '!', '-', '{', '}', ',', ' ', '#', 'z', '\u{1F600}', '\n'];
+      fc.assert(
+        fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 12 }), (chars) => {
+          const p = '/' + chars.join('');
+          assert.equal(editor(p), runtime(p), JSON.stringify(p));
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    it('explains what is wrong, counting from 1', () => {
+      const v = verdict(route, 'rules', [{ pattern: '/ok' }, { pattern: '/a[' }]);
+      assert.equal(v, 'osc-route.errors.rule {"index":2,"error":"osc-route.errors.unclosed-bracket {\\"pos\\":3,\\"char\\":\\"\\"}"}');
+      assert.match(String(verdict(route, 'rules', [])), /no-rules/);
+    });
+  });
+
+  it('the editor address check agrees with validateAddress', () => {
+    const out = loadDefinition('osc-out');
+    const editor = (a) => {
+      const v = verdict(out, 'address', a);
+      return v === true ? true : editorOffset(v);
+    };
+    const alphabet = ['/', 'a', '*', '?', '[', ']', '{', '}', ',', ' ', '#', '\t', '.'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 10 }), (chars) => {
+        const a = chars.join('').trim();
+        if (a === '') return; // blank: the address comes from msg.topic
+        assert.equal(editor(a), runtimeOffset(() => validateAddress(a)), JSON.stringify(a));
+      }),
+      { numRuns: 2000 },
+    );
+    assert.equal(editor(''), true);
+  });
+});

@@ -1,0 +1,133 @@
+'use strict';
+// examples/*.json (the Flow Library and the editor's Import > Examples menu read them) and the npm start demo:
+// valid flows of existing node types, importable by Node-RED, covering every node type we register.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const helper = require('node-red-node-test-helper');
+const { compilePattern } = require('../dist/osc/pattern.js');
+const pkg = require('../package.json');
+
+helper.init(require.resolve('node-red'));
+
+const root = path.resolve(__dirname, '..');
+const ours = Object.keys(pkg['node-red'].nodes);
+const core = {
+  inject: require('@node-red/nodes/core/common/20-inject.js'),
+  debug: require('@node-red/nodes/core/common/21-debug.js'),
+  comment: require('@node-red/nodes/core/common/90-comment.js'),
+  change: require('@node-red/nodes/core/function/15-change.js'),
+};
+const runtimes = ours.map((t) => require(path.join(root, pkg['node-red'].nodes[t])));
+
+const files = [
+  ...fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).map((f) => path.join('examples', f)),
+  path.join('scripts', 'demo-flow.json'),
+];
+
+/** The flow with every port the test would bind replaced by 0, and nothing sent by itself on deploy. */
+function safeToDeploy(flow) {
+  return flow.map((n) => {
+    const c = { ...n };
+    if (c.type === 'osc-udp') c.localPort = 0;
+    if (c.type === 'inject') Object.assign(c, { once: false, repeat: '' });
+    return c;
+  });
+}
+
+describe('example flows', () => {
+  it('exist for TouchOSC, the X32, SuperCollider and sensor routing', () => {
+    const names = files.map((f) => path.basename(f)).join(' ');
+    for (const topic of [/touchosc/, /x32/, /supercollider/, /sensor/]) assert.match(names, topic);
+  });
+
+  it('use every node type of the package between them', () => {
+    const used = new Set(files.filter((f) => f.startsWith('examples')).flatMap((f) => JSON.parse(fs.readFileSync(path.join(root, f), 'utf8')).map((n) => n.type)));
+    for (const t of ours) assert.ok(used.has(t), `${t} appears in an example`);
+  });
+
+  for (const file of files) {
+    describe(file, () => {
+      const flow = JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));
+
+      it('is a flow of known node types whose ids, tabs, wires and endpoints all resolve', () => {
+        assert.ok(Array.isArray(flow) && flow.length > 0);
+        const byId = new Map(flow.map((n) => [n.id, n]));
+        assert.equal(byId.size, flow.length, 'ids are unique');
+        assert.ok(flow.some((n) => n.type === 'comment' && n.name && n.info), 'a comment node explains the flow');
+        for (const n of flow) {
+          assert.match(n.id, /^[0-9a-f]{16}$/);
+          assert.ok(n.type === 'tab' || ours.includes(n.type) || core[n.type], `${n.id}: known type ${n.type}`);
+          if (n.z !== undefined) assert.equal(byId.get(n.z)?.type, 'tab', `${n.id}: z is a tab of this file`);
+          if (n.type === 'osc-udp' || n.type === 'tab') {
+            assert.equal(n.wires, undefined);
+            continue;
+          }
+          assert.ok(Array.isArray(n.wires), `${n.id}: wires`);
+          for (const port of n.wires) for (const target of port) assert.ok(byId.has(target), `${n.id}: wired to ${target}`);
+          if (n.endpoint) assert.equal(byId.get(n.endpoint)?.type, 'osc-udp', `${n.id}: endpoint is an osc-udp of this file`);
+          if (n.type === 'osc-in') assert.ok(n.endpoint, 'osc-in needs an endpoint');
+          if (n.type === 'osc-route') {
+            for (const r of n.rules) assert.doesNotThrow(() => compilePattern(r.pattern), r.pattern);
+            const outputs = n.rules.length + (n.otherwise ? 1 : 0);
+            assert.equal(n.outputs, outputs);
+            assert.equal(n.wires.length, outputs);
+          }
+        }
+      });
+
+      it('deploys in Node-RED with every node created', async () => {
+        const deployed = safeToDeploy(flow);
+        // The helper runs flows on a tab: give tab-less examples one, as importing into the editor does.
+        if (!deployed.some((n) => n.type === 'tab')) {
+          deployed.unshift({ id: 'tab0', type: 'tab', label: 'example' });
+          for (const n of deployed) if (n.type !== 'osc-udp' && n.id !== 'tab0') n.z = 'tab0';
+        }
+        await helper.load([...Object.values(core), ...runtimes], deployed);
+        try {
+          for (const n of deployed) {
+            if (n.type === 'tab') continue;
+            const node = helper.getNode(n.id);
+            assert.ok(node, `${n.type} ${n.id} was created`);
+            if (node.error && node.error.called) assert.fail(`${n.type} ${n.id} reported ${node.error.firstCall.args[0]}`);
+          }
+        } finally {
+          await helper.unload();
+        }
+      });
+    });
+  }
+
+  it('the npm start demo: OSC sent by osc-out comes back through osc-in and osc-route', async () => {
+    const flow = safeToDeploy(JSON.parse(fs.readFileSync(path.join(root, 'scripts', 'demo-flow.json'), 'utf8')));
+    // Debug nodes become helper nodes so the test sees what the sidebar would show; the destination port
+    // comes from msg.port, because the test's endpoint listens on a free port rather than the demo's 9000.
+    for (const n of flow) {
+      if (n.type === 'debug') n.type = 'helper';
+      if (n.type === 'osc-out') n.port = '';
+    }
+    await helper.load([...Object.values(core), ...runtimes], flow);
+    const udp = helper.getNode(flow.find((n) => n.type === 'osc-udp').id);
+    const probe = {};
+    const opened = new Promise((resolve) => {
+      probe.onStateChange = (ep) => ep.state === 'open' && resolve(ep);
+    });
+    const handle = udp.acquire(probe);
+    try {
+      const ep = handle.endpoint.state === 'open' ? handle.endpoint : await opened;
+      const byName = (name) => helper.getNode(flow.find((n) => n.name === name).id);
+      const fader = new Promise((resolve) => byName('faders: msg.route').once('input', resolve));
+      const other = new Promise((resolve) => byName('not a fader').once('input', resolve));
+      const out = helper.getNode(flow.find((n) => n.type === 'osc-out').id);
+      out.receive({ topic: '/demo/fader2', payload: 0.25, port: ep.address.port });
+      out.receive({ topic: '/demo/mixed', payload: [1, 2.5, 'text', true], port: ep.address.port });
+      const f = await fader;
+      assert.deepEqual([f.topic, f.payload, f.osc.types, f.route], ['/demo/fader2', 0.25, ',f', { index: 0, pattern: '/demo/fader*', parts: ['fader2'] }]);
+      const o = await other;
+      assert.deepEqual([o.topic, o.payload, o.osc.types], ['/demo/mixed', [1, 2.5, 'text', true], ',ifsT']);
+    } finally {
+      await handle.release();
+      await helper.unload();
+    }
+  });
+});
