@@ -50,6 +50,8 @@ const TABLE = [
   ['/{hello,goodbye}//world', ['/hello/world', '/goodbye/cruel/world', '/hello/a/b/world'], ['/hi/world', '/hello/worlds', '/helloworld']],
   ['/a//b//c', ['/a/b/c', '/a/x/b/y/c', '/a/b/b/c', '/a/c/b/c'], ['/a/c', '/a/b', '/a/c/b']],
   ['//a//a', ['/a/a', '/x/a/y/a/z/a'], ['/a', '/a/x']],
+  ['/a/a//a/a', ['/a/a/a/a', '/a/a/x/a/a', '/a/a/a/a/a'], ['/a/a/a', '/a/a', '/a/aa/a', '/a/a/a/ab']],
+  ['//xremote', ['/xremote', '/a/xremote'], ['/axremote', '/xremote/a', 'xremote']],
   ['/a//*/z', ['/a/b/z', '/a/b/c/z'], ['/a/z']],
   ['//[ab]//c?', ['/a/cx', '/q/b/r/cy'], ['/cx', '/a/c']],
 ];

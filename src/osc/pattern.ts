@@ -471,6 +471,7 @@ class Compiled implements CompiledPattern {
   private readonly chunkPart: (PartMatcher | null)[] = [];
   private readonly gapPrefix: string = '/';
   private readonly gapSuffix: string = '';
+  private readonly simpleGap: boolean = false;
 
   constructor(readonly source: string) {
     const parsed = parse(source);
@@ -495,6 +496,7 @@ class Compiled implements CompiledPattern {
         if (this.gapBefore[i]) break;
       }
       this.gapSuffix = suffix;
+      this.simpleGap = segs.length === 2 && this.parts.every((part) => part.literal !== null);
     } else {
       this.segments = null;
       let chunk = '';
@@ -563,6 +565,9 @@ class Compiled implements CompiledPattern {
   private matchGaps(address: string, out: string[] | null): boolean {
     // Literal text every match must start and end with: rejects most addresses before splitting them.
     if (!address.startsWith(this.gapPrefix) || !address.endsWith(this.gapSuffix)) return false;
+    // '/a//b', '//xremote': literal parts around one gap. The prefix ends with '/' and the suffix starts with
+    // one, so whatever lies between is whole parts; only an overlap longer than that shared '/' is wrong.
+    if (this.simpleGap && out === null) return address.length >= this.gapPrefix.length - 1 + this.gapSuffix.length;
     let n = 0;
     let pos = 0;
     for (;;) {
