@@ -535,7 +535,7 @@ class Compiled implements CompiledPattern {
   }
 
   /**
-   * No `//`: runs of literal parts (with their slashes) are compared in one startsWith, and each wildcard
+   * No `//`: runs of literal parts (with their slashes) are compared in one pass, and each wildcard
    * part is tested on the address up to the next '/', so the address is walked once and never split.
    */
   private matchFixed(address: string, out: string[] | null): boolean {
@@ -546,7 +546,6 @@ class Compiled implements CompiledPattern {
     for (let k = 0; k < lits.length; k++) {
       const lit = lits[k];
       if (lit !== null) {
-        // charCodeAt loops are inlined by the optimiser; startsWith/indexOf are builtin calls costing more here.
         const len = lit.length;
         if (pos + len > n) return false;
         for (let i = 0; i < len; i++) if (address.charCodeAt(pos + i) !== lit.charCodeAt(i)) return false;
