@@ -1,0 +1,396 @@
+'use strict';
+// What the fuzzer attacks, and what counts as a finding. Each target takes one input (bytes) and either returns
+// an outcome label (used as cheap feedback: an input with a new outcome joins the corpus) or throws. The only
+// acceptable throw is an OscError; anything else escaping is a crash, and a broken invariant is thrown as an
+// InvariantError. Targets load the compiled modules from dist/ lazily, so a module not built yet is skipped, not
+// fatal.
+const path = require('node:path');
+const { isDeepStrictEqual } = require('node:util');
+const { createRng, mutate, mutateOnce } = require('./mutate');
+const { validPackets, constructPatternCase, PATTERN_SEEDS } = require('./generate');
+
+const DIST = path.resolve(__dirname, '..', 'dist', 'osc');
+
+class InvariantError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'InvariantError';
+  }
+}
+
+function tryRequire(file) {
+  try {
+    return require(path.join(DIST, file));
+  } catch (e) {
+    if (e && e.code === 'MODULE_NOT_FOUND') return null;
+    throw e;
+  }
+}
+
+let errorsModule;
+function isOscError(e) {
+  errorsModule ??= tryRequire('errors.js');
+  return Boolean(errorsModule && errorsModule.isOscError(e));
+}
+
+function fail(message) {
+  throw new InvariantError(message);
+}
+
+// ---------------------------------------------------------------- decoder
+
+const TAGS = new Set('ifdhsScbmrtTFNI['.split(''));
+
+function checkArgs(args, where) {
+  if (!Array.isArray(args)) fail(`${where}: args is not an array`);
+  for (const a of args) {
+    if (!a || !TAGS.has(a.type)) fail(`${where}: bad arg ${safe(a)}`);
+    if (a.type === '[') checkArgs(a.value, where);
+    if ((a.type === 'b' || a.type === 'm') && !(a.value instanceof Uint8Array)) fail(`${where}: ${a.type} value is not bytes`);
+    if ((a.type === 's' || a.type === 'S') && typeof a.value !== 'string') fail(`${where}: ${a.type} value is not a string`);
+    if (a.type === 'h' && typeof a.value !== 'bigint') fail(`${where}: h value is not a bigint`);
+  }
+}
+
+function checkPacket(p, depth, where) {
+  if (depth > 1000) fail(`${where}: nesting deeper than 1000`);
+  if (p && typeof p.address === 'string') {
+    if (p.address[0] !== '/') fail(`${where}: address ${safe(p.address)} does not start with /`);
+    checkArgs(p.args, where);
+    return;
+  }
+  if (!p || !Array.isArray(p.packets) || !p.timetag) fail(`${where}: neither message nor bundle: ${safe(p)}`);
+  for (const c of p.packets) checkPacket(c, depth + 1, where);
+}
+
+function safe(v) {
+  try {
+    return JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? `${x}n` : x)).slice(0, 200);
+  } catch {
+    return String(v);
+  }
+}
+
+// Buffers and Uint8Arrays compare by content; NaN equals NaN (float payloads may not survive, the value does).
+function samePacket(a, b) {
+  return isDeepStrictEqual(normalise(a), normalise(b));
+}
+function normalise(v) {
+  if (v instanceof Uint8Array) return `bytes:${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN';
+  if (typeof v === 'bigint') return `${v}n`;
+  if (Array.isArray(v)) return v.map(normalise);
+  if (v && typeof v === 'object') {
+    const o = {};
+    for (const k of Object.keys(v).sort()) if (v[k] !== undefined) o[k] = normalise(v[k]);
+    return o;
+  }
+  return v;
+}
+
+function outcomeOf(p) {
+  if (Array.isArray(p.packets)) return `bundle:${p.packets.length > 3 ? 'n' : p.packets.length}`;
+  return `msg:${p.args.map((a) => a.type).join('').slice(0, 6)}`;
+}
+
+function decoderTarget(name, options) {
+  let codec;
+  let seeds;
+  return {
+    name,
+    description: `decodePacket(bytes, ${JSON.stringify(options)}), then re-encode and decode again`,
+    load() {
+      codec = tryRequire('codec.js');
+      return codec && typeof codec.decodePacket === 'function' ? null : 'dist/osc/codec.js has no decodePacket yet';
+    },
+    seeds(seed) {
+      if (seeds) return seeds;
+      const vectors = require('../test/fixtures/vectors.json');
+      seeds = [...vectors.valid, ...vectors.malformed].map((v) => Buffer.from(v.hex, 'hex'));
+      for (const f of vectors.framing) seeds.push(Buffer.from(f.packet_hex, 'hex'));
+      seeds.push(...validPackets(codec, seed, 200));
+      return seeds;
+    },
+    generate(rng, seed) {
+      return validPackets(codec, seed, 20);
+    },
+    mutate(rng, input, other) {
+      return mutate(rng, input, other, 1 << 17);
+    },
+    run(input) {
+      let p;
+      try {
+        p = codec.decodePacket(input, options);
+      } catch (e) {
+        if (isOscError(e)) {
+          // An offset outside the packet means the decoder lost track of where it was reading.
+          if (!(e.offset >= -1 && e.offset <= input.length)) fail(`OscError ${e.code} with offset ${e.offset} outside the ${input.length}-byte packet: ${e.message}`);
+          return `err:${e.code}`;
+        }
+        throw e;
+      }
+      checkPacket(p, 0, 'decoded');
+      let bytes;
+      try {
+        bytes = codec.encodePacket(p);
+      } catch (e) {
+        if (isOscError(e)) fail(`decoded packet cannot be re-encoded: ${e.code} ${e.message}`);
+        throw e;
+      }
+      let again;
+      try {
+        again = codec.decodePacket(bytes, options);
+      } catch (e) {
+        if (isOscError(e)) fail(`re-encoded packet does not decode: ${e.code} ${e.message} (re-encoded ${bytes.toString('hex').slice(0, 200)})`);
+        throw e;
+      }
+      if (!samePacket(p, again)) fail(`decode(encode(decode(x))) differs from decode(x): ${safe(p)} vs ${safe(again)}`);
+      return outcomeOf(p);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- stream decoders
+
+const STREAM_MAX_FRAME = 4096; // small, so the fuzzer reaches the size limits often
+
+/**
+ * The first input byte says how the rest is cut into chunks (so a regression replays exactly): 0 whole, else
+ * chunk sizes from a tiny generator seeded by it, 1 to 1 + (byte % 64) bytes each.
+ */
+function chunksOf(input) {
+  const body = input.subarray(1);
+  const plan = input.length ? input[0] : 0;
+  if (plan === 0) return [body];
+  const chunks = [];
+  const rng = createRng(plan);
+  const max = 1 + (plan % 64);
+  for (let i = 0; i < body.length; ) {
+    const n = 1 + rng.int(max);
+    // A fresh copy per chunk: decoders may keep views into a chunk, as a socket's fresh buffers allow.
+    chunks.push(Buffer.from(body.subarray(i, i + n)));
+    i += n;
+  }
+  return chunks;
+}
+
+function runStream(framing, factory, chunks) {
+  const frames = [];
+  const errors = [];
+  const dec = factory({
+    maxFrameSize: STREAM_MAX_FRAME,
+    onError(err, fatal) {
+      if (!isOscError(err)) fail(`${framing}: onError got a ${err && err.name}, not an OscError`);
+      errors.push(`${err.code}${fatal ? '!' : ''}`);
+    },
+  });
+  for (const chunk of chunks) {
+    const wasFailed = dec.failed;
+    const out = dec.push(chunk);
+    if (!Array.isArray(out)) fail(`${framing}: push returned ${safe(out)}`);
+    for (const f of out) {
+      if (!Buffer.isBuffer(f)) fail(`${framing}: a frame is not a Buffer`);
+      if (f.length === 0) fail(`${framing}: empty frame returned`);
+      if (f.length > STREAM_MAX_FRAME) fail(`${framing}: frame of ${f.length} bytes over maxFrameSize ${STREAM_MAX_FRAME}`);
+      frames.push(Buffer.from(f).toString('hex'));
+    }
+    if (wasFailed && out.length) fail(`${framing}: frames returned after a fatal error`);
+    // Memory must stay bounded whatever a peer sends: a partial frame, plus a 4-byte size prefix at most.
+    if (dec.buffered > STREAM_MAX_FRAME + 4) fail(`${framing}: buffering ${dec.buffered} bytes, over maxFrameSize`);
+  }
+  return { frames, errors, failed: dec.failed, dropped: dec.dropped };
+}
+
+function streamTarget(name, framing) {
+  let framingModule;
+  let codec;
+  const factory = (options) => framingModule.createStreamDecoder(framing, options);
+  return {
+    name,
+    description: `${framing} stream decoder, input cut into chunks; chunked result must equal the whole-stream result`,
+    load() {
+      framingModule = tryRequire('framing.js');
+      codec = tryRequire('codec.js');
+      return framingModule && typeof framingModule.createStreamDecoder === 'function' ? null : 'dist/osc/framing.js not built yet';
+    },
+    seeds(seed) {
+      const vectors = require('../test/fixtures/vectors.json');
+      const packets = vectors.valid.map((v) => Buffer.from(v.hex, 'hex'));
+      if (codec && codec.encodePacket) packets.push(...validPackets(codec, seed, 50));
+      const out = [];
+      for (const f of vectors.framing) out.push(Buffer.concat([Buffer.from([0]), Buffer.from(f.stream_hex, 'hex')]));
+      for (let i = 0; i < packets.length; i += 3) {
+        const enc = (p) => (framing === 'slip' || (framing === 'auto' && i % 2) ? framingModule.slipEncode(p) : framingModule.lengthPrefixEncode(p));
+        out.push(Buffer.concat([Buffer.from([i % 256]), ...packets.slice(i, i + 3).map(enc)]));
+      }
+      return out;
+    },
+    generate(rng) {
+      const parts = [Buffer.from([rng.int(256)])];
+      const slip = framing === 'slip' || (framing === 'auto' && rng.chance(0.5));
+      const n = 1 + rng.int(6);
+      for (let i = 0; i < n; i++) {
+        const p = Buffer.alloc(4 * rng.int(rng.chance(0.1) ? 1100 : 16));
+        for (let k = 0; k < p.length; k++) p[k] = rng.chance(0.1) ? rng.pick([0xc0, 0xdb, 0xdc, 0xdd]) : rng.int(256);
+        parts.push(slip ? framingModule.slipEncode(p) : framingModule.lengthPrefixEncode(p));
+      }
+      return [Buffer.concat(parts)];
+    },
+    mutate(rng, input, other) {
+      return mutate(rng, input, other, 1 << 16);
+    },
+    run(input) {
+      const chunked = runStream(framing, factory, chunksOf(input));
+      const whole = runStream(framing, factory, [input.subarray(1)]);
+      // Chunk boundaries are an accident of the network: they must never change what is decoded.
+      if (!isDeepStrictEqual(chunked, whole)) {
+        fail(`${framing}: chunked decoding differs from whole: ${safe(chunked).slice(0, 300)} vs ${safe(whole).slice(0, 300)}`);
+      }
+      return `${framing}:${whole.frames.length > 3 ? 'n' : whole.frames.length}:${whole.errors.slice(0, 2).join(',')}:${whole.failed}`;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- address patterns
+
+/** Pattern inputs are UTF-8 JSON: [pattern, address, expect?] where expect is 'y' or 'n' for constructed cases. */
+function decodePatternInput(input) {
+  const text = input.toString('utf8');
+  try {
+    const v = JSON.parse(text);
+    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') return v;
+  } catch {
+    // Not JSON (a hand-made regression): the whole text is the pattern, matched against itself.
+  }
+  return [text, text];
+}
+
+const encodePatternInput = (v) => Buffer.from(JSON.stringify(v), 'utf8');
+
+const PATTERN_PIECES = ['*', '?', '//', '/', '[', ']', '[!', '{', '}', ',', '-', '!', 'a', 'b', '{a,b}', '[a-z]', '[!a]',
+  '\u{1f3b9}', '\ud800', '\udc00', '\0', ' ', '#', '\\', '.*', '(a+)+'];
+
+function mutateString(rng, s) {
+  const cps = Array.from(s);
+  const n = 1 + rng.int(3);
+  for (let i = 0; i < n; i++) {
+    const at = rng.int(cps.length + 1);
+    switch (rng.int(5)) {
+      case 0:
+        cps.splice(at, 0, rng.pick(PATTERN_PIECES));
+        break;
+      case 1:
+        cps.splice(at, 1 + rng.int(3));
+        break;
+      case 2:
+        if (cps.length) cps[rng.int(cps.length)] = String.fromCharCode(rng.int(rng.chance(0.8) ? 128 : 0x10000));
+        break;
+      case 3: { // repeat a slice: the shapes that blow up backtracking matchers
+        const from = rng.int(cps.length + 1);
+        const piece = cps.slice(from, from + 1 + rng.int(4));
+        const times = 2 + rng.int(rng.chance(0.2) ? 200 : 10);
+        for (let k = 0; k < times; k++) cps.splice(at, 0, ...piece);
+        break;
+      }
+      default:
+        cps.splice(at, 0, ...Array.from(randomAscii(rng)));
+    }
+  }
+  return cps.join('').slice(0, 20000);
+}
+
+function randomAscii(rng) {
+  let s = '';
+  for (let i = rng.int(6); i >= 0; i--) s += String.fromCharCode(32 + rng.int(95));
+  return s;
+}
+
+function patternTarget() {
+  let pattern;
+  return {
+    name: 'pattern',
+    description: 'compilePattern / matchAddress / exec / Router on mutated and constructed patterns (constructed ones with a known answer)',
+    load() {
+      pattern = tryRequire('pattern.js');
+      return pattern && typeof pattern.compilePattern === 'function' ? null : 'dist/osc/pattern.js not built yet';
+    },
+    seeds() {
+      return PATTERN_SEEDS.map((v) => encodePatternInput(v));
+    },
+    generate(rng) {
+      return [encodePatternInput(constructPatternCase(rng))];
+    },
+    mutate(rng, input, other) {
+      const [p, a] = decodePatternInput(input);
+      const [op, oa] = other ? decodePatternInput(other) : [p, a];
+      switch (rng.int(4)) {
+        case 0:
+          return encodePatternInput([mutateString(rng, p), a]);
+        case 1:
+          return encodePatternInput([p, mutateString(rng, a)]);
+        case 2:
+          return encodePatternInput([p, rng.chance(0.5) ? oa : op]); // a pattern against another case's address
+        default:
+          return encodePatternInput([mutateString(rng, p), mutateString(rng, a)]);
+      }
+    },
+    run(input) {
+      const [p, a, expect] = decodePatternInput(input);
+      let compiled;
+      try {
+        compiled = pattern.compilePattern(p);
+      } catch (e) {
+        if (isOscError(e)) {
+          if (expect) fail(`constructed pattern ${safe(p)} refused: ${e.message}`);
+          if (!(e.offset >= -1 && e.offset <= p.length)) fail(`BAD_PATTERN offset ${e.offset} outside the pattern`);
+          return `err:${e.code}`;
+        }
+        throw e;
+      }
+      if (compiled.source !== p) fail('compiled.source differs from the pattern');
+      const m = compiled.match(a);
+      if (typeof m !== 'boolean') fail(`match returned ${safe(m)}`);
+      const parts = compiled.exec(a);
+      if ((parts !== null) !== m) fail(`exec ${safe(parts)} disagrees with match ${m}`);
+      if (parts !== null && (!Array.isArray(parts) || parts.some((x) => typeof x !== 'string'))) fail(`exec returned ${safe(parts)}`);
+      if (pattern.matchAddress(p, a) !== m) fail('matchAddress disagrees with compilePattern().match');
+      if (compiled.literal && m !== (a === p)) fail(`literal pattern matched ${m} but equality says ${a === p}`);
+      if (compiled.match(p) === false && compiled.literal) fail('a literal pattern does not match itself');
+      if (expect === 'y' && !m) fail(`${safe(p)} must match ${safe(a)} (constructed to match) but does not`);
+      if (expect === 'n' && m) fail(`${safe(p)} must not match ${safe(a)} (one part too many) but does`);
+      // The Router also takes incoming patterns (see router.ts): matched against literal rules only, and a
+      // pattern rule only by equality.
+      let routed = m;
+      if (pattern.isPattern(a)) {
+        if (!compiled.literal) routed = a === p;
+        else {
+          try {
+            routed = pattern.compilePattern(a).match(p);
+          } catch (e) {
+            if (!isOscError(e)) throw e;
+            routed = false;
+          }
+        }
+      }
+      const router = new pattern.Router();
+      router.add(p, 1);
+      const hits = router.match(a);
+      if ((hits.length === 1) !== routed) fail(`Router.match found ${hits.length} rule(s), expected ${routed ? 1 : 0}`);
+      if (pattern.patternCacheSize() > pattern.patternCacheLimit) fail(`pattern cache holds ${pattern.patternCacheSize()}, over its limit`);
+      return `${m ? 'match' : 'nomatch'}:${compiled.literal ? 'lit' : 'pat'}:${parts ? Math.min(parts.length, 4) : '-'}`;
+    },
+  };
+}
+
+function allTargets() {
+  return [
+    decoderTarget('decode', {}),
+    decoderTarget('decode-lenient', { lenient: true, maxDepth: 4, maxArgs: 32, maxPacketSize: 8192 }),
+    streamTarget('slip', 'slip'),
+    streamTarget('length-prefix', 'length-prefix'),
+    streamTarget('auto-framing', 'auto'),
+    patternTarget(),
+  ];
+}
+
+module.exports = { allTargets, InvariantError, isOscError, chunksOf, decodePatternInput, encodePatternInput, mutateOnce };
