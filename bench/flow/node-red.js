@@ -14,16 +14,17 @@ const ourName = require(path.join(root, 'package.json')).name;
  * @param {object[]} o.flow          the flow to deploy
  * @param {boolean} o.withOurs       make our package installable in the userDir (only when the flow needs it, so a
  *                                   half-written node of ours cannot disturb the other chains)
+ * @param {string}  [o.oursDir]      where our package is (default: this work tree), e.g. a patched copy to A/B a change
  * @param {string}  [o.cpuProfDir]   write a V8 CPU profile of the runtime there on exit
  */
-function startNodeRed({ flow, withOurs, cpuProfDir }) {
+function startNodeRed({ flow, withOurs, oursDir, cpuProfDir }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-bench-'));
   const deps = {};
   fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
   if (withOurs) {
     const [scope, name] = ourName.split('/');
     fs.mkdirSync(path.join(userDir, 'node_modules', scope), { recursive: true });
-    fs.symlinkSync(root, path.join(userDir, 'node_modules', scope, name), 'dir');
+    fs.symlinkSync(oursDir || root, path.join(userDir, 'node_modules', scope, name), 'dir');
     deps[ourName] = '*';
   }
   // node-red-contrib-osc is found without a link: Node-RED also scans the node_modules tree it is installed in
@@ -68,6 +69,7 @@ function startNodeRed({ flow, withOurs, cpuProfDir }) {
 
   return {
     pid: child.pid,
+    startedAt: Date.now(),
     userDir,
     get alive() {
       return alive;

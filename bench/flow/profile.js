@@ -18,10 +18,19 @@ function owner(url, fn, root) {
   return 'other';
 }
 
-function summarizeProfile(prof, root, top = 30) {
+/**
+ * window: [fromMs, toMs] after the profile started; samples outside it (startup: module loading, JIT warm-up;
+ * shutdown) are left out so the summary is about the per-message path.
+ */
+function summarizeProfile(prof, root, { top = 30, window } = {}) {
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map();
+  const from = window ? window[0] * 1000 : -Infinity;
+  const to = window ? window[1] * 1000 : Infinity;
+  let t = 0;
   for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] || 0;
+    if (t < from || t > to) continue;
     const id = prof.samples[i];
     self.set(id, (self.get(id) || 0) + (prof.timeDeltas[i] || 0));
   }
