@@ -56,9 +56,13 @@ export interface DecodeOptions {
   maxPacketSize?: number;
 }
 
-export const DEFAULT_MAX_DEPTH = 32;
-export const DEFAULT_MAX_ARGS = 65536;
-export const DEFAULT_MAX_PACKET_SIZE = 1048576;
+// Module-local copies: inside this module an exported const compiles to a property load on `exports`.
+const MAX_DEPTH = 32;
+const MAX_ARGS = 65536;
+const MAX_PACKET_SIZE = 1048576;
+export const DEFAULT_MAX_DEPTH = MAX_DEPTH;
+export const DEFAULT_MAX_ARGS = MAX_ARGS;
+export const DEFAULT_MAX_PACKET_SIZE = MAX_PACKET_SIZE;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared byte-level scratch
@@ -69,12 +73,12 @@ const scratch = new ArrayBuffer(8);
 const scratchU8 = new Uint8Array(scratch);
 const scratchF32 = new Float32Array(scratch);
 const scratchF64 = new Float64Array(scratch);
+const scratchU32 = new Uint32Array(scratch);
 const scratchI64 = new BigInt64Array(scratch);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-// Index in scratchU8 of the most significant byte for 4- and 8-byte values, and the direction to walk.
-const MSB4 = LITTLE_ENDIAN ? 3 : 0;
-const MSB8 = LITTLE_ENDIAN ? 7 : 0;
-const STEP = LITTLE_ENDIAN ? -1 : 1;
+// Which half of scratchU32 holds the high 32 bits of an 8-byte value.
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = 1 - HI;
 
 const TWO_31 = 2147483648;
 const TWO_32 = 4294967296;
@@ -186,10 +190,11 @@ let nodeStrLen = new Int32Array(nodeCap); // message: address UTF-8 length
 let nNodes = 0;
 
 let policy = 0; // 0 int, 1 float, 2 double
-let encMaxDepth = DEFAULT_MAX_DEPTH;
+let encMaxDepth = MAX_DEPTH;
 
 // Where in the message an argument error is: top-level index, then indexes inside nested arrays.
-const path: number[] = [];
+const path: number[] = [0];
+let pathLen = 0;
 
 function growPlan(): void {
   cap *= 2;
@@ -231,7 +236,7 @@ function growNodes(): void {
 
 function where(): string {
   let s = 'argument ' + path[0];
-  for (let k = 1; k < path.length; k++) s += '[' + path[k] + ']';
+  for (let k = 1; k < pathLen; k++) s += '[' + path[k] + ']';
   return s;
 }
 
@@ -250,7 +255,14 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
-function add(tag: number, num: number, obj: unknown): void {
+function add(tag: number, num: number): void {
+  if (nPlan === cap) growPlan();
+  planTags[nPlan] = tag;
+  planNum[nPlan] = num;
+  nPlan++;
+}
+
+function addObj(tag: number, num: number, obj: unknown): void {
   if (nPlan === cap) growPlan();
   planTags[nPlan] = tag;
   planNum[nPlan] = num;
@@ -261,7 +273,7 @@ function add(tag: number, num: number, obj: unknown): void {
 function planInt32(v: unknown): void {
   if (typeof v !== 'number' || (v | 0) !== v) {
     if (typeof v === 'bigint' && v >= -TWO_31 && v < TWO_31) {
-      add(T_i, Number(v), undefined);
+      add(T_i, Number(v));
       dataSize += 4;
       return;
     }
@@ -274,7 +286,7 @@ function planInt32(v: unknown): void {
         : `'i' needs a number, got ${describe(v)}`,
     );
   }
-  add(T_i, v, undefined);
+  add(T_i, v);
   dataSize += 4;
 }
 
@@ -283,13 +295,13 @@ function planFloat32(v: unknown): void {
   if (!Number.isFinite(Math.fround(v)) && Number.isFinite(v)) {
     throw argError('BAD_ARGUMENT', `${v} is beyond float32's range and cannot be sent as 'f' (use 'd')`);
   }
-  add(T_f, v, undefined);
+  add(T_f, v);
   dataSize += 4;
 }
 
 function planFloat64(v: unknown): void {
   if (typeof v !== 'number') throw argError('BAD_ARGUMENT', `'d' needs a number, got ${describe(v)}`);
-  add(T_d, v, undefined);
+  add(T_d, v);
   dataSize += 8;
 }
 
@@ -308,7 +320,7 @@ function planInt64(v: unknown): void {
   if (b < INT64_MIN || b > INT64_MAX) {
     throw argError('BAD_ARGUMENT', `${b} is outside int64 and cannot be sent as 'h'`);
   }
-  add(T_h, 0, b);
+  addObj(T_h, 0, b);
   dataSize += 8;
 }
 
@@ -323,7 +335,7 @@ function planString(tag: number, v: unknown): void {
       len === HAS_NUL ? 'a string cannot contain NUL (U+0000): OSC-strings end at the first NUL' : 'the string holds a lone surrogate, which has no UTF-8 form',
     );
   }
-  add(tag, len, v);
+  addObj(tag, len, v);
   dataSize += (len + 4) & ~3;
 }
 
@@ -334,14 +346,14 @@ function planChar(v: unknown): void {
     if (c !== undefined && v.length === (c > 0xffff ? 2 : 1) && !(c >= 0xd800 && c <= 0xdfff)) cp = c;
   }
   if (cp < 0) throw argError('BAD_ARGUMENT', `'c' needs a string of exactly one character, got ${describe(v)}`);
-  add(T_c, cp, undefined);
+  add(T_c, cp);
   dataSize += 4;
 }
 
 function planBlob(v: unknown): void {
   if (!(v instanceof Uint8Array)) throw argError('BAD_ARGUMENT', `'b' needs a Uint8Array or Buffer, got ${describe(v)}`);
   if (v.length > 0x7ffffff0) throw new OscError('LIMIT_EXCEEDED', `${where()}: a blob of ${v.length} bytes is too large`, -1, path[0]);
-  add(T_b, v.length, v);
+  addObj(T_b, v.length, v);
   dataSize += 4 + ((v.length + 3) & ~3);
 }
 
@@ -358,7 +370,7 @@ function planTimetag(v: unknown): void {
   } else {
     throw argError('BAD_ARGUMENT', `'t' needs { seconds, fraction } (uint32 each), a Date or epoch milliseconds, got ${describe(v)}`);
   }
-  add(T_t, t.seconds, undefined);
+  add(T_t, t.seconds);
   planNum2[nPlan - 1] = t.fraction;
   dataSize += 8;
 }
@@ -372,7 +384,7 @@ function planRgba(v: unknown): void {
   if (typeof v !== 'object' || v === null || !isByte(c.r) || !isByte(c.g) || !isByte(c.b) || !isByte(c.a)) {
     throw argError('BAD_ARGUMENT', `'r' needs { r, g, b, a }, each an integer 0..255, got ${describe(v)}`);
   }
-  add(T_r, ((c.r << 24) | (c.g << 16) | (c.b << 8) | c.a) >>> 0, undefined);
+  add(T_r, ((c.r << 24) | (c.g << 16) | (c.b << 8) | c.a) >>> 0);
   dataSize += 4;
 }
 
@@ -388,7 +400,7 @@ function planMidi(v: unknown): void {
   ) {
     throw argError('BAD_ARGUMENT', `'m' needs exactly 4 bytes (port, status, data1, data2), got ${describe(v)}${a && typeof a.length === 'number' ? ` of length ${a.length}` : ''}`);
   }
-  add(T_m, ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0, undefined);
+  add(T_m, ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0);
   dataSize += 4;
 }
 
@@ -399,44 +411,45 @@ function isTyped(v: object): v is OscArg {
 /** An argument in the typed form {type, value}. */
 function planTyped(a: OscArg, depth: number): void {
   const v = a.value;
-  switch (a.type) {
-    case 'i':
+  const type: string = a.type;
+  switch (type.length === 1 ? type.charCodeAt(0) : 0) {
+    case T_i:
       return planInt32(v);
-    case 'f':
+    case T_f:
       return planFloat32(v);
-    case 'd':
-      return planFloat64(v);
-    case 'h':
-      return planInt64(v);
-    case 's':
+    case T_s:
       return planString(T_s, v);
-    case 'S':
+    case T_d:
+      return planFloat64(v);
+    case T_h:
+      return planInt64(v);
+    case T_S:
       return planString(T_S, v);
-    case 'c':
+    case T_c:
       return planChar(v);
-    case 'b':
+    case T_b:
       return planBlob(v);
-    case 't':
+    case T_t:
       return planTimetag(v);
-    case 'r':
+    case T_r:
       return planRgba(v);
-    case 'm':
+    case T_m:
       return planMidi(v);
-    case 'T':
+    case T_T:
       if (v !== true && v !== undefined) throw argError('BAD_ARGUMENT', `'T' has the value true (or none), got ${describe(v)}`);
-      return add(T_T, 0, undefined);
-    case 'F':
+      return add(T_T, 0);
+    case T_F:
       if (v !== false && v !== undefined) throw argError('BAD_ARGUMENT', `'F' has the value false (or none), got ${describe(v)}`);
-      return add(T_F, 0, undefined);
-    case 'N':
+      return add(T_F, 0);
+    case T_N:
       if (v !== null && v !== undefined) throw argError('BAD_ARGUMENT', `'N' has the value null (or none), got ${describe(v)}`);
-      return add(T_N, 0, undefined);
-    case 'I':
+      return add(T_N, 0);
+    case T_I:
       if (v !== undefined && v !== null && v !== true) {
         throw argError('BAD_ARGUMENT', `'I' (impulse) carries no value, got ${describe(v)}`);
       }
-      return add(T_I, 0, undefined);
-    case '[':
+      return add(T_I, 0);
+    case T_OPEN:
       if (!Array.isArray(v)) throw argError('BAD_ARGUMENT', `'[' needs an array of arguments, got ${describe(v)}`);
       return planArray(v, depth);
     default:
@@ -448,15 +461,14 @@ function planArray(items: unknown[], depth: number): void {
   if (depth >= encMaxDepth) {
     throw new OscError('LIMIT_EXCEEDED', `${where()}: arrays nested deeper than ${encMaxDepth}`, -1, path[0]);
   }
-  add(T_OPEN, 0, undefined);
-  const level = path.length;
-  path.push(0);
+  add(T_OPEN, 0);
+  const level = pathLen++;
   for (let k = 0; k < items.length; k++) {
     path[level] = k;
     planPlain(items[k], depth + 1);
   }
-  path.pop();
-  add(T_CLOSE, 0, undefined);
+  pathLen = level;
+  add(T_CLOSE, 0);
 }
 
 /** Any argument: plain JS value (its tag inferred) or typed. */
@@ -472,15 +484,16 @@ function planPlain(v: unknown, depth: number): void {
     case 'string':
       return planString(T_s, v);
     case 'boolean':
-      return add(v ? T_T : T_F, 0, undefined);
+      return add(v ? T_T : T_F, 0);
     case 'bigint':
       return planInt64(v);
     case 'object':
-      if (v === null) return add(T_N, 0, undefined);
+      if (v === null) return add(T_N, 0);
       if (Array.isArray(v)) return planArray(v, depth);
+      // Typed arguments first: the usual case, and a property load is cheaper than instanceof.
+      if (typeof (v as { type?: unknown }).type === 'string' && !(v instanceof Uint8Array)) return planTyped(v as OscArg, depth);
       if (v instanceof Uint8Array) return planBlob(v);
       if (v instanceof Date) return planTimetag(v);
-      if (isTyped(v)) return planTyped(v, depth);
       throw argError(
         'BAD_ARGUMENT',
         'cannot infer an OSC type for an object; give it as { type, value } (e.g. { type: "r", value: { r, g, b, a } })',
@@ -532,15 +545,14 @@ function planForced(types: string, ti: number, items: unknown[], depth: number):
       depth === 0 ? undefined : path[0],
     );
   }
-  const level = path.length;
-  path.push(0);
+  const level = pathLen++;
   let a = 0;
   for (k = ti; k < types.length; k++) {
     const c = types.charCodeAt(k);
     if (c === T_CLOSE) break;
     const noData = c === T_T || c === T_F || c === T_N || c === T_I;
     if (noData && !consumeAll) {
-      add(c, 0, undefined);
+      add(c, 0);
       continue;
     }
     path[level] = a;
@@ -560,16 +572,14 @@ function planForced(types: string, ti: number, items: unknown[], depth: number):
       if (depth + 1 > encMaxDepth) {
         throw new OscError('LIMIT_EXCEEDED', `${where()}: arrays nested deeper than ${encMaxDepth}`, -1, path[0]);
       }
-      add(T_OPEN, 0, undefined);
-      path.push(0);
+      add(T_OPEN, 0);
       k = planForced(types, k + 1, inner, depth + 1);
-      path.pop();
-      add(T_CLOSE, 0, undefined);
+      add(T_CLOSE, 0);
       continue;
     }
     planForcedPlain(c, v);
   }
-  path.pop();
+  pathLen = level;
   return k;
 }
 
@@ -610,16 +620,16 @@ function planForcedPlain(c: number, v: unknown): void {
       return planMidi(v);
     case T_T:
       if (v !== true) throw mismatch();
-      return add(T_T, 0, undefined);
+      return add(T_T, 0);
     case T_F:
       if (v !== false) throw mismatch();
-      return add(T_F, 0, undefined);
+      return add(T_F, 0);
     case T_N:
       if (v !== null) throw mismatch();
-      return add(T_N, 0, undefined);
+      return add(T_N, 0);
     default: // T_I
       if (v !== true && v !== null && v !== undefined) throw mismatch();
-      return add(T_I, 0, undefined);
+      return add(T_I, 0);
   }
 }
 
@@ -661,19 +671,20 @@ function planMessage(m: OscMessageInput): number {
   dataSize = 0;
   const args = m.args;
   const types = m.types;
-  path.length = 0;
+  pathLen = 0;
   if (types !== undefined && types !== null) {
     const t = checkTypesString(types);
     const list = args === undefined ? [] : Array.isArray(args) ? args : [args];
     planForced(t, t.charCodeAt(0) === COMMA ? 1 : 0, list, 0);
   } else if (Array.isArray(args)) {
-    path.push(0);
+    pathLen = 1;
     for (let k = 0; k < args.length; k++) {
       path[0] = k;
       planPlain(args[k], 0);
     }
   } else if (args !== undefined) {
-    path.push(0);
+    pathLen = 1;
+    path[0] = 0;
     planPlain(args, 0);
   }
   const size = ((addrLen + 4) & ~3) + ((nPlan - first + 5) & ~3) + dataSize;
@@ -731,48 +742,62 @@ function writeString(buf: Buffer, p: number, s: string, len: number): number {
 }
 
 function writeMessage(buf: Buffer, p: number, node: number): number {
+  // Locals, not module bindings, in the loop: V8 then keeps the typed arrays' maps and bounds in registers.
+  const tags = planTags;
+  const nums = planNum;
+  const u32 = scratchU32;
   p = writeString(buf, p, nodeStr[node] as string, nodeStrLen[node]);
   const first = nodeStart[node];
   const last = nodeEnd[node];
   buf[p++] = COMMA;
-  for (let k = first; k < last; k++) buf[p++] = planTags[k];
+  for (let k = first; k < last; k++) buf[p++] = tags[k];
   const tagEnd = (p + 4) & ~3;
   while (p < tagEnd) buf[p++] = 0;
   for (let k = first; k < last; k++) {
-    switch (planTags[k]) {
+    let v: number;
+    switch (tags[k]) {
       case T_i:
       case T_r:
       case T_m:
-      case T_c: {
-        const v = planNum[k];
+      case T_c:
+        v = nums[k];
+        break;
+      case T_f:
+        scratchF32[0] = nums[k];
+        v = u32[0];
+        break;
+      case T_s:
+      case T_S:
+        p = writeString(buf, p, planObj[k] as string, nums[k]);
+        continue;
+      case T_d:
+        scratchF64[0] = nums[k];
+        v = u32[HI];
         buf[p] = v >>> 24;
         buf[p + 1] = v >>> 16;
         buf[p + 2] = v >>> 8;
         buf[p + 3] = v;
         p += 4;
-        break;
-      }
-      case T_f:
-        scratchF32[0] = planNum[k];
-        buf[p] = scratchU8[MSB4];
-        buf[p + 1] = scratchU8[MSB4 + STEP];
-        buf[p + 2] = scratchU8[MSB4 + 2 * STEP];
-        buf[p + 3] = scratchU8[MSB4 + 3 * STEP];
-        p += 4;
-        break;
-      case T_d:
-        scratchF64[0] = planNum[k];
-        for (let j = 0; j < 8; j++) buf[p + j] = scratchU8[MSB8 + j * STEP];
-        p += 8;
+        v = u32[LO];
         break;
       case T_h:
         scratchI64[0] = planObj[k] as bigint;
-        for (let j = 0; j < 8; j++) buf[p + j] = scratchU8[MSB8 + j * STEP];
-        p += 8;
+        v = u32[HI];
+        buf[p] = v >>> 24;
+        buf[p + 1] = v >>> 16;
+        buf[p + 2] = v >>> 8;
+        buf[p + 3] = v;
+        p += 4;
+        v = u32[LO];
         break;
-      case T_s:
-      case T_S:
-        p = writeString(buf, p, planObj[k] as string, planNum[k]);
+      case T_t:
+        v = nums[k];
+        buf[p] = v >>> 24;
+        buf[p + 1] = v >>> 16;
+        buf[p + 2] = v >>> 8;
+        buf[p + 3] = v;
+        p += 4;
+        v = planNum2[k];
         break;
       case T_b: {
         const bytes = planObj[k] as Uint8Array;
@@ -789,25 +814,16 @@ function writeMessage(buf: Buffer, p: number, node: number): number {
         }
         const end = p + ((n + 3) & ~3);
         for (p += n; p < end; p++) buf[p] = 0;
-        break;
-      }
-      case T_t: {
-        const s = planNum[k];
-        const f = planNum2[k];
-        buf[p] = s >>> 24;
-        buf[p + 1] = s >>> 16;
-        buf[p + 2] = s >>> 8;
-        buf[p + 3] = s;
-        buf[p + 4] = f >>> 24;
-        buf[p + 5] = f >>> 16;
-        buf[p + 6] = f >>> 8;
-        buf[p + 7] = f;
-        p += 8;
-        break;
+        continue;
       }
       default:
-        break; // T F N I [ ] carry no bytes
+        continue; // T F N I [ ] carry no bytes
     }
+    buf[p] = v >>> 24;
+    buf[p + 1] = v >>> 16;
+    buf[p + 2] = v >>> 8;
+    buf[p + 3] = v;
+    p += 4;
   }
   return p;
 }
@@ -862,7 +878,7 @@ function releasePlan(): void {
  */
 export function encodePacket(packet: OscPacketInput | OscPacket, options?: EncodeOptions): Buffer {
   policy = 0;
-  encMaxDepth = DEFAULT_MAX_DEPTH;
+  encMaxDepth = MAX_DEPTH;
   if (options !== undefined) {
     const n = options.numbers;
     if (n !== undefined && n !== 'int') {
@@ -889,8 +905,8 @@ export function encodePacket(packet: OscPacketInput | OscPacket, options?: Encod
 // `end` is the bound of the item being read: the packet's end, or the enclosing bundle element's end.
 
 let lenient = false;
-let decMaxDepth = DEFAULT_MAX_DEPTH;
-let maxArgs = DEFAULT_MAX_ARGS;
+let decMaxDepth = MAX_DEPTH;
+let maxArgs = MAX_ARGS;
 /** How many bundle elements enclose the current position: overruns inside one mean its size is wrong. */
 let inElement = 0;
 /** Where the last readString/readArgs stopped (their second return value). */
@@ -957,21 +973,21 @@ function readU32(buf: Uint8Array, p: number): number {
 
 /** Reads the arguments for tags [tagPos, tagEnd) from data at p; stops after a ']' when nested. */
 function readArgs(buf: Uint8Array, ti: number, tagEnd: number, p: number, end: number, args: OscArg[]): number {
+  let na = 0;
+  const u32 = scratchU32;
+  const f32 = scratchF32;
   while (ti < tagEnd) {
     const c = buf[ti++];
     switch (c) {
       case T_i:
         if (p + 4 > end) throw overrun("an 'i' argument", p);
-        args.push({ type: 'i', value: (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3] });
+        args[na++] = { type: 'i', value: (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3] };
         p += 4;
         break;
       case T_f:
         if (p + 4 > end) throw overrun("an 'f' argument", p);
-        scratchU8[MSB4] = buf[p];
-        scratchU8[MSB4 + STEP] = buf[p + 1];
-        scratchU8[MSB4 + 2 * STEP] = buf[p + 2];
-        scratchU8[MSB4 + 3 * STEP] = buf[p + 3];
-        args.push({ type: 'f', value: scratchF32[0] });
+        u32[0] = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+        args[na++] = { type: 'f', value: f32[0] };
         p += 4;
         break;
       case T_s:
@@ -979,19 +995,21 @@ function readArgs(buf: Uint8Array, ti: number, tagEnd: number, p: number, end: n
         if (p >= end) throw overrun("an 's' argument", p);
         const v = readString(buf, p, end, c === T_s ? "an 's' argument" : "an 'S' argument");
         p = pos;
-        args.push(c === T_s ? { type: 's', value: v } : { type: 'S', value: v });
+        args[na++] = c === T_s ? { type: 's', value: v } : { type: 'S', value: v };
         break;
       }
       case T_d:
         if (p + 8 > end) throw overrun("a 'd' argument", p);
-        for (let j = 0; j < 8; j++) scratchU8[MSB8 + j * STEP] = buf[p + j];
-        args.push({ type: 'd', value: scratchF64[0] });
+        scratchU32[HI] = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+        scratchU32[LO] = (buf[p + 4] << 24) | (buf[p + 5] << 16) | (buf[p + 6] << 8) | buf[p + 7];
+        args[na++] = { type: 'd', value: scratchF64[0] };
         p += 8;
         break;
       case T_h:
         if (p + 8 > end) throw overrun("an 'h' argument", p);
-        for (let j = 0; j < 8; j++) scratchU8[MSB8 + j * STEP] = buf[p + j];
-        args.push({ type: 'h', value: scratchI64[0] });
+        scratchU32[HI] = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+        scratchU32[LO] = (buf[p + 4] << 24) | (buf[p + 5] << 16) | (buf[p + 6] << 8) | buf[p + 7];
+        args[na++] = { type: 'h', value: scratchI64[0] };
         p += 8;
         break;
       case T_b: {
@@ -1004,25 +1022,25 @@ function readArgs(buf: Uint8Array, ti: number, tagEnd: number, p: number, end: n
         for (let k = start + n; k < next; k++) {
           if (buf[k] !== 0) throw new OscError('BAD_PADDING', `blob padding byte at offset ${k} is not zero`, k);
         }
-        args.push({ type: 'b', value: buf.subarray(start, start + n) });
+        args[na++] = { type: 'b', value: buf.subarray(start, start + n) };
         p = next;
         break;
       }
       case T_T:
-        args.push({ type: 'T', value: true });
+        args[na++] = { type: 'T', value: true };
         break;
       case T_F:
-        args.push({ type: 'F', value: false });
+        args[na++] = { type: 'F', value: false };
         break;
       case T_N:
-        args.push({ type: 'N', value: null });
+        args[na++] = { type: 'N', value: null };
         break;
       case T_I:
-        args.push({ type: 'I' });
+        args[na++] = { type: 'I' };
         break;
       case T_t:
         if (p + 8 > end) throw overrun("a 't' argument", p);
-        args.push({ type: 't', value: { seconds: readU32(buf, p), fraction: readU32(buf, p + 4) } });
+        args[na++] = { type: 't', value: { seconds: readU32(buf, p), fraction: readU32(buf, p + 4) } };
         p += 8;
         break;
       case T_c: {
@@ -1031,25 +1049,25 @@ function readArgs(buf: Uint8Array, ti: number, tagEnd: number, p: number, end: n
         if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
           throw new OscError('BAD_STRING', `'c' argument at offset ${p} is not a Unicode character (${cp})`, p);
         }
-        args.push({ type: 'c', value: String.fromCodePoint(cp) });
+        args[na++] = { type: 'c', value: String.fromCodePoint(cp) };
         p += 4;
         break;
       }
       case T_r:
         if (p + 4 > end) throw overrun("an 'r' argument", p);
-        args.push({ type: 'r', value: { r: buf[p], g: buf[p + 1], b: buf[p + 2], a: buf[p + 3] } });
+        args[na++] = { type: 'r', value: { r: buf[p], g: buf[p + 1], b: buf[p + 2], a: buf[p + 3] } };
         p += 4;
         break;
       case T_m:
         if (p + 4 > end) throw overrun("an 'm' argument", p);
-        args.push({ type: 'm', value: buf.subarray(p, p + 4) });
+        args[na++] = { type: 'm', value: buf.subarray(p, p + 4) };
         p += 4;
         break;
       case T_OPEN: {
         const inner: OscArg[] = [];
         p = readArgs(buf, ti, tagEnd, p, end, inner);
         ti = tagPos;
-        args.push({ type: '[', value: inner });
+        args[na++] = { type: '[', value: inner };
         break;
       }
       default: // T_CLOSE: the type tags were checked to balance
@@ -1079,16 +1097,19 @@ function decodeMessage(buf: Uint8Array, p: number, end: number): OscMessage {
   // Check the whole type-tag string before reading any argument, so an unknown tag or unbalanced array
   // rejects the message instead of being misread.
   const tagStart = p + 1;
+  const known = KNOWN_TAG;
   let q = tagStart;
   let depth = 0;
   let count = 0;
+  let hasArray = false;
   while (q < end) {
     const c = buf[q];
     if (c === 0) break;
-    if (c >= 128 || KNOWN_TAG[c] === 0) {
+    if (c >= 128 || known[c] === 0) {
       throw new OscError('UNKNOWN_TYPE_TAG', `unknown type tag ${JSON.stringify(String.fromCharCode(c))} at offset ${q} in message ${address}`, q);
     }
     if (c === T_OPEN) {
+      hasArray = true;
       if (++depth > decMaxDepth) throw new OscError('LIMIT_EXCEEDED', `arrays nested deeper than ${decMaxDepth} at offset ${q}`, q);
     } else if (c === T_CLOSE) {
       if (--depth < 0) throw new OscError('BAD_ARRAY', `']' at offset ${q} closes no array`, q);
@@ -1104,7 +1125,8 @@ function decodeMessage(buf: Uint8Array, p: number, end: number): OscMessage {
   for (let k = q + 1; k < next; k++) {
     if (buf[k] !== 0) throw new OscError('BAD_PADDING', `type-tag string padding byte at offset ${k} is not zero`, k);
   }
-  const args: OscArg[] = [];
+  // A flat message's argument count is known: allocate the array once, at its final size.
+  const args: OscArg[] = hasArray ? [] : new Array<OscArg>(count);
   pos = readArgs(buf, tagStart, q, next, end, args);
   return { address, args };
 }
@@ -1180,9 +1202,9 @@ export function decodePacket(bytes: Uint8Array, options?: DecodeOptions): OscPac
     else throw new OscError('BAD_PACKET', `expected the packet as a Uint8Array or Buffer, got ${describe(b)}`);
   }
   lenient = false;
-  decMaxDepth = DEFAULT_MAX_DEPTH;
-  maxArgs = DEFAULT_MAX_ARGS;
-  let maxSize = DEFAULT_MAX_PACKET_SIZE;
+  decMaxDepth = MAX_DEPTH;
+  maxArgs = MAX_ARGS;
+  let maxSize = MAX_PACKET_SIZE;
   if (options !== undefined) {
     lenient = options.lenient === true;
     if (options.maxDepth !== undefined) decMaxDepth = options.maxDepth;
