@@ -93,6 +93,15 @@ describe('editor files', () => {
         }
       });
 
+      it('declares every validator with two parameters, so the editor shows its explanation', () => {
+        // Node-RED (3.x, 4.x) coerces the result of a one-parameter validator to a boolean: an explanation
+        // returned from it would count as valid.
+        const def = loadDefinition(type);
+        for (const [prop, d] of Object.entries(def.defaults)) {
+          if (d.validate) assert.equal(d.validate.length, 2, `${type}.${prop}`);
+        }
+      });
+
       it('has an existing icon, or none as a config node', () => {
         const def = loadDefinition(type);
         if (def.category === 'config') return assert.equal(def.icon, undefined);
