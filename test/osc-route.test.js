@@ -128,6 +128,7 @@ describe('osc-route node', () => {
     ]);
     assert.deepEqual(caught.map((m) => m.payload), [1, 2]);
     assert.match(caught[0].error.message, /no OSC address/);
+    assert.equal(caught[0].error.code, 'NO_ADDRESS');
     assert.deepEqual(got[0].map((m) => m.payload), [3]);
     assert.deepEqual(got[1], []);
   });

@@ -86,7 +86,10 @@ function OscRoute(RED: NodeAPI): void {
       let address: unknown = typeof value === 'string' && value !== '' ? value : undefined;
       if (address === undefined && msg.osc && typeof msg.osc === 'object') address = msg.osc.address;
       if (typeof address !== 'string' || address === '') {
-        done(new Error(`no OSC address: msg.${property} and msg.osc.address are both missing or not a string`));
+        // The same code osc-out uses for a msg without an address, so one Catch flow can handle both.
+        const err = new Error(`no OSC address: msg.${property} and msg.osc.address are both missing or not a string`);
+        (err as Error & { code: string }).code = 'NO_ADDRESS';
+        done(err);
         return;
       }
 
