@@ -98,6 +98,20 @@ describe('codec: encoding plain values', () => {
     assert.equal(decodePacket(encodePacket({ address: '/ünï/€', args: [] })).address, '/ünï/€');
   });
 
+  it('gets every string length right whatever came before (ASCII is assumed, then checked)', () => {
+    const strings = ['a', 'é', 'x'.repeat(63), 'x'.repeat(62) + 'é', 'x'.repeat(64), 'x'.repeat(63) + '€', '😀', ''];
+    // Interleave ASCII and non-ASCII packets, many times over, so both ways of measuring are exercised.
+    for (let round = 0; round < 80; round++) {
+      for (const s of strings) {
+        const bytes = encodePacket({ address: round % 2 ? '/é/' + round : '/a/' + round, args: [s, { type: 'S', value: s }] });
+        const m = decodePacket(bytes);
+        assert.equal(m.args[0].value, s);
+        assert.equal(m.args[1].value, s);
+      }
+      refuses(() => encodePacket({ address: '/x', args: ['ok', 'a\0'] }), 'BAD_ARGUMENT', 1, /NUL/);
+    }
+  });
+
   it('encodes every typed tag to the expected bytes', () => {
     const b = encodePacket({
       address: '/t',

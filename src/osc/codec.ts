@@ -113,6 +113,20 @@ const COMMA = 44;
 const KNOWN_TAG = new Uint8Array(128);
 for (const c of 'ifdhsScbtrmTFNI[]') KNOWN_TAG[c.charCodeAt(0)] = 1;
 
+// Local bindings: a call through an imported module object is a property load on every call.
+const utf8LengthOf = utf8Length;
+const decodeUtf8Strict = decodeUtf8;
+
+/** UTF-8 length of s (negative: HAS_NUL or ILL_FORMED), with the ASCII loop here where V8 can inline it. */
+function byteLength(s: string): number {
+  const n = s.length;
+  for (let k = 0; k < n; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 0 || c >= 0x80) return utf8LengthOf(s);
+  }
+  return n;
+}
+
 function pad4(n: number): number {
   return (n + 3) & ~3;
 }
@@ -190,6 +204,18 @@ let nodeStrLen = new Int32Array(nodeCap); // message: address UTF-8 length
 let nNodes = 0;
 
 let policy = 0; // 0 int, 1 float, 2 double
+
+/** Strings shorter than this are written by a JS loop, longer ones by Buffer#write. */
+const SHORT = 64;
+/**
+ * When true, pass 1 takes a short string's UTF-8 length to be its length, as for ASCII, and pass 2 checks each
+ * character as it writes it, redoing the packet with exact lengths if one was not ASCII (or was NUL). This
+ * saves a whole scan of every string in the usual, all-ASCII case.
+ */
+let speculative = true;
+/** After a miss, how many packets to encode with exact lengths before guessing again. */
+const EXACT_RUNS = 64;
+let exactRuns = 0;
 let encMaxDepth = MAX_DEPTH;
 
 // Where in the message an argument error is: top-level index, then indexes inside nested arrays.
@@ -328,7 +354,7 @@ function planString(tag: number, v: unknown): void {
   if (typeof v !== 'string') {
     throw argError('BAD_ARGUMENT', `'${String.fromCharCode(tag)}' needs a string, got ${describe(v)}`);
   }
-  const len = utf8Length(v);
+  const len = speculative && v.length < SHORT ? v.length : byteLength(v);
   if (len < 0) {
     throw argError(
       'BAD_ARGUMENT',
@@ -658,7 +684,7 @@ function planMessage(m: OscMessageInput): number {
   if (typeof address !== 'string' || address.charCodeAt(0) !== SLASH) {
     throw new OscError('BAD_ADDRESS', `an OSC address must be a string starting with '/', got ${describe(address)}`);
   }
-  const addrLen = utf8Length(address);
+  const addrLen = speculative && address.length < SHORT ? address.length : byteLength(address);
   if (addrLen < 0) {
     throw new OscError(
       'BAD_ADDRESS',
@@ -725,19 +751,28 @@ function planPacket(p: OscPacketInput, depth: number): number {
 // ---------------------------------------------------------------------------------------------------------------
 // Encoding, pass 2: write (cannot fail: everything was checked in pass 1)
 
+/** Returns the position after the string's padding, or -1 when a short string guessed ASCII was not. */
 function writeString(buf: Buffer, p: number, s: string, len: number): number {
+  const end = p + ((len + 4) & ~3);
+  // Zero the last word first: the characters then overwrite what is not padding, with no loop.
+  buf[end - 4] = 0;
+  buf[end - 3] = 0;
+  buf[end - 2] = 0;
+  buf[end - 1] = 0;
   if (len === s.length) {
-    // Equal lengths mean pure ASCII; a loop beats a native call for the short strings OSC is full of.
-    if (len < 64) {
-      for (let k = 0; k < len; k++) buf[p + k] = s.charCodeAt(k);
+    if (len < SHORT) {
+      // Also checks what pass 1 took on trust (see `speculative`); a loop beats a native call this short.
+      for (let k = 0; k < len; k++) {
+        const c = s.charCodeAt(k);
+        if (c === 0 || c >= 0x80) return -1;
+        buf[p + k] = c;
+      }
     } else {
       buf.write(s, p, len, 'latin1');
     }
   } else {
     buf.write(s, p, len, 'utf8');
   }
-  const end = p + ((len + 4) & ~3);
-  for (let q = p + len; q < end; q++) buf[q] = 0;
   return end;
 }
 
@@ -747,6 +782,7 @@ function writeMessage(buf: Buffer, p: number, node: number): number {
   const nums = planNum;
   const u32 = scratchU32;
   p = writeString(buf, p, nodeStr[node] as string, nodeStrLen[node]);
+  if (p < 0) return -1;
   const first = nodeStart[node];
   const last = nodeEnd[node];
   buf[p++] = COMMA;
@@ -769,6 +805,7 @@ function writeMessage(buf: Buffer, p: number, node: number): number {
       case T_s:
       case T_S:
         p = writeString(buf, p, planObj[k] as string, nums[k]);
+        if (p < 0) return -1;
         continue;
       case T_d:
         scratchF64[0] = nums[k];
@@ -828,7 +865,7 @@ function writeMessage(buf: Buffer, p: number, node: number): number {
   return p;
 }
 
-function writeNodes(buf: Buffer): void {
+function writeNodes(buf: Buffer): number {
   let p = 0;
   for (let n = 0; n < nNodes; n++) {
     if (n > 0) {
@@ -841,6 +878,7 @@ function writeNodes(buf: Buffer): void {
     }
     if (nodeKind[n] === 0) {
       p = writeMessage(buf, p, n);
+      if (p < 0) return -1;
     } else {
       for (let j = 0; j < 8; j++) buf[p + j] = BUNDLE_HEADER[j];
       const s = nodeStart[n] >>> 0;
@@ -856,6 +894,7 @@ function writeNodes(buf: Buffer): void {
       p += 16;
     }
   }
+  return p;
 }
 
 /** Drops the references the plan holds so that encoded blobs and strings can be garbage-collected. */
@@ -888,14 +927,26 @@ export function encodePacket(packet: OscPacketInput | OscPacket, options?: Encod
     }
     if (options.maxDepth !== undefined) encMaxDepth = options.maxDepth;
   }
+  speculative = exactRuns === 0;
+  if (!speculative) exactRuns--;
+  let buf = encodeOnce(packet as OscPacketInput);
+  if (buf === undefined) {
+    // A short string was not ASCII after all: measure every string exactly, now and for the next packets.
+    exactRuns = EXACT_RUNS;
+    speculative = false;
+    buf = encodeOnce(packet as OscPacketInput) as Buffer;
+  }
+  return buf;
+}
+
+function encodeOnce(packet: OscPacketInput): Buffer | undefined {
   nPlan = 0;
   nNodes = 0;
-  const size = planPacket(packet as OscPacketInput, 0);
+  const size = planPacket(packet, 0);
   const buf = Buffer.allocUnsafe(size);
-  if (nNodes === 1 && nodeKind[0] === 0) writeMessage(buf, 0, 0);
-  else writeNodes(buf);
+  const written = nNodes === 1 && nodeKind[0] === 0 ? writeMessage(buf, 0, 0) : writeNodes(buf);
   releasePlan();
-  return buf;
+  return written < 0 ? undefined : buf;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -962,7 +1013,7 @@ function readString(buf: Uint8Array, p: number, end: number, what: string): stri
       return s;
     }
   }
-  const s = decodeUtf8(buf, p, q);
+  const s = decodeUtf8Strict(buf, p, q);
   if (s === undefined) throw new OscError('BAD_STRING', `${what} at offset ${p} is not valid UTF-8`, p);
   return s;
 }
