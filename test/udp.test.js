@@ -187,6 +187,24 @@ describe('UDP endpoint pool (transport/udp)', () => {
     await h.release();
   });
 
+  it('works over IPv6 (udp6 on ::1), with the larger IPv6 datagram limit', async () => {
+    const user = userWithState();
+    const h = udp.acquireUdpEndpoint(key(), { ipv: 'udp6', localAddress: '::1' }, user);
+    const ep = await user.nextState();
+    assert.equal(ep.state, 'open', ep.error && ep.error.message);
+    assert.equal(ep.maxDatagram, 65527);
+    assert.match(ep.label, /^\[::1\]:\d+$/);
+    const p6 = dgram.createSocket('udp6');
+    await new Promise((r) => p6.bind(0, '::1', r));
+    const got = nextMessage(p6);
+    await new Promise((resolve, reject) => h.send(Buffer.from('v6'), p6.address().port, '::1', (e) => (e ? reject(e) : resolve())));
+    const { data, rinfo } = await got;
+    assert.equal(data.toString(), 'v6');
+    assert.equal(rinfo.port, ep.address.port);
+    p6.close();
+    await h.release();
+  });
+
   it('fails with a clear error for a local port that is not a number', async () => {
     const user = userWithState();
     const h = udp.acquireUdpEndpoint(key(), udp.udpOptionsFromConfig({ localPort: 'abc' }), user);
