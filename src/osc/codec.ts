@@ -978,6 +978,10 @@ const CACHE_BITS = 9;
 const CACHE_MASK = (1 << CACHE_BITS) - 1;
 const MAX_CACHED = 48;
 const cache: string[] = new Array<string>(1 << CACHE_BITS).fill('');
+// Each cached string's bytes, compared as bytes: cheaper than charCodeAt, which must first find out how the
+// string is represented (a string built by += from 13 characters on is a rope).
+const cacheBytes = new Uint8Array((1 << CACHE_BITS) * MAX_CACHED);
+const cacheLen = new Int32Array(1 << CACHE_BITS).fill(-1);
 
 function readString(buf: Uint8Array, p: number, end: number, what: string): string {
   let q = p;
@@ -1001,15 +1005,21 @@ function readString(buf: Uint8Array, p: number, end: number, what: string): stri
   if (hi < 0x80) {
     if (len <= MAX_CACHED) {
       const slot = (h ^ (h >>> CACHE_BITS) ^ len) & CACHE_MASK;
-      const hit = cache[slot];
-      if (hit.length === len) {
+      const bytes = cacheBytes;
+      const base = slot * MAX_CACHED;
+      if (cacheLen[slot] === len) {
         let k = 0;
-        while (k < len && hit.charCodeAt(k) === buf[p + k]) k++;
-        if (k === len) return hit;
+        while (k < len && bytes[base + k] === buf[p + k]) k++;
+        if (k === len) return cache[slot];
       }
       let s = '';
-      for (let k = p; k < q; k++) s += String.fromCharCode(buf[k]);
+      for (let k = 0; k < len; k++) {
+        const c = buf[p + k];
+        bytes[base + k] = c;
+        s += String.fromCharCode(c);
+      }
       cache[slot] = s;
+      cacheLen[slot] = len;
       return s;
     }
   }
