@@ -104,6 +104,8 @@ export const DEFAULT_UDP_OPTIONS: ResolvedUdpEndpointOptions = Object.freeze({
 export const MAX_DATAGRAM_UDP4 = 65507;
 export const MAX_DATAGRAM_UDP6 = 65527;
 
+const RECV_BUFFER_SIZE = 1 << 20;
+
 // Sends queued while the socket binds; beyond this a send fails rather than growing without bound.
 const MAX_PENDING_SENDS = 1024;
 
@@ -387,6 +389,13 @@ export class UdpEndpoint {
           : new UdpEndpointError(errorCode(e), `cannot set up ${hostPort(o.localAddress, o.localPort)}: ${(e as Error).message}`, `setup failed: ${errorCode(e)}`),
       );
       return;
+    }
+    try {
+      // A burst (a bundle storm, a fader sweep) outruns a busy event loop; the kernel's default buffer (~200 KB,
+      // a few hundred datagrams) then drops packets. The kernel caps the request at its own maximum.
+      if (socket.getRecvBufferSize() < RECV_BUFFER_SIZE) socket.setRecvBufferSize(RECV_BUFFER_SIZE);
+    } catch {
+      // refused by the platform: the default buffer still works
     }
     const a = socket.address();
     this.address = { address: a.address, port: a.port, family: a.family };
