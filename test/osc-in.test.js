@@ -246,6 +246,23 @@ describe('osc-in node', function () {
     holder.close();
   });
 
+  it('shows a multicast group or interface that does not exist as a red status and an error', async () => {
+    await helper.load(NODES, [
+      { id: 'udp1', type: 'osc-udp', localAddress: '0.0.0.0', localPort: 0, multicastGroup: '10.1.2.3' },
+      { id: 'udp2', type: 'osc-udp', localAddress: '0.0.0.0', localPort: 0, multicastGroup: '239.255.77.10', multicastInterface: 'nosuch0' },
+      { id: 'in1', type: 'osc-in', endpoint: 'udp1', wires: [] },
+      { id: 'in2', type: 'osc-in', endpoint: 'udp2', wires: [] },
+    ]);
+    const in1 = helper.getNode('in1');
+    const in2 = helper.getNode('in2');
+    const e1 = new Promise((resolve) => in1.on('call:error', (call) => resolve(String(call.args[0]))));
+    const e2 = new Promise((resolve) => in2.on('call:error', (call) => resolve(String(call.args[0]))));
+    assert.deepEqual(await waitStatus(in1, /multicast/), { fill: 'red', shape: 'ring', text: 'multicast 10.1.2.3: EINVAL' });
+    assert.deepEqual(await waitStatus(in2, /interface/), { fill: 'red', shape: 'ring', text: 'no interface nosuch0' });
+    assert.match(await e1, /cannot join multicast group 10\.1\.2\.3: 10\.1\.2\.3 is not a multicast address/);
+    assert.match(await e2, /no network interface named "nosuch0"/);
+  });
+
   it('reports a missing endpoint without crashing', async () => {
     await helper.load(NODES, [{ id: 'in1', type: 'osc-in', endpoint: 'nope', wires: [] }]);
     const s = await waitStatus(helper.getNode('in1'), /no endpoint/);

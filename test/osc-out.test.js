@@ -287,6 +287,26 @@ describe('osc-out node', function () {
     assert.equal(p.address, '/still');
   });
 
+  it('shows a busy endpoint in red and refuses to send through it, with a catchable error', async () => {
+    const holder = await peer();
+    const busy = holder.address().port;
+    await helper.load(NODES, [
+      { id: 'f1', type: 'tab' },
+      { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: busy },
+      { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'udp1', host: '127.0.0.1', port: destPort, wires: [] },
+      { id: 'catch1', z: 'f1', type: 'catch', scope: null, wires: [['caught']] },
+      { id: 'caught', z: 'f1', type: 'helper' },
+    ]);
+    const o1 = helper.getNode('o1');
+    assert.deepEqual(await waitStatus(o1, /in use/), { fill: 'red', shape: 'ring', text: `port ${busy} in use` });
+    const caught = collect(helper.getNode('caught'), 1);
+    o1.receive({ topic: '/x', payload: 1 });
+    const [err] = await caught;
+    assert.equal(err.error.code, 'EADDRINUSE');
+    assert.match(err.error.message, new RegExp(`send to 127\\.0\\.0\\.1:${destPort} failed: endpoint 127\\.0\\.0\\.1:${busy} is not open`));
+    holder.close();
+  });
+
   it('shares an endpoint with osc-in: a device answering to the source port is heard', async () => {
     // The "device": answers every packet to the port it came from, as scsynth and the X32 do.
     dest.on('message', (bytes, rinfo) => {
