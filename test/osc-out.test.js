@@ -239,6 +239,19 @@ describe('osc-out node', function () {
     other.close();
   });
 
+  it('replies to an IPv6 sender from its own socket when Host is blank', async () => {
+    const v6 = dgram.createSocket('udp6');
+    await new Promise((r) => v6.bind(0, '::1', r));
+    await helper.load(NODES, outFlow({ host: '', port: '' }));
+    const got = receive(v6);
+    helper.getNode('o1').receive({ topic: '/v6', payload: 6, ip: '::1', port: v6.address().port });
+    const [p] = await sendAll([{ topic: '/v4', payload: 4, ip: '127.0.0.1', port: destPort }]);
+    assert.equal(p.address, '/v4');
+    const [{ bytes }] = await got;
+    assert.deepEqual(codec.decodePacket(bytes), { address: '/v6', args: [{ type: 'i', value: 6 }] });
+    v6.close();
+  });
+
   it('refuses bad input with a catchable error and sends nothing', async () => {
     await helper.load(NODES, outFlow({ port: destPort }));
     const o1 = helper.getNode('o1');

@@ -68,6 +68,10 @@ export = function (RED: NodeAPI): void {
     };
 
     let handle: UdpEndpointHandle;
+    // With no endpoint and no Host, replies may go to IPv4 or IPv6 senders (msg.ip): the socket of the other
+    // family opens on first use.
+    let otherFamily: UdpEndpointHandle | undefined;
+    let ownFamily: 'udp4' | 'udp6' | undefined;
     if (def.endpoint) {
       const config = RED.nodes.getNode(def.endpoint);
       if (!isOscUdpNode(config)) {
@@ -78,8 +82,8 @@ export = function (RED: NodeAPI): void {
       handle = config.acquire(user);
     } else {
       // A socket of our own on a free port, of the family the configured host needs.
-      const ipv = net.isIPv6(host) ? 'udp6' : 'udp4';
-      handle = acquireUdpEndpoint(`osc-out:${node.id}`, { ipv, localPort: 0 }, user);
+      ownFamily = net.isIPv6(host) ? 'udp6' : 'udp4';
+      handle = acquireUdpEndpoint(`osc-out:${node.id}`, { ipv: ownFamily, localPort: 0 }, user);
     }
     endpoint = handle.endpoint;
     const maxDatagram = endpoint.maxDatagram;
@@ -126,7 +130,12 @@ export = function (RED: NodeAPI): void {
         );
         return;
       }
-      handle.send(bytes, toPort, toHost, (err) => {
+      let via = handle;
+      if (ownFamily !== undefined && host === '' && (net.isIPv6(toHost) ? 'udp6' : 'udp4') !== ownFamily) {
+        otherFamily ??= acquireUdpEndpoint(`osc-out:${node.id}:other`, { ipv: ownFamily === 'udp4' ? 'udp6' : 'udp4', localPort: 0 }, {});
+        via = otherFamily;
+      }
+      via.send(bytes, toPort, toHost, (err) => {
         if (err) {
           const code = codeOf(err);
           fail(done, new OscOutputError(code, `send to ${toHost}:${toPort} failed: ${err.message}`));
@@ -140,7 +149,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (_removed, done) => {
       status.stop();
-      void handle.release().then(() => {
+      void Promise.all([handle.release(), otherFamily?.release()]).then(() => {
         node.status({});
         done();
       });
