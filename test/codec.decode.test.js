@@ -160,6 +160,18 @@ describe('codec: decoding', () => {
       assert.equal(decodePacket(bytes, { maxArgs: 100 }).args.length, 100);
       refuses(bytes, 'LIMIT_EXCEEDED', { maxArgs: 99 });
     });
+    it('refuses limits that are not non-negative integers, rather than silently lifting them', () => {
+      const bytes = encodePacket({ address: '/a', args: [1] });
+      for (const bad of [NaN, -1, 1.5, '10', Infinity, 2 ** 31]) {
+        refuses(bytes, 'BAD_ARGUMENT', { maxDepth: bad });
+        refuses(bytes, 'BAD_ARGUMENT', { maxArgs: bad });
+        refuses(bytes, 'BAD_ARGUMENT', { maxPacketSize: bad });
+        assert.throws(() => encodePacket({ address: '/a' }, { maxDepth: bad }), (e) => e instanceof OscError && e.code === 'BAD_ARGUMENT');
+      }
+      refuses(bytes, 'LIMIT_EXCEEDED', { maxArgs: 0 });
+      refuses(bytes, 'BAD_ARGUMENT', { maxDepth: 1001 });
+      assert.equal(decodePacket(bytes, { maxDepth: 1000 }).address, '/a');
+    });
     it('packet size', () => {
       const bytes = encodePacket({ address: '/a', args: [Buffer.alloc(2000)] });
       assert.equal(decodePacket(bytes, { maxPacketSize: bytes.length }).args[0].value.length, 2000);

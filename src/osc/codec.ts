@@ -21,7 +21,7 @@ import type {
   Timetag,
 } from './types';
 import { isTimetag, toTimetag } from './timetag';
-import { HAS_NUL, ILL_FORMED, decodeUtf8, utf8Length } from './utf8';
+import { HAS_NUL, decodeUtf8, utf8Length } from './utf8';
 
 export * from './types';
 export { OscError, isOscError } from './errors';
@@ -37,7 +37,7 @@ export interface EncodeOptions {
    * - 'double': always 'd'.
    */
   numbers?: NumberPolicy;
-  /** Deepest nesting of bundles, and separately of arrays, that is encoded (default 32). */
+  /** Deepest nesting of bundles, and separately of arrays, that is encoded (default 32, at most 1000). */
   maxDepth?: number;
 }
 
@@ -48,11 +48,11 @@ export interface DecodeOptions {
    * one 'b' (blob) argument so that nothing is silently lost.
    */
   lenient?: boolean;
-  /** Deepest nesting of bundles, and separately of arrays, that is accepted (default 32). */
+  /** Deepest nesting of bundles, and separately of arrays, that is accepted (default 32, at most 1000). */
   maxDepth?: number;
   /** Most arguments in one message, array elements included (default 65536). */
   maxArgs?: number;
-  /** Largest packet accepted, in bytes (default 1 MiB; UDP datagrams are at most 64 KiB anyway). */
+  /** Largest packet accepted, in bytes (default 1 MiB, at most 2 GiB - 4; UDP datagrams are at most 64 KiB anyway). */
   maxPacketSize?: number;
 }
 
@@ -70,7 +70,6 @@ export const DEFAULT_MAX_PACKET_SIZE = MAX_PACKET_SIZE;
 // Float and int64 conversions go through one 8-byte scratch seen as several typed arrays; copying 4 or 8 bytes
 // by hand is much cheaper than a DataView per call, and works for any Uint8Array, not only Buffers.
 const scratch = new ArrayBuffer(8);
-const scratchU8 = new Uint8Array(scratch);
 const scratchF32 = new Float32Array(scratch);
 const scratchF64 = new Float64Array(scratch);
 const scratchU32 = new Uint32Array(scratch);
@@ -127,9 +126,19 @@ function byteLength(s: string): number {
   return n;
 }
 
-function pad4(n: number): number {
-  return (n + 3) & ~3;
+/**
+ * A limit from the options: a non-negative integer up to max, else an OscError. A NaN or Infinity would
+ * silently lift the limit; a huge depth would let nesting overflow the stack.
+ */
+function limit(value: unknown, name: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new OscError('BAD_ARGUMENT', `option ${name} must be an integer from 0 to ${max}, got ${describe(value)}`);
+  }
+  return value;
 }
+
+/** The deepest nesting the options may ask for: recursion this deep stays far from the stack's end. */
+const DEPTH_CEILING = 1000;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Type guards and plain values
@@ -925,7 +934,7 @@ export function encodePacket(packet: OscPacketInput | OscPacket, options?: Encod
       else if (n === 'double') policy = 2;
       else throw new OscError('BAD_ARGUMENT', `unknown number policy ${describe(n)}: use 'int', 'float' or 'double'`);
     }
-    if (options.maxDepth !== undefined) encMaxDepth = options.maxDepth;
+    if (options.maxDepth !== undefined) encMaxDepth = limit(options.maxDepth, 'maxDepth', DEPTH_CEILING);
   }
   speculative = exactRuns === 0;
   if (!speculative) exactRuns--;
@@ -1268,10 +1277,10 @@ export function decodePacket(bytes: Uint8Array, options?: DecodeOptions): OscPac
   let maxSize = MAX_PACKET_SIZE;
   if (options !== undefined) {
     lenient = options.lenient === true;
-    if (options.maxDepth !== undefined) decMaxDepth = options.maxDepth;
-    if (options.maxArgs !== undefined) maxArgs = options.maxArgs;
+    if (options.maxDepth !== undefined) decMaxDepth = limit(options.maxDepth, 'maxDepth', DEPTH_CEILING);
+    if (options.maxArgs !== undefined) maxArgs = limit(options.maxArgs, 'maxArgs', 0x7fffffff);
     // Positions are kept in int32 arithmetic, so no packet may reach 2 GiB whatever the option says.
-    if (options.maxPacketSize !== undefined) maxSize = Math.min(options.maxPacketSize, 0x7ffffffc);
+    if (options.maxPacketSize !== undefined) maxSize = limit(options.maxPacketSize, 'maxPacketSize', 0x7ffffffc);
   }
   const n = buf.length;
   if (n === 0) throw new OscError('EMPTY_PACKET', 'the packet is empty', 0);
