@@ -41,7 +41,7 @@ function runNpm(args, { nodeBin = process.execPath, cwd, timeout = 180000 } = {}
 }
 
 // The user directory Node-RED creates on first start (package.json as the runtime writes it), plus the
-// settings a test needs: loopback only, no credential-secret prompt, no tours or telemetry dialogs in the
+// settings a test needs: loopback only, no credential-secret warning, no tours or telemetry dialogs in the
 // editor, info logging to the console (which is how we learn the port and see load errors).
 function makeUserDir(prefix = 'oscflow-e2e-') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -55,7 +55,8 @@ function makeUserDir(prefix = 'oscflow-e2e-') {
     logging: { console: { level: 'info', metrics: false, audit: false } },
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false },
-    editorTheme: { tours: false, projects: { enabled: false } },
+    // No catalogue: the editor would fetch the Flow Library's catalogue from the internet on load.
+    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
 };
 `);
   return dir;
