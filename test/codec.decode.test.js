@@ -49,6 +49,22 @@ describe('codec: decoding', () => {
     assert.notEqual(Buffer.from(RICH).byteOffset, 0);
   });
 
+  it('decodes every string right however many distinct strings pass (recent ones are cached)', () => {
+    const packets = [];
+    for (let i = 0; i < 3000; i++) {
+      const tail = (i * 7919).toString(36);
+      packets.push({ address: '/ch/' + tail, args: [{ type: 's', value: 'v' + tail + 'x'.repeat(i % 50) }] });
+    }
+    const encoded = packets.map((p) => encodePacket(p));
+    for (let round = 0; round < 3; round++) {
+      encoded.forEach((bytes, i) => {
+        const m = decodePacket(bytes);
+        assert.equal(m.address, packets[i].address);
+        assert.equal(m.args[0].value, packets[i].args[0].value);
+      });
+    }
+  });
+
   it('accepts an ArrayBuffer and other views', () => {
     const ab = new ArrayBuffer(RICH.length);
     new Uint8Array(ab).set(RICH);

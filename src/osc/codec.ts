@@ -985,54 +985,65 @@ function overrun(what: string, offset: number, stringCode = false): OscError {
 // symbols endlessly, and comparing a dozen bytes is cheaper than building a new string each time.
 const CACHE_BITS = 9;
 const CACHE_MASK = (1 << CACHE_BITS) - 1;
-const MAX_CACHED = 48;
+/** Longest string cached, in 4-byte words including its NUL: 47 characters. */
+const CACHE_WORDS = 12;
 const cache: string[] = new Array<string>(1 << CACHE_BITS).fill('');
-// Each cached string's bytes, compared as bytes: cheaper than charCodeAt, which must first find out how the
-// string is represented (a string built by += from 13 characters on is a rope).
-const cacheBytes = new Uint8Array((1 << CACHE_BITS) * MAX_CACHED);
+// Each cached string's bytes as big-endian words, compared a word at a time against the words just read.
+const cacheWords = new Int32Array((1 << CACHE_BITS) * CACHE_WORDS);
 const cacheLen = new Int32Array(1 << CACHE_BITS).fill(-1);
+const wordsRead = new Int32Array(CACHE_WORDS);
 
+/**
+ * Reads an OSC-string at p (4-aligned, as every item is) and sets `pos` past its padding. Scans a word at a
+ * time: the string ends in the first word holding a zero byte, and the rest of that word is its padding.
+ */
 function readString(buf: Uint8Array, p: number, end: number, what: string): string {
+  const words = wordsRead;
   let q = p;
-  let hi = 0;
   let h = 0;
+  let hi = 0;
+  let w = 0;
+  let n = 0;
   while (q < end) {
-    const c = buf[q];
-    if (c === 0) break;
-    hi |= c;
-    h = (Math.imul(h, 31) + c) | 0;
-    q++;
+    w = (buf[q] << 24) | (buf[q + 1] << 16) | (buf[q + 2] << 8) | buf[q + 3];
+    // Non-zero exactly when some byte of w is zero (the classic "has zero byte" bit trick).
+    if (((w - 0x01010101) & ~w & 0x80808080) !== 0) break;
+    hi |= w;
+    h = (Math.imul(h, 31) + w) | 0;
+    if (n < CACHE_WORDS) words[n] = w;
+    n++;
+    q += 4;
   }
   if (q >= end) throw overrun(`${what} (no terminating NUL)`, p, true);
-  const next = (q + 4) & ~3;
-  if (next > end) throw overrun(`${what}'s padding`, q);
-  for (let k = q + 1; k < next; k++) {
+  let nul = q;
+  while (buf[nul] !== 0) nul++;
+  for (let k = nul + 1; k < q + 4; k++) {
     if (buf[k] !== 0) throw new OscError('BAD_PADDING', `${what}: padding byte at offset ${k} is not zero`, k);
   }
-  pos = next;
-  const len = q - p;
-  if (hi < 0x80) {
-    if (len <= MAX_CACHED) {
+  pos = q + 4;
+  hi |= w;
+  const len = nul - p;
+  if ((hi & 0x80808080) === 0) {
+    if (n < CACHE_WORDS) {
+      words[n] = w;
+      h = (Math.imul(h, 31) + w) | 0;
       const slot = (h ^ (h >>> CACHE_BITS) ^ len) & CACHE_MASK;
-      const bytes = cacheBytes;
-      const base = slot * MAX_CACHED;
+      const cached = cacheWords;
+      const base = slot * CACHE_WORDS;
       if (cacheLen[slot] === len) {
         let k = 0;
-        while (k < len && bytes[base + k] === buf[p + k]) k++;
-        if (k === len) return cache[slot];
+        while (k <= n && cached[base + k] === words[k]) k++;
+        if (k > n) return cache[slot];
       }
       let s = '';
-      for (let k = 0; k < len; k++) {
-        const c = buf[p + k];
-        bytes[base + k] = c;
-        s += String.fromCharCode(c);
-      }
+      for (let k = p; k < nul; k++) s += String.fromCharCode(buf[k]);
+      for (let k = 0; k <= n; k++) cached[base + k] = words[k];
       cache[slot] = s;
       cacheLen[slot] = len;
       return s;
     }
   }
-  const s = decodeUtf8Strict(buf, p, q);
+  const s = decodeUtf8Strict(buf, p, nul);
   if (s === undefined) throw new OscError('BAD_STRING', `${what} at offset ${p} is not valid UTF-8`, p);
   return s;
 }
