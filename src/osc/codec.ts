@@ -199,6 +199,8 @@ let planNum = new Float64Array(cap);
 let planNum2 = new Float64Array(cap);
 let planObj: unknown[] = new Array<unknown>(cap).fill(undefined);
 let nPlan = 0;
+/** Whether planObj holds references that releasePlan must drop. */
+let heldObj = false;
 /** Bytes of argument data planned so far for the current message. */
 let dataSize = 0;
 
@@ -299,6 +301,7 @@ function add(tag: number, num: number): void {
 
 function addObj(tag: number, num: number, obj: unknown): void {
   if (nPlan === cap) growPlan();
+  heldObj = true;
   planTags[nPlan] = tag;
   planNum[nPlan] = num;
   planObj[nPlan] = obj;
@@ -525,8 +528,9 @@ function planPlain(v: unknown, depth: number): void {
     case 'object':
       if (v === null) return add(T_N, 0);
       if (Array.isArray(v)) return planArray(v, depth);
-      // Typed arguments first: the usual case, and a property load is cheaper than instanceof.
-      if (typeof (v as { type?: unknown }).type === 'string' && !(v instanceof Uint8Array)) return planTyped(v as OscArg, depth);
+      // Typed arguments first: the usual case, and a property load is cheaper than instanceof. (Byte arrays and
+      // Dates have no `type`.)
+      if (typeof (v as { type?: unknown }).type === 'string') return planTyped(v as OscArg, depth);
       if (v instanceof Uint8Array) return planBlob(v);
       if (v instanceof Date) return planTimetag(v);
       throw argError(
@@ -908,7 +912,10 @@ function writeNodes(buf: Buffer): number {
 
 /** Drops the references the plan holds so that encoded blobs and strings can be garbage-collected. */
 function releasePlan(): void {
-  for (let k = 0; k < nPlan; k++) planObj[k] = undefined;
+  if (heldObj) {
+    for (let k = 0; k < nPlan; k++) planObj[k] = undefined;
+    heldObj = false;
+  }
   for (let k = 0; k < nNodes; k++) nodeStr[k] = undefined;
 }
 
