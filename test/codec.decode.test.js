@@ -105,6 +105,15 @@ describe('codec: decoding', () => {
     refuses(h('2f610000 2c630000 00110000'), 'BAD_STRING', undefined, 8);
   });
 
+  it('refuses invalid UTF-8 every time, even between valid strings of the same length', () => {
+    for (let i = 0; i < 5; i++) {
+      assert.equal(decodePacket(h('2f730000 2c730000 c3a90000')).args[0].value, 'é');
+      refuses(h('2f730000 2c730000 c3c30000'), 'BAD_STRING', undefined, 8);
+      refuses(h('2f730000 2c730000 a9000000'), 'BAD_STRING', undefined, 8);
+      assert.equal(decodePacket(h('2fc3a900 2c000000')).address, '/é');
+    }
+  });
+
   it('refuses invalid UTF-8 in the address and keeps a BOM', () => {
     refuses(h('2fc30000 2c000000'), 'BAD_STRING', undefined, 0);
     refuses(h('2fed a080 00000000 2c000000'), 'BAD_STRING'); // an encoded surrogate

@@ -1030,25 +1030,31 @@ function readString(buf: Uint8Array, p: number, end: number, what: string): stri
   pos = q + 4;
   hi |= w;
   const len = nul - p;
-  if ((hi & 0x80808080) === 0) {
-    if (n < CACHE_WORDS) {
-      words[n] = w;
-      h = (Math.imul(h, 31) + w) | 0;
-      const slot = (h ^ (h >>> CACHE_BITS) ^ len) & CACHE_MASK;
-      const cached = cacheWords;
-      const base = slot * CACHE_WORDS;
-      if (cacheLen[slot] === len) {
-        let k = 0;
-        while (k <= n && cached[base + k] === words[k]) k++;
-        if (k > n) return cache[slot];
-      }
-      let s = '';
-      for (let k = p; k < nul; k++) s += String.fromCharCode(buf[k]);
-      for (let k = 0; k <= n; k++) cached[base + k] = words[k];
-      cache[slot] = s;
-      cacheLen[slot] = len;
-      return s;
-    }
+  if (n >= CACHE_WORDS) return decodeString(buf, p, nul, hi, what);
+  // Same bytes, same string: the cache holds only strings that decoded (so non-ASCII ones were valid UTF-8).
+  words[n] = w;
+  h = (Math.imul(h, 31) + w) | 0;
+  const slot = (h ^ (h >>> CACHE_BITS) ^ len) & CACHE_MASK;
+  const cached = cacheWords;
+  const base = slot * CACHE_WORDS;
+  if (cacheLen[slot] === len) {
+    let k = 0;
+    while (k <= n && cached[base + k] === words[k]) k++;
+    if (k > n) return cache[slot];
+  }
+  const s = decodeString(buf, p, nul, hi, what);
+  for (let k = 0; k <= n; k++) cached[base + k] = words[k];
+  cache[slot] = s;
+  cacheLen[slot] = len;
+  return s;
+}
+
+/** The string in buf[p, nul); `hi` has a byte's top bit set if any byte has. Invalid UTF-8 is BAD_STRING. */
+function decodeString(buf: Uint8Array, p: number, nul: number, hi: number, what: string): string {
+  if ((hi & 0x80808080) === 0 && nul - p < 64) {
+    let s = '';
+    for (let k = p; k < nul; k++) s += String.fromCharCode(buf[k]);
+    return s;
   }
   const s = decodeUtf8Strict(buf, p, nul);
   if (s === undefined) throw new OscError('BAD_STRING', `${what} at offset ${p} is not valid UTF-8`, p);
