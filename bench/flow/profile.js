@@ -3,13 +3,13 @@
 // nodes, the incumbent's OSC library, Node.js itself, GC), so the question "what is ours" has a number.
 const path = require('node:path');
 
-function owner(url, fn, root) {
+function owner(url, fn, roots) {
   if (fn === '(garbage collector)') return 'gc';
   if (fn === '(idle)') return 'idle';
   if (fn === '(program)' || fn === '(root)') return 'v8/native';
   if (!url) return 'v8/native';
   const p = url.replace(/^file:\/\//, '');
-  if (p.startsWith(path.join(root, 'dist') + path.sep)) return 'ours';
+  if (roots.some((root) => p.startsWith(path.join(root, 'dist') + path.sep))) return 'ours';
   if (p.includes('/@node-red/nodes/')) return 'node-red core nodes';
   if (p.includes('/@node-red/')) return 'node-red runtime';
   if (p.includes('/node-red-contrib-osc/') || p.includes('/node_modules/osc/')) return 'incumbent (osc.js)';
@@ -22,7 +22,8 @@ function owner(url, fn, root) {
  * window: [fromMs, toMs] after the profile started; samples outside it (startup: module loading, JIT warm-up;
  * shutdown) are left out so the summary is about the per-message path.
  */
-function summarizeProfile(prof, root, { top = 30, window } = {}) {
+function summarizeProfile(prof, root, { top = 30, window, alt } = {}) {
+  const roots = alt ? [root, alt] : [root];
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map();
   const from = window ? window[0] * 1000 : -Infinity;
@@ -42,10 +43,11 @@ function summarizeProfile(prof, root, { top = 30, window } = {}) {
     const n = byId.get(id);
     const cf = n.callFrame;
     const name = cf.functionName || '(anonymous)';
-    const who = owner(cf.url, name, root);
+    const who = owner(cf.url, name, roots);
     total += us;
     if (who !== 'idle') busy += us;
-    const file = cf.url ? cf.url.replace(/^file:\/\//, '').replace(root + '/', '').replace(/.*\/node_modules\//, '') : '';
+    let file = cf.url ? cf.url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, '') : '';
+    for (const r of roots) file = file.replace(r + '/', '');
     const key = `${name} ${file}:${cf.lineNumber + 1}`;
     const f = fns.get(key) || { name, file, line: cf.lineNumber + 1, owner: who, us: 0 };
     f.us += us;
@@ -73,3 +75,14 @@ function printProfile(s) {
 }
 
 module.exports = { summarizeProfile, printProfile };
+
+// `node bench/flow/profile.js <file.cpuprofile>`: summarize a saved profile again (whole profile, no window).
+if (require.main === module) {
+  const file = process.argv[2];
+  if (!file) {
+    console.error('usage: node bench/flow/profile.js <file.cpuprofile>');
+    process.exit(2);
+  }
+  const prof = JSON.parse(require('node:fs').readFileSync(file, 'utf8'));
+  printProfile(summarizeProfile(prof, path.resolve(__dirname, '..', '..')));
+}

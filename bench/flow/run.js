@@ -411,7 +411,7 @@ async function profile(gen, o) {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   fs.copyFileSync(path.join(profDir, file), dest);
   fs.rmSync(profDir, { recursive: true, force: true });
-  const summary = summarizeProfile(prof, root, { window });
+  const summary = summarizeProfile(prof, root, { window, alt: chain === 'alt' ? o.alt : undefined });
   printProfile(summary);
   console.log(`\nprofile: ${path.relative(root, dest)} (open in Chrome DevTools > Performance)`);
   return { chain, mode, rate, seconds, run, summary, profileFile: dest };
