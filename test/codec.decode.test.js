@@ -93,6 +93,19 @@ describe('codec: decoding', () => {
     ]);
   });
 
+  it('re-encodes float NaNs with their exact bits, signalling ones included (also once optimized)', () => {
+    const nans = ['7f800001', 'ff800001', '7fbfffff', '7fc00000', 'ffc00001', '7fffffff'];
+    for (let round = 0; round < 3000; round++) {
+      for (const bits of nans) {
+        const bytes = h('2f660000 2c660000' + bits);
+        const m = decodePacket(bytes);
+        assert.ok(Number.isNaN(m.args[0].value));
+        assert.equal(encodePacket(m).toString('hex'), bytes.toString('hex'));
+      }
+    }
+    assert.equal(encodePacket({ address: '/f', args: [{ type: 'f', value: NaN }] }).readUInt32BE(8) & 0x7fc00000, 0x7fc00000);
+  });
+
   it('refuses non-zero padding, everywhere', () => {
     refuses(h('2f610001 2c000000'), 'BAD_PADDING', undefined, 3); // address
     refuses(h('2f610000 2c000100'), 'BAD_PADDING', undefined, 6); // type tags

@@ -811,10 +811,16 @@ function writeMessage(buf: Buffer, p: number, node: number): number {
       case T_c:
         v = nums[k];
         break;
-      case T_f:
-        scratchF32[0] = nums[k];
-        v = u32[0];
+      case T_f: {
+        const x = nums[k];
+        if (x === x) {
+          scratchF32[0] = x;
+          v = u32[0];
+        } else {
+          v = nanToFloatBits(x);
+        }
         break;
+      }
       case T_s:
       case T_S:
         p = writeString(buf, p, planObj[k] as string, nums[k]);
@@ -1061,6 +1067,22 @@ function decodeString(buf: Uint8Array, p: number, nul: number, hi: number, what:
   return s;
 }
 
+// A float32 NaN widened to a double by the CPU loses its payload's signalling bit, so re-encoding would change
+// the bytes. These two carry the float's sign and payload bits in a double NaN's top bits, and back, exactly.
+function nanFromFloatBits(bits: number): number {
+  scratchU32[HI] = (bits & 0x80000000) | 0x7ff00000 | ((bits & 0x7fffff) >>> 3);
+  scratchU32[LO] = (bits & 7) << 29;
+  return scratchF64[0];
+}
+
+function nanToFloatBits(x: number): number {
+  scratchF64[0] = x;
+  const hi = scratchU32[HI];
+  const mantissa = ((hi & 0xfffff) << 3) | (scratchU32[LO] >>> 29);
+  // A payload that does not fit in 23 bits (a NaN made in JS) becomes the canonical quiet NaN.
+  return ((hi & 0x80000000) | 0x7f800000 | (mantissa === 0 ? 0x400000 : mantissa)) >>> 0;
+}
+
 function readU32(buf: Uint8Array, p: number): number {
   return ((buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3]) >>> 0;
 }
@@ -1081,7 +1103,8 @@ function readArgs(buf: Uint8Array, ti: number, tagEnd: number, p: number, end: n
       case T_f:
         if (p + 4 > end) throw overrun("an 'f' argument", p);
         u32[0] = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
-        args[na++] = { type: 'f', value: f32[0] };
+        const x = f32[0];
+        args[na++] = { type: 'f', value: x === x ? x : nanFromFloatBits(u32[0]) };
         p += 4;
         break;
       case T_s:
