@@ -930,12 +930,23 @@ function releasePlan(): void {
  *
  * Arguments may be typed ({ type, value }), plain JS values, or a mix. Plain values are typed as: number by
  * options.numbers (see EncodeOptions), string 's', boolean 'T'/'F', null 'N', bigint 'h', Uint8Array/Buffer
- * 'b', Date 't', JS array an OSC array. A message's `types` (",ifs") forces the tags; see planForced for how
- * T, F, N and I pair with arguments. A bundle's timetag may be a Timetag, a Date or epoch milliseconds.
+ * 'b', Date 't', JS array an OSC array. A single non-array `args` is one argument; no `args`, none.
  *
- * Refuses, with an OscError whose argIndex names the argument: an address not starting with '/', an integer
- * outside its tag's range or a fraction for 'i'/'h', NUL or a lone surrogate in a string, a 'c' that is not one
- * character, an 'r'/'m' of the wrong shape, and any value that does not fit its tag.
+ * A message's `types` (",ifs"; the comma is optional) forces the tags. Numbers then fit 'i' (int32 only),
+ * 'h', 'f', 'd'; strings 's', 'S', 'c' (exactly one character); 't' takes a Timetag, Date or epoch ms; 'r'
+ * { r, g, b, a }; 'm' 4 bytes; '[' ... ']' a JS array, with the same rule inside. T, F, N and I, per array
+ * level: when there are as many arguments as tags, each takes one argument and checks it (T true, F false,
+ * N null, I true/null); when there are only as many arguments as data-carrying tags, they take none. A typed
+ * argument must have the forced tag. Anything else is BAD_TYPE_TAGS.
+ *
+ * A bundle's timetag may be a Timetag, a Date or epoch milliseconds (BAD_TIMETAG if none of these).
+ *
+ * Refuses, with an OscError whose argIndex names the (top-level) argument and whose message gives the path
+ * into nested arrays and the reason: an address not starting with '/' or holding NUL (BAD_ADDRESS); an
+ * integer outside its tag's range, a fraction or NaN for 'i'/'h', a finite number beyond float32 for 'f',
+ * NUL or a lone surrogate in a string, a 'c' that is not one character, an 'r'/'m' of the wrong shape or
+ * with components outside 0..255, undefined, functions and untyped objects (BAD_ARGUMENT). Nesting deeper
+ * than options.maxDepth (a cyclic array, say) is LIMIT_EXCEEDED.
  */
 export function encodePacket(packet: OscPacketInput | OscPacket, options?: EncodeOptions): Buffer {
   policy = 0;
