@@ -103,12 +103,16 @@ describe('codec: encoding plain values', () => {
     // Interleave ASCII and non-ASCII packets, many times over, so both ways of measuring are exercised.
     for (let round = 0; round < 80; round++) {
       for (const s of strings) {
-        const bytes = encodePacket({ address: round % 2 ? '/é/' + round : '/a/' + round, args: [s, { type: 'S', value: s }] });
+        const args = [s, { type: 'S', value: s }, { type: 's', value: s }, { type: 'f', value: round }];
+        const bytes = encodePacket({ address: round % 2 ? '/é/' + round : '/a/' + round, args });
         const m = decodePacket(bytes);
-        assert.equal(m.args[0].value, s);
-        assert.equal(m.args[1].value, s);
+        assert.deepEqual(m.args.map((a) => a.value), [s, s, s, round]);
       }
       refuses(() => encodePacket({ address: '/x', args: ['ok', 'a\0'] }), 'BAD_ARGUMENT', 1, /NUL/);
+      refuses(() => encodePacket({ address: '/x', args: [{ type: 's', value: 'ok' }, { type: 's', value: 'a\0' }] }), 'BAD_ARGUMENT', 1, /NUL/);
+      refuses(() => encodePacket({ address: '/x', args: [{ type: 's', value: '\uD800' }] }), 'BAD_ARGUMENT', 0, /surrogate/);
+      refuses(() => encodePacket({ address: '/x', args: [{ type: 'f', value: 1 }, { type: 'f', value: 1e39 }] }), 'BAD_ARGUMENT', 1);
+      refuses(() => encodePacket({ address: '/x', args: [{ type: 'i', value: 1 }, { type: 'i', value: 0.5 }] }), 'BAD_ARGUMENT', 1);
     }
   });
 

@@ -17,6 +17,7 @@ import type {
   OscMessageInput,
   OscPacket,
   OscPacketInput,
+  PlainArg,
   Rgba,
   Timetag,
 } from './types';
@@ -718,8 +719,35 @@ function planMessage(m: OscMessageInput): number {
   } else if (Array.isArray(args)) {
     pathLen = 1;
     for (let k = 0; k < args.length; k++) {
+      const a = args[k] as PlainArg;
+      // Inline fast path for the commonest arguments, typed 'f', 'i' and short 's' whose values plainly fit;
+      // everything else, refusals included, takes the general path.
+      if (typeof a === 'object' && a !== null && nPlan < cap) {
+        const type = (a as { type?: unknown }).type;
+        const v = (a as { value?: unknown }).value;
+        if (type === 'f' && typeof v === 'number' && (Number.isFinite(Math.fround(v)) || !Number.isFinite(v))) {
+          planTags[nPlan] = T_f;
+          planNum[nPlan++] = v;
+          dataSize += 4;
+          continue;
+        }
+        if (type === 'i' && typeof v === 'number' && (v | 0) === v) {
+          planTags[nPlan] = T_i;
+          planNum[nPlan++] = v;
+          dataSize += 4;
+          continue;
+        }
+        if (type === 's' && typeof v === 'string' && speculative && v.length < SHORT) {
+          planTags[nPlan] = T_s;
+          planNum[nPlan] = v.length;
+          planObj[nPlan++] = v;
+          heldObj = true;
+          dataSize += (v.length + 4) & ~3;
+          continue;
+        }
+      }
       path[0] = k;
-      planPlain(args[k], 0);
+      planPlain(a, 0);
     }
   } else if (args !== undefined) {
     pathLen = 1;
