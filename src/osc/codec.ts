@@ -1068,7 +1068,7 @@ function readString(buf: Uint8Array, p: number, end: number, what: string): stri
   }
   if (q >= end) throw overrun(`${what} (no terminating NUL)`, p, true);
   let nul = q;
-  while (buf[nul] !== 0) nul++;
+  while (nul < q + 3 && buf[nul] !== 0) nul++; // bounded, though the bit trick guarantees a zero here
   for (let k = nul + 1; k < q + 4; k++) {
     if (buf[k] !== 0) throw new OscError('BAD_PADDING', `${what}: padding byte at offset ${k} is not zero`, k);
   }
