@@ -150,6 +150,123 @@ function decoderTarget(name, options) {
   };
 }
 
+// ---------------------------------------------------------------- the receive path of osc-in (and a relay)
+
+/**
+ * What osc-in does with a datagram after decoding it, and what an osc-out relaying it does next. A throw here
+ * would be swallowed by the endpoint's dispatch guard: a packet lost silently, so anything but OscError is a bug.
+ */
+function receivePathTarget() {
+  let codec;
+  let convert;
+  let decoder;
+  return {
+    name: 'receive-path',
+    description: 'decodePacket (lenient) -> messageToMsg / splitBundle / bundleToMsg -> msgToPacket -> encodePacket, as osc-in -> osc-out',
+    load() {
+      codec = tryRequire('codec.js');
+      try {
+        convert = require(path.join(DIST, '..', 'nodes', 'convert.js'));
+      } catch (e) {
+        if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
+      }
+      if (!codec || !convert || typeof convert.messageToMsg !== 'function') return 'dist/nodes/convert.js not built yet';
+      decoder = decoderTarget('receive-path', { lenient: true });
+      decoder.load();
+      return null;
+    },
+    seeds(seed) {
+      return decoder.seeds(seed);
+    },
+    generate(rng, seed) {
+      return decoder.generate(rng, seed);
+    },
+    mutate(rng, input, other) {
+      return mutate(rng, input, other, 1 << 16);
+    },
+    run(input) {
+      let p;
+      try {
+        p = codec.decodePacket(input, { lenient: true });
+      } catch (e) {
+        if (isOscError(e)) return `err:${e.code}`;
+        throw e;
+      }
+      const msgs = [];
+      if (Array.isArray(p.packets)) {
+        msgs.push(convert.bundleToMsg(p, '127.0.0.1', 9000));
+        msgs.push(...convert.splitBundle(p, '127.0.0.1', 9000, false));
+        msgs.push(...convert.splitBundle(p, '127.0.0.1', 9000, true));
+      } else {
+        msgs.push(convert.messageToMsg(p, '127.0.0.1', 9000, false), convert.messageToMsg(p, '127.0.0.1', 9000, true));
+      }
+      let refused = 0;
+      for (const msg of msgs) {
+        try {
+          codec.encodePacket(convert.msgToPacket(msg, { address: '', numbers: 'int' }));
+        } catch (e) {
+          // A received address may be a pattern, which osc-out refuses to send: an error the user sees, fine.
+          if (isOscError(e) || (e && e.name === 'OscOutputError')) refused++;
+          else throw e;
+        }
+      }
+      return `${Array.isArray(p.packets) ? 'bundle' : 'msg'}:${msgs.length > 4 ? 'n' : msgs.length}:${refused ? 'refused' : 'relayed'}`;
+    },
+  };
+}
+
+/** osc-out's "/path 1 2.5 foo" text messages, typed by hand in a flow: only OscError, and what parses encodes. */
+function messageTextTarget() {
+  let codec;
+  let convert;
+  return {
+    name: 'message-text',
+    description: 'parseMessageString(text) -> encodePacket',
+    load() {
+      codec = tryRequire('codec.js');
+      try {
+        convert = require(path.join(DIST, '..', 'nodes', 'convert.js'));
+      } catch (e) {
+        if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
+      }
+      return codec && convert && typeof convert.parseMessageString === 'function' ? null : 'dist/nodes/convert.js not built yet';
+    },
+    seeds() {
+      return ['/path 1 2.5 foo', '/a "quoted \\" text" \'single\' true false', '/x 2147483648 -0 1e309 NaN', '/ 1', '/a\t\n1',
+        '/a "unterminated', '/a \\', 'noslash 1', '/a 0x10 1_000 .5 5.'].map((t) => Buffer.from(t, 'utf8'));
+    },
+    generate(rng) {
+      const parts = ['/' + ['a', 'synth', 'ch/1', 'x y'][rng.int(4)]];
+      for (let i = rng.int(6); i > 0; i--) {
+        parts.push(rng.pick(['1', '-7', '2.5', '1e3', 'true', 'false', '"a b"', "'c'", '"\\"q\\""', '9007199254740993', '-2147483649', 'NaN', 'Infinity']));
+      }
+      return [Buffer.from(parts.join(rng.chance(0.2) ? '\t' : ' '), 'utf8')];
+    },
+    mutate(rng, input, other) {
+      return Buffer.from(mutateString(rng, input.toString('utf8')), 'utf8');
+    },
+    run(input) {
+      const text = input.toString('utf8');
+      for (const numbers of ['int', 'float', 'double']) {
+        let m;
+        try {
+          m = convert.parseMessageString(text, numbers);
+        } catch (e) {
+          if (isOscError(e) || (e && e.name === 'OscOutputError')) return `err:${e.code}`;
+          throw e;
+        }
+        try {
+          codec.encodePacket(m);
+        } catch (e) {
+          if (isOscError(e)) return `parsed-unencodable:${e.code}`;
+          throw e;
+        }
+      }
+      return 'ok';
+    },
+  };
+}
+
 // ---------------------------------------------------------------- stream decoders
 
 const STREAM_MAX_FRAME = 4096; // small, so the fuzzer reaches the size limits often
@@ -394,6 +511,8 @@ function allTargets() {
     streamTarget('length-prefix', 'length-prefix'),
     streamTarget('auto-framing', 'auto'),
     patternTarget(),
+    receivePathTarget(),
+    messageTextTarget(),
   ];
 }
 
