@@ -173,37 +173,52 @@ function fmtRate(n) {
   return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n));
 }
 
-async function tryRate(gen, target, o, mode, rate, log) {
+/**
+ * Waits until the process is idle again: an overloaded chain works off its backlog after the step has ended,
+ * and that must not eat into the next step, which may be another chain's.
+ */
+async function settle(target, maxMs = 5000) {
+  const t0 = Date.now();
+  await sleep(200);
+  if (!target.pid) return;
+  while (Date.now() - t0 < maxMs) {
+    const c0 = cpuSecondsOf(target.pid);
+    await sleep(200);
+    if (!(cpuSecondsOf(target.pid) - c0 > 0.02)) return;
+  }
+}
+
+async function tryRate(gen, chain, target, o, mode, rate, log) {
   let r;
   for (let attempt = 0; attempt <= o.retries; attempt++) {
+    await gen.target(target.port);
     r = await measure(gen, target, { rate, durationMs: o.stepMs, drainMs: o.drainMs, mode });
     r.attempt = attempt + 1;
     log.push(r);
     console.log(
-      `    ${fmtRate(rate).padStart(7)} msgs/s: ${r.ok ? 'ok  ' : 'LOSS'} loss ${(r.loss * 100).toFixed(3)}%` +
+      `    ${chain.padEnd(9)} ${fmtRate(rate).padStart(7)} msgs/s: ${r.ok ? 'ok  ' : 'LOSS'} loss ${(r.loss * 100).toFixed(3)}%` +
         ` p99 ${r.p99Ms.toFixed(2)} ms, generator ${fmtRate(r.achievedRate)}/s (${(r.generatorCpu * 100).toFixed(0)}% cpu)` +
-        (r.targetCpu !== null ? `, target ${(r.targetCpu * 100).toFixed(0)}% cpu` : '') +
+        (r.targetCpu !== null ? `, relay ${(r.targetCpu * 100).toFixed(0)}% cpu` : '') +
         (r.generatorBound ? ' [generator behind]' : '') +
         (r.ok ? '' : ` [dropped: ${r.droppedAtInput} at input, ${r.droppedAtGenerator} at generator]`),
     );
-    await sleep(300);
+    await settle(target);
     // A single lossy step on a shared machine may be a neighbour's burst: one more try before calling it a limit.
     if (r.ok) break;
   }
   return r;
 }
 
-async function findSustained(gen, target, o, mode) {
-  const log = [];
+/** The search for one chain, as a generator: yields the next rate to try, is resumed with that step's result. */
+function* searchSteps(o) {
   let pass = null;
   let fail = null;
   let rate = o.start;
   for (;;) {
-    const r = await tryRate(gen, target, o, mode, rate, log);
+    const r = yield rate;
     if (r.ok) {
       pass = r;
-      if (fail) break;
-      if (rate >= 1e6) break;
+      if (fail || rate >= 1e6) break;
       rate = Math.round(rate * o.factor);
     } else {
       fail = r;
@@ -212,8 +227,7 @@ async function findSustained(gen, target, o, mode) {
     }
   }
   while (pass && fail && fail.rate / pass.rate > 1 + o.resolution) {
-    const mid = Math.round(Math.sqrt(pass.rate * fail.rate));
-    const r = await tryRate(gen, target, o, mode, mid, log);
+    const r = yield Math.round(Math.sqrt(pass.rate * fail.rate));
     if (r.ok) pass = r;
     else fail = r;
   }
@@ -222,14 +236,37 @@ async function findSustained(gen, target, o, mode) {
     firstLoss: fail ? fail.rate : null,
     generatorBound: Boolean(fail && fail.generatorBound),
     atSustained: pass,
-    steps: log,
   };
+}
+
+/**
+ * The searches of all chains, interleaved step by step: a neighbour's build that slows the machine for a minute
+ * then hits every chain alike instead of whichever one happened to be under test, so the ratios hold.
+ */
+async function findSustainedAll(gen, live, o, mode) {
+  const states = live.map(({ chain, target, result }) => {
+    const it = searchSteps(o);
+    return { chain, target, result, it, next: it.next(), log: [] };
+  });
+  for (;;) {
+    const active = states.filter((s) => !s.next.done);
+    if (active.length === 0) break;
+    for (const s of active) {
+      const r = await tryRate(gen, s.chain, s.target, o, mode, s.next.value, s.log);
+      s.next = s.it.next(r);
+    }
+  }
+  for (const s of states) {
+    s.result.search = { ...s.next.value, steps: s.log };
+    console.log(`    ${s.chain.padEnd(9)} sustained: ${fmtRate(s.result.search.sustained)} msgs/s`);
+  }
 }
 
 async function memoryRun(gen, target, o, rate) {
   const samples = [];
   const t0 = Date.now();
   const sample = () => samples.push({ t: (Date.now() - t0) / 1000, rss: rssOf(target.pid) });
+  await gen.target(target.port);
   sample();
   const timer = setInterval(sample, 1000);
   const r = await measure(gen, target, { rate, durationMs: o.memMs, drainMs: o.drainMs, mode: 'message' });
@@ -251,56 +288,82 @@ async function memoryRun(gen, target, o, rate) {
   };
 }
 
-// The process currently under test, so that an interrupted run does not leave a Node-RED or relay behind.
-let current;
+// The processes under test, so that an interrupted run does not leave a Node-RED or relay behind.
+const running = new Set();
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
     console.log(`\n${sig}: stopping`);
     const done = () => process.exit(130);
-    if (current) current.stop().then(done, done);
-    else done();
+    Promise.allSettled([...running].map((t) => t.stop())).then(done, done);
   });
 }
 
-async function benchChain(gen, chain, mode, o) {
-  console.log(`\n  ${chain} (${mode === 'bundle' ? '16-message bundles' : 'messages'})`);
-  const target = await startTarget(chain, mode, gen, o);
-  current = target;
+async function start(chain, mode, gen, o, extra) {
+  const t = await startTarget(chain, mode, gen, o, extra);
+  running.add(t);
+  return t;
+}
+
+async function stop(t) {
+  running.delete(t);
+  await t.stop();
+}
+
+/**
+ * Every chain of one mode runs at once, each in its own process, idle but for the one under load: they all
+ * reply to the one generator, which tells their traffic apart by the step number in every message.
+ */
+async function benchMode(gen, mode, o) {
+  const chains = o.chains.filter((c) => !(c === 'loopback' && mode === 'bundle'));
+  console.log(`\n${mode === 'bundle' ? '16-message bundles' : 'messages'}: starting ${chains.join(', ')}`);
+  const targets = await Promise.all(chains.map((c) => start(c, mode, gen, o)));
+  const results = [];
+  const live = [];
   try {
-    await gen.target(target.port);
-    if (!(await gen.probe(mode))) {
-      const log = target.red ? target.red.log().split('\n').slice(-15).join('\n') : '';
-      console.log(`    no message came back: chain not available\n${log}`);
-      return { chain, mode, available: false, log };
+    for (let i = 0; i < chains.length; i++) {
+      const chain = chains[i];
+      const target = targets[i];
+      await gen.target(target.port);
+      if (!(await gen.probe(mode))) {
+        const log = target.red ? target.red.log().split('\n').slice(-15).join('\n') : '';
+        console.log(`    ${chain}: no message came back, chain not available\n${log}`);
+        results.push({ chain, mode, available: false, log });
+        continue;
+      }
+      // Let the JIT and the sockets settle before anything counts.
+      await gen.run({ rate: 2000, durationMs: o.quick ? 500 : 1500, drainMs: 200, mode });
+      const result = { chain, mode, available: true };
+      results.push(result);
+      live.push({ chain, target, result });
     }
-    // Let the JIT and the sockets settle before anything counts.
-    await gen.run({ rate: 2000, durationMs: o.quick ? 500 : 1500, drainMs: 200, mode });
-    const result = { chain, mode, available: true };
-    const lat = await measure(gen, target, { rate: 1000, durationMs: o.latencyMs, drainMs: o.drainMs, mode });
-    console.log(`    at 1k msgs/s: p50 ${lat.p50Ms.toFixed(3)} ms, p99 ${lat.p99Ms.toFixed(3)} ms, loss ${(lat.loss * 100).toFixed(2)}%`);
-    result.latency1k = lat;
-    // CPU time per message at a rate every chain handles: unlike the loss threshold, it hardly moves when a
-    // neighbour steals the CPU for a few milliseconds, so its ratios are the steadiest numbers of the run.
-    if (target.pid) {
-      const c = await measure(gen, target, { rate: COST_RATE, durationMs: o.costMs, drainMs: o.drainMs, mode });
-      result.cost = { rate: COST_RATE, loss: c.loss, cpuUsPerMsg: (c.targetCpuSeconds * 1e6) / Math.max(1, c.received) };
-      console.log(`    CPU per message at ${fmtRate(COST_RATE)} msgs/s: ${result.cost.cpuUsPerMsg.toFixed(1)} us (loss ${(c.loss * 100).toFixed(2)}%)`);
+    for (const { chain, target, result } of live) {
+      await gen.target(target.port);
+      const lat = await measure(gen, target, { rate: 1000, durationMs: o.latencyMs, drainMs: o.drainMs, mode });
+      result.latency1k = lat;
+      let line = `    ${chain.padEnd(9)} at 1k msgs/s: p50 ${lat.p50Ms.toFixed(3)} ms, p99 ${lat.p99Ms.toFixed(3)} ms, loss ${(lat.loss * 100).toFixed(2)}%`;
+      // CPU time per message at a rate every chain handles: unlike the loss threshold, it hardly moves when a
+      // neighbour steals the CPU for a few milliseconds, so its ratios are the steadiest numbers of the run.
+      if (target.pid) {
+        const c = await measure(gen, target, { rate: COST_RATE, durationMs: o.costMs, drainMs: o.drainMs, mode });
+        result.cost = { rate: COST_RATE, loss: c.loss, cpuUsPerMsg: (c.targetCpuSeconds * 1e6) / Math.max(1, c.received) };
+        line += `; CPU per message at ${fmtRate(COST_RATE)}/s: ${result.cost.cpuUsPerMsg.toFixed(1)} us`;
+      }
+      console.log(line);
     }
-    if (!o.search) return result;
-    result.search = await findSustained(gen, target, o, mode);
-    console.log(`    sustained: ${fmtRate(result.search.sustained)} msgs/s`);
-    if (o.mem && mode === 'message' && target.pid && (chain === 'ours' || o.memAll) && result.search.sustained > 0) {
+    if (o.search) await findSustainedAll(gen, live, o, mode);
+    for (const { chain, target, result } of live) {
+      if (!(o.search && o.mem && mode === 'message' && target.pid && (chain === 'ours' || o.memAll))) continue;
+      if (!(result.search.sustained > 0)) continue;
       result.memory = await memoryRun(gen, target, o, result.search.sustained);
       const m = result.memory;
       console.log(
-        `    memory over ${m.seconds}s at ${fmtRate(m.rate)}/s: RSS ${m.rssWarmMB.toFixed(1)} -> ${m.rssEndMB.toFixed(1)} MB` +
+        `    ${chain.padEnd(9)} memory over ${m.seconds}s at ${fmtRate(m.rate)}/s: RSS ${m.rssWarmMB.toFixed(1)} -> ${m.rssEndMB.toFixed(1)} MB` +
           ` (growth ${m.growthMB.toFixed(1)} MB, max ${m.rssMaxMB.toFixed(1)}), loss ${(m.loss * 100).toFixed(3)}%`,
       );
     }
-    return result;
+    return results;
   } finally {
-    current = undefined;
-    await target.stop();
+    await Promise.all(targets.map(stop));
   }
 }
 
@@ -388,8 +451,7 @@ async function profile(gen, o) {
   const seconds = o.seconds || (o.quick ? 5 : 15);
   const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-prof-'));
   console.log(`CPU profile of Node-RED running "${chain}" (${mode}) at ${fmtRate(rate)} msgs/s for ${seconds}s`);
-  const target = await startTarget(chain, mode, gen, o, { cpuProfDir: profDir });
-  current = target;
+  const target = await start(chain, mode, gen, o, { cpuProfDir: profDir });
   let run;
   let window;
   try {
@@ -402,7 +464,7 @@ async function profile(gen, o) {
     window = [from + 200, Date.now() - target.red.startedAt - 700];
     console.log(`  loss ${(run.loss * 100).toFixed(3)}%, Node-RED ${(run.targetCpu * 100).toFixed(0)}% cpu`);
   } finally {
-    await target.stop();
+    await stop(target);
   }
   const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no CPU profile written');
@@ -432,19 +494,7 @@ async function main() {
     }
     const results = [];
     const started = Date.now();
-    for (const mode of o.modes) {
-      for (const chain of o.chains) {
-        // The loopback calibrates the generator; for bundles it would only echo whole bundles, no new information.
-        if (chain === 'loopback' && mode === 'bundle') continue;
-        try {
-          results.push(await benchChain(gen, chain, mode, o));
-        } catch (err) {
-          // One broken chain (say, a node of ours mid-rewrite) should not cost the measurements of the others.
-          console.log(`    ${chain} failed: ${err.stack || err}`);
-          results.push({ chain, mode, available: false, error: String(err) });
-        }
-      }
-    }
+    for (const mode of o.modes) results.push(...(await benchMode(gen, mode, o)));
     info.loadavgEnd = os.loadavg();
     const { text, verdicts } = report(results, o);
     console.log(`\n${text}\n\n${verdicts.join('\n')}`);
