@@ -1,5 +1,8 @@
 'use strict';
 const assert = require('node:assert/strict');
+const v8 = require('node:v8');
+const vm = require('node:vm');
+const { PerformanceObserver } = require('node:perf_hooks');
 const { parseAllowList, AllowListError } = require('../dist/transport/allowlist.js');
 
 describe('allow-list (who may send)', () => {
@@ -107,6 +110,36 @@ describe('allow-list (who may send)', () => {
         (e) => e instanceof AllowListError && e.index === index && why.test(e.message) && e.message.includes('entry'),
         text,
       );
+    }
+  });
+
+  it('checks an IPv4 or IPv6 sender without allocating (it runs for every datagram)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc');
+    const list = parseAllowList('10.0.0.0/8, 192.168.1.0/24, fe80::/10');
+    const senders = ['192.168.1.77', '172.16.0.1', '::ffff:10.1.2.3', 'fe80::1%eth0', '2001:db8::5'];
+    const N = 100000;
+    for (const a of senders) for (let i = 0; i < 20000; i++) list.allows(a); // let the JIT settle first
+    for (const a of senders) {
+      let growth = Infinity;
+      // A garbage collection during the loop would hide allocations, so such a round does not count; the least
+      // growth of a few rounds leaves out one-off costs (compiling a new path of the function).
+      for (let attempt = 0; attempt < 4; attempt++) {
+        let gcs = 0;
+        const obs = new PerformanceObserver((l) => (gcs += l.getEntries().length));
+        obs.observe({ entryTypes: ['gc'] });
+        gc();
+        await new Promise((r) => setTimeout(r, 20)); // the observer hears of that gc() a little later
+        gcs = 0;
+        const before = process.memoryUsage().heapUsed;
+        for (let i = 0; i < N; i++) list.allows(a);
+        const after = process.memoryUsage().heapUsed;
+        await new Promise((r) => setTimeout(r, 20));
+        obs.disconnect();
+        if (gcs === 0) growth = Math.min(growth, after - before);
+      }
+      // 12 bytes is the smallest heap object; allocating one per check would show as 1.2 MB here.
+      assert.ok(growth < 256 * 1024, `${a}: heap grew ${growth} bytes over ${N} checks`);
     }
   });
 
