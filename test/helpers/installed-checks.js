@@ -132,13 +132,20 @@ function describeInstalledPackage(state) {
         flows.push(n);
       }
     }
-    const startLines = await nr.deploy(flows);
-    assert.deepEqual(complaintsAbout(startLines, types), [], `complaints while starting the examples:\n${nr.log()}`);
-    const deployed = await nr.getJson('/flows');
-    const kinds = new Set((deployed.flows || deployed).map((n) => n.type));
-    for (const t of types) assert.ok(kinds.has(t), `${t} did not survive the deploy`);
-    const stopLines = await nr.deploy([]);
-    assert.deepEqual(complaintsAbout(stopLines, types), [], `complaints while stopping the examples:\n${nr.log()}`);
+    let stopped = false;
+    try {
+      const startLines = await nr.deploy(flows);
+      assert.deepEqual(complaintsAbout(startLines, types), [], `complaints while starting the examples:\n${nr.log()}`);
+      const deployed = await nr.getJson('/flows');
+      const kinds = new Set((deployed.flows || deployed).map((n) => n.type));
+      for (const t of new Set(flows.map((n) => n.type))) assert.ok(kinds.has(t), `${t} did not survive the deploy`);
+      const stopLines = await nr.deploy([]);
+      stopped = true;
+      assert.deepEqual(complaintsAbout(stopLines, types), [], `complaints while stopping the examples:\n${nr.log()}`);
+    } finally {
+      // Later suites import these examples into the editor; left deployed, their ids would clash.
+      if (!stopped) await nr.deploy([]).catch(() => {});
+    }
   });
 
   it('has written no warning or error about the module to the log', () => {

@@ -1,0 +1,429 @@
+'use strict';
+// The editor as a person uses it, in a real browser (headless Chromium): find our nodes in the palette, drag
+// them onto the workspace, wire them, fill in their edit dialogs (and see the validation messages for bad
+// input), Deploy, watch the status, send a packet through, read the help, import an example and run it.
+// Shared by the Node-RED 4 and 5 suites; `state()` is { nr, installedDir } from installAndStart().
+const assert = require('node:assert/strict');
+const dgram = require('node:dgram');
+const fs = require('node:fs');
+const path = require('node:path');
+const { root } = require('./packed-package');
+const { installedDefinitions, MODULE } = require('./installed-checks');
+const { findChromium, launch } = require('./browser');
+
+const ARTIFACTS = path.join(root, 'test-artifacts');
+
+function udpSocket(port = 0, address = '0.0.0.0') {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', reject);
+    s.bind(port, address, () => resolve(s));
+  });
+}
+
+// A port free right now for the osc-in node to listen on (the node binds it after Deploy).
+async function freeUdpPort() {
+  const s = await udpSocket();
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function isUdpPortFree(port) {
+  try {
+    const s = await udpSocket(port);
+    await new Promise((r) => s.close(r));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function oscString(s) {
+  const b = Buffer.from(`${s}\0`);
+  return Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
+}
+
+// A message with one float argument, built by hand so this test does not lean on our own encoder.
+function oscFloatMessage(address, value) {
+  const f = Buffer.alloc(4);
+  f.writeFloatBE(value);
+  return Buffer.concat([oscString(address), oscString(',f'), f]);
+}
+
+const stripTags = (html) => html.replace(/<[^>]+>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>')
+  .replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+
+// tag names the screenshots (test-artifacts/<tag>-*.png).
+function describeEditor(getState, tag) {
+  let state;
+  describe(`in the editor, in headless Chromium (${tag})`, function () {
+    this.timeout(60000);
+    let browser;
+    let page;
+    const ids = {};
+    let messages;
+    let receiver;
+    let inPort;
+
+    before(async function () {
+      state = getState();
+      if (!findChromium()) {
+        // Only CI is guaranteed to have it (.ci/run installs Debian's chromium package).
+        console.log('      skipped: no Chromium; install it with `apt-get install chromium`');
+        this.skip();
+      }
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      const { pkg } = installedDefinitions(state.installedDir);
+      const locale = (set) => JSON.parse(fs.readFileSync(path.join(state.installedDir,
+        path.dirname(pkg['node-red'].nodes[set]), 'locales', 'en-US', `${set}.json`), 'utf8'))[set];
+      messages = { udp: locale('osc-udp'), out: locale('osc-out'), route: locale('osc-route') };
+      receiver = await udpSocket(0, '127.0.0.1');
+      inPort = await freeUdpPort();
+      // Wide enough for the routing example beside the sidebar.
+      browser = await launch({ viewport: { width: 1700, height: 950 } });
+      page = browser.page;
+      page.setDefaultTimeout(15000);
+      await page.goto(state.nr.url);
+      await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('osc-in') &&
+        document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]'), null, { timeout: 45000 });
+    });
+
+    after(async () => {
+      if (browser) await browser.close();
+      if (receiver) receiver.close();
+    });
+
+    // A failed step leaves its dialog open; close it so the next step starts from the workspace.
+    afterEach(async function () {
+      if (this.currentTest.state === 'failed' && page) {
+        await page.evaluate(() => { for (let i = 0; i < 5; i++) RED.tray.close(); }).catch(() => {});
+        await page.waitForTimeout(500);
+      }
+    });
+
+    const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, `${tag}-${name}.png`) });
+    const nodeIds = (type) => page.evaluate((t) => RED.nodes.filterNodes({ type: t }).map((n) => n.id), type);
+    const nodeGroup = (id) => page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"]`);
+
+    // The box of a palette entry once the palette has stopped moving (filtering animates it).
+    async function settledBox(locator) {
+      let last = await locator.boundingBox();
+      for (let i = 0; i < 50; i++) {
+        await page.waitForTimeout(100);
+        const box = await locator.boundingBox();
+        if (box && last && box.x === last.x && box.y === last.y) return box;
+        last = box;
+      }
+      return last;
+    }
+
+    async function dragFromPalette(type, x, y) {
+      const before = await nodeIds(type);
+      const from = await settledBox(page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`));
+      const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+      await page.mouse.down();
+      // jQuery UI starts a drag only after a first small movement.
+      await page.mouse.move(from.x + from.width / 2 + 5, from.y + from.height / 2 + 5, { steps: 3 });
+      await page.mouse.move(chart.x + x, chart.y + y, { steps: 15 });
+      await page.mouse.up();
+      const added = (await nodeIds(type)).filter((id) => !before.includes(id));
+      assert.equal(added.length, 1, `dragging ${type} onto the workspace added ${added.length} nodes`);
+      return added[0];
+    }
+
+    async function wire(fromId, toId, port = 0) {
+      const out = await nodeGroup(fromId).locator('.red-ui-flow-port-output').nth(port).boundingBox();
+      const inp = await nodeGroup(toId).locator('.red-ui-flow-port-input').first().boundingBox();
+      await page.mouse.move(out.x + out.width / 2, out.y + out.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(inp.x + inp.width / 2, inp.y + inp.height / 2, { steps: 10 });
+      await page.mouse.up();
+      const linked = await page.evaluate(([a, b, p]) => RED.nodes.filterLinks({ source: { id: a }, target: { id: b } })
+        .some((l) => l.sourcePort === p), [fromId, toId, port]);
+      assert.ok(linked, `no wire from ${fromId}:${port} to ${toId}`);
+    }
+
+    async function openEditor(id) {
+      assert.ok(id, 'the node was not placed on the workspace');
+      await nodeGroup(id).locator('.red-ui-flow-node').first().dblclick();
+      await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
+    }
+
+    // Types like a person (keyup/change drive Node-RED's validation), replacing what was there.
+    async function typeInto(selector, text) {
+      const input = page.locator(selector).first();
+      await input.click({ clickCount: 3 });
+      await input.press('Control+a');
+      await input.press('Backspace');
+      await input.pressSequentially(text);
+      await input.press('Tab');
+      return input;
+    }
+
+    // Node-RED marks an invalid field with .input-error and explains it in a tooltip on hover.
+    async function validationMessage(selector) {
+      const input = page.locator(selector).first();
+      await page.waitForFunction((s) => document.querySelector(s).classList.contains('input-error'), selector);
+      // The tooltip opens on mouseenter, and the pointer is still on the field it just typed into.
+      await page.mouse.move(0, 0);
+      await input.hover();
+      const tip = page.locator('.red-ui-popover:visible').last();
+      await tip.waitFor({ state: 'visible', timeout: 5000 });
+      return (await tip.textContent()).trim();
+    }
+
+    async function expectValid(selector) {
+      await page.waitForFunction((s) => !document.querySelector(s).classList.contains('input-error'), selector);
+    }
+
+    it('finds osc in, osc out, osc route (and any other user node of ours) under OSC in the palette', async () => {
+      await typeInto('#red-ui-palette-search input', 'osc');
+      const category = page.locator('#red-ui-palette-container-OSC');
+      await category.waitFor({ state: 'visible' });
+      assert.equal((await category.locator('.red-ui-palette-header').textContent()).trim(), 'OSC');
+      const types = await category.locator('.red-ui-palette-node').evaluateAll((els) => els.map((e) => e.dataset.paletteType));
+      const userTypes = installedDefinitions(state.installedDir).defs.filter((d) => d.category !== 'config').map((d) => d.type);
+      assert.deepEqual(types.sort(), userTypes.sort());
+      // Config nodes never appear in the palette.
+      assert.equal(await page.locator('.red-ui-palette-node[data-palette-type="osc-udp"]').count(), 0);
+      // Each palette entry shows our icon, not the default one.
+      for (const t of types) {
+        const icon = await category.locator(`.red-ui-palette-node[data-palette-type="${t}"] .red-ui-palette-icon-container`)
+          .getAttribute('data-palette-icon');
+        assert.match(icon, new RegExp(`^icons/${MODULE}/oscflow-`));
+      }
+    });
+
+    it('places each node by dragging it from the palette, and wires them', async () => {
+      ids.in = await dragFromPalette('osc-in', 160, 120);
+      ids.route = await dragFromPalette('osc-route', 400, 120);
+      ids.out = await dragFromPalette('osc-out', 660, 100);
+      await wire(ids.in, ids.route);
+    });
+
+    it('osc in: the endpoint dialog refuses port 70000, accepts a real port', async () => {
+      await openEditor(ids.in);
+      await page.locator('#node-input-btn-endpoint-add').click();
+      await page.locator('#node-config-input-localPort').waitFor({ state: 'visible' });
+      await typeInto('#node-config-input-localPort', '70000');
+      assert.equal(await validationMessage('#node-config-input-localPort'), messages.udp.errors.port);
+      await shot('edit-osc-udp-invalid-port');
+      await typeInto('#node-config-input-localPort', String(inPort));
+      await expectValid('#node-config-input-localPort');
+      await typeInto('#node-config-input-name', 'sensors');
+      await shot('edit-osc-udp');
+      await page.locator('#node-config-dialog-ok').click();
+      await page.locator('#node-config-input-localPort').waitFor({ state: 'detached' });
+      const endpoint = await page.locator('#node-input-endpoint').inputValue();
+      assert.ok(endpoint && endpoint !== '_ADD_', 'the new osc-udp is not selected');
+      await shot('edit-osc-in');
+      await page.locator('#node-dialog-ok').click();
+      await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+      ids.udp = endpoint;
+    });
+
+    it('osc route: the dialog refuses the pattern /a/[b, accepts /a/b and a second rule', async () => {
+      await openEditor(ids.route);
+      const first = '#node-input-rule-container .node-input-rule-pattern';
+      await typeInto(first, '/a/[b');
+      await page.waitForFunction((s) => document.querySelector(s).classList.contains('input-error'), first);
+      const explanation = await page.locator(first).first().getAttribute('title');
+      const expected = messages.route.errors['unclosed-bracket'].replace('__pos__', '4');
+      assert.ok(explanation.includes(expected), `"${explanation}" does not explain "${expected}"`);
+      await shot('edit-osc-route-invalid-pattern');
+      await typeInto(first, '/a/b');
+      await expectValid(first);
+      await page.locator('.red-ui-editableList-addButton').first().click();
+      await typeInto('#node-input-rule-container li:nth-child(2) .node-input-rule-pattern', '/1/fader*');
+      await shot('edit-osc-route');
+      await page.locator('#node-dialog-ok').click();
+      await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+      const node = await page.evaluate((id) => { const n = RED.nodes.node(id); return { rules: n.rules, outputs: n.outputs, valid: n.valid }; }, ids.route);
+      assert.deepEqual(node.rules, [{ pattern: '/a/b' }, { pattern: '/1/fader*' }]);
+      assert.equal(Number(node.outputs), 2);
+      assert.equal(node.valid, true);
+      await wire(ids.route, ids.out, 0);
+    });
+
+    it('osc out: the dialog refuses the address no-slash, accepts /fader/1', async () => {
+      await openEditor(ids.out);
+      await typeInto('#node-input-host', '127.0.0.1');
+      await typeInto('#node-input-port', String(receiver.address().port));
+      await typeInto('#node-input-address', 'no-slash');
+      assert.equal(await validationMessage('#node-input-address'), messages.out.errors['address-slash']);
+      await shot('edit-osc-out-invalid-address');
+      await typeInto('#node-input-address', '/fader/1');
+      await expectValid('#node-input-address');
+      await page.locator('#node-input-numbers').selectOption('float');
+      await shot('edit-osc-out');
+      await page.locator('#node-dialog-ok').click();
+      await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+    });
+
+    it('deploys, and osc in shows that it is listening', async () => {
+      const invalid = await page.evaluate(() => {
+        const bad = [];
+        RED.nodes.eachNode((n) => { if (!n.valid) bad.push(`${n.type} ${n.id}`); });
+        RED.nodes.eachConfig((n) => { if (n.valid === false) bad.push(`${n.type} ${n.id}`); });
+        return bad;
+      });
+      assert.deepEqual(invalid, []);
+      await page.locator('#red-ui-header-button-deploy').click();
+      await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 20000 });
+      const status = nodeGroup(ids.in).locator('.red-ui-flow-node-status-label');
+      await page.waitForFunction((el) => /listening/.test(el.textContent), await status.elementHandle(), { timeout: 20000 });
+      assert.match(await status.textContent(), new RegExp(`listening.*${inPort}`));
+      const flows = await state.nr.getJson('/flows');
+      const deployed = Array.isArray(flows) ? flows : flows.flows;
+      const byId = Object.fromEntries(deployed.map((n) => [n.id, n]));
+      assert.equal(Number(byId[ids.udp].localPort), inPort);
+      assert.equal(byId[ids.out].address, '/fader/1');
+      assert.equal(byId[ids.in].endpoint, ids.udp);
+    });
+
+    it('runs the flow it deployed: a packet into osc in comes out of osc out', async () => {
+      const got = new Promise((resolve, reject) => {
+        receiver.once('message', (m) => resolve(m));
+        setTimeout(() => reject(new Error('nothing came out of osc out within 15 s')), 15000).unref();
+      });
+      const sender = await udpSocket(0, '127.0.0.1');
+      // UDP may be dropped; resend until the flow answers (the mocha timeout bounds it).
+      const timer = setInterval(() => sender.send(oscFloatMessage('/a/b', 0.5), inPort, '127.0.0.1'), 250);
+      sender.send(oscFloatMessage('/a/b', 0.5), inPort, '127.0.0.1');
+      try {
+        const packet = await got;
+        assert.ok(packet.subarray(0, 12).equals(Buffer.concat([oscString('/fader/1'), oscString(',f')]).subarray(0, 12)),
+          `unexpected packet ${packet.toString('hex')}`);
+        assert.equal(packet.readFloatBE(packet.length - 4), 0.5);
+      } finally {
+        clearInterval(timer);
+        sender.close();
+      }
+    });
+
+    it('shows each node\'s help in the Help sidebar', async () => {
+      const placed = { 'osc-in': ids.in, 'osc-route': ids.route, 'osc-out': ids.out };
+      const { defs } = installedDefinitions(state.installedDir);
+      for (const { type, dir } of defs) {
+        // Placed nodes as a user does (select the node, open Help); config and other types by their help topic.
+        if (placed[type]) await page.evaluate((nid) => { RED.view.select(nid); RED.sidebar.show('help'); }, placed[type]);
+        else await page.evaluate((t) => RED.sidebar.help.show(t), type);
+        const help = fs.readFileSync(path.join(dir, 'locales', 'en-US', `${type}.html`), 'utf8');
+        const firstParagraph = stripTags(/<p>([\s\S]*?)<\/p>/.exec(help)[1]);
+        const shown = () => page.evaluate(() => [...document.querySelectorAll('.red-ui-help')]
+          .map((el) => el.textContent.replace(/\s+/g, ' ')).join(' | '));
+        await page.waitForFunction(([p]) => [...document.querySelectorAll('.red-ui-help')]
+          .some((el) => el.textContent.replace(/\s+/g, ' ').includes(p)), [firstParagraph.slice(0, 60)], { timeout: 10000 })
+          .catch(async () => {
+            assert.fail(`help for ${type} does not show "${firstParagraph}"; shown: ${(await shown()).slice(0, 300)}`);
+          });
+        if (type === 'osc-out') await shot('help-osc-out');
+      }
+    });
+
+    it('leaves a picture of the flow it drew', async () => {
+      await page.evaluate(() => { RED.view.select(''); RED.sidebar.show('info'); });
+      await page.locator('#red-ui-workspace-chart').screenshot({ path: path.join(ARTIFACTS, `${tag}-flow-workspace.png`) });
+      // The flow, cropped to the nodes with a margin.
+      const boxes = [];
+      for (const id of [ids.in, ids.route, ids.out]) boxes.push(await nodeGroup(id).boundingBox());
+      const x = Math.min(...boxes.map((b) => b.x)) - 40;
+      const y = Math.min(...boxes.map((b) => b.y)) - 40;
+      const clip = { x, y, width: Math.max(...boxes.map((b) => b.x + b.width)) - x + 40,
+        height: Math.max(...boxes.map((b) => b.y + b.height)) - y + 60 };
+      await page.screenshot({ path: path.join(ARTIFACTS, `${tag}-flow.png`), clip });
+    });
+
+    it('imports the routing example from Import > Examples, deploys it, and its inject reaches its debug', async () => {
+      await page.locator('#red-ui-header-button-sidemenu').click();
+      await page.locator('#menu-item-import').click();
+      await page.locator('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a').click();
+      const tab = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+      await tab.locator('.red-ui-treeList-label', { hasText: MODULE }).click();
+      await tab.locator('.red-ui-treeList-label', { hasText: 'routing-sensors' }).click();
+      await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
+      await page.locator('#red-ui-clipboard-dialog-ok').click();
+      // Imported nodes hang on the pointer until a click puts them down.
+      const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      await page.mouse.move(chart.x + 380, chart.y + 40, { steps: 5 });
+      await page.mouse.click(chart.x + 380, chart.y + 40);
+      // Where the drop lands depends on where the pointer was; line the flow up at the top left so the
+      // screenshots are the same from run to run.
+      await page.evaluate(() => {
+        const ws = RED.workspaces.active();
+        const nodes = RED.nodes.filterNodes({ z: ws });
+        const dx = 30 - Math.min(...nodes.map((n) => n.x - (n.w || 100) / 2));
+        const dy = 30 - Math.min(...nodes.map((n) => n.y - (n.h || 30) / 2));
+        for (const n of nodes) { n.x += dx; n.y += dy; n.dirty = true; }
+        RED.view.redraw(true);
+        const chart = document.getElementById('red-ui-workspace-chart');
+        chart.scrollLeft = 0;
+        chart.scrollTop = 0;
+      });
+      const imported = await page.evaluate(() => {
+        const ws = RED.workspaces.active();
+        const nodes = [];
+        RED.nodes.eachNode((n) => { if (n.z === ws) nodes.push({ id: n.id, type: n.type, name: n.name, valid: n.valid, endpoint: n.endpoint }); });
+        return nodes;
+      });
+      const invalid = imported.filter((n) => !n.valid).map((n) => `${n.type} ${n.name}`);
+      assert.deepEqual(invalid, [], 'the example imports with invalid nodes');
+      for (const t of ['osc-in', 'osc-out', 'osc-route']) assert.ok(imported.some((n) => n.type === t), `no ${t} in the example`);
+      // The example listens on 8001 and its fake sensors send there; when 8001 is taken on this machine,
+      // both move to a free port (as a user would edit them), so the run never depends on a fixed port.
+      const port = (await isUdpPortFree(8001)) ? 8001 : await freeUdpPort();
+      const oscIn = imported.find((n) => n.type === 'osc-in');
+      const sender = imported.find((n) => n.type === 'osc-out' && n.name === 'fake sensors');
+      assert.ok(sender, 'no "fake sensors" osc out in the example');
+      await page.evaluate(([inId, outId, p]) => {
+        const ep = RED.nodes.node(RED.nodes.node(inId).endpoint);
+        const out = RED.nodes.node(outId);
+        if (Number(ep.localPort) !== p) { ep.localPort = p; ep.changed = true; ep.dirty = true; }
+        if (Number(out.port) !== p) { out.port = String(p); out.changed = true; out.dirty = true; }
+        RED.nodes.dirty(true);
+        RED.view.redraw(true);
+      }, [oscIn.id, sender.id, port]);
+      await page.locator('#red-ui-header-button-deploy').click();
+      await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 20000 });
+      const status = nodeGroup(oscIn.id).locator('.red-ui-flow-node-status-label');
+      await page.waitForFunction((el) => /listening/.test(el.textContent), await status.elementHandle(), { timeout: 20000 });
+      await page.evaluate(() => RED.sidebar.show('debug'));
+      const inject = imported.find((n) => n.type === 'inject' && /21\.5/.test(n.name));
+      await nodeGroup(inject.id).locator('.red-ui-flow-node-button').click();
+      const shown = page.locator('.red-ui-debug-msg', { hasText: 'per room' }).filter({ hasText: '21.5' });
+      await shown.first().waitFor({ state: 'visible', timeout: 15000 });
+      await page.evaluate(() => RED.view.select(''));
+      await page.mouse.move(chart.x + 5, chart.y + chart.height - 5);
+      await shot('example-routing-sensors');
+      // The README's picture: the example flow running, with the debug sidebar (OSCFLOW_UPDATE_DOCS=1 refreshes it).
+      const sidebar = await page.locator('#red-ui-sidebar').boundingBox();
+      const workspace = await page.locator('#red-ui-workspace').boundingBox();
+      // Deploy and inject notifications would cover the flow; clicking the inject scrolled the view.
+      await page.evaluate(() => {
+        document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove());
+        const el = document.getElementById('red-ui-workspace-chart');
+        el.scrollLeft = 0;
+        el.scrollTop = 0;
+      });
+      const boxes = [];
+      for (const n of imported) {
+        const box = await nodeGroup(n.id).boundingBox();
+        if (box) boxes.push(box);
+      }
+      const bottom = Math.min(chart.y + chart.height, Math.max(...boxes.map((b) => b.y + b.height)) + 40);
+      const clip = { x: workspace.x, y: workspace.y, width: sidebar.x + sidebar.width - workspace.x, height: bottom - workspace.y };
+      await page.screenshot({ path: path.join(ARTIFACTS, `${tag}-readme-flow.png`), clip });
+      if (process.env.OSCFLOW_UPDATE_DOCS && tag === process.env.OSCFLOW_UPDATE_DOCS) {
+        fs.copyFileSync(path.join(ARTIFACTS, `${tag}-readme-flow.png`), path.join(root, 'docs', 'flow.png'));
+      }
+    });
+
+    it('has had no error in the browser console', () => {
+      assert.deepEqual(browser.problems, []);
+    });
+  });
+}
+
+module.exports = { describeEditor };
