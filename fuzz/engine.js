@@ -217,9 +217,11 @@ function runFuzz(options) {
         // The worker itself died (out of memory, a stack overflow outside a call): that is a finding too.
         const len = Atomics.load(ctrl, 0) === 1 ? Atomics.load(ctrl, 2) : 0;
         const target = names[Atomics.load(ctrl, 1)] ?? '?';
+        const caseIndex = Atomics.load(ctrl, 3);
         findings.push({ target, kind: 'worker-died', signature: `${target}:worker-died:${e && e.code}`, input: Buffer.from(bytes.subarray(0, len)),
-          error: describeError(e) });
-        resolve({ findings, stats, skipped });
+          error: describeError(e), ...(opts.replay ? { caseIndex } : {}) });
+        if (opts.replay && caseIndex + 1 < opts.replay.length) launch(doneTargets, caseIndex + 1);
+        else resolve({ findings, stats, skipped });
       });
       worker.on('exit', () => {
         clearInterval(timer);
