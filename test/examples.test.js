@@ -17,7 +17,11 @@ const core = {
   debug: require('@node-red/nodes/core/common/21-debug.js'),
   comment: require('@node-red/nodes/core/common/90-comment.js'),
   change: require('@node-red/nodes/core/function/15-change.js'),
+  // The codec node's migration example carries OSC over the core udp nodes.
+  'udp in': require('@node-red/nodes/core/network/32-udp.js'),
+  'udp out': require('@node-red/nodes/core/network/32-udp.js'),
 };
+const configTypes = ['osc-udp', 'osc-tcp'];
 const runtimes = ours.map((t) => require(path.join(root, pkg['node-red'].nodes[t])));
 
 const files = [
@@ -30,6 +34,8 @@ function safeToDeploy(flow) {
   return flow.map((n) => {
     const c = { ...n };
     if (c.type === 'osc-udp') c.localPort = 0;
+    if (c.type === 'osc-tcp' && c.mode === 'server') c.localPort = 0;
+    if (c.type === 'udp in') c.port = '0';
     if (c.type === 'inject') Object.assign(c, { once: false, repeat: '' });
     return c;
   });
@@ -59,14 +65,15 @@ describe('example flows', () => {
           assert.match(n.id, /^[0-9a-f]{16}$/);
           assert.ok(n.type === 'tab' || ours.includes(n.type) || core[n.type], `${n.id}: known type ${n.type}`);
           if (n.z !== undefined) assert.equal(byId.get(n.z)?.type, 'tab', `${n.id}: z is a tab of this file`);
-          if (n.type === 'osc-udp' || n.type === 'tab') {
+          if (configTypes.includes(n.type) || n.type === 'tab') {
             assert.equal(n.wires, undefined);
             continue;
           }
           assert.ok(Array.isArray(n.wires), `${n.id}: wires`);
           for (const port of n.wires) for (const target of port) assert.ok(byId.has(target), `${n.id}: wired to ${target}`);
           if (n.endpoint) assert.equal(byId.get(n.endpoint)?.type, 'osc-udp', `${n.id}: endpoint is an osc-udp of this file`);
-          if (n.type === 'osc-in') assert.ok(n.endpoint, 'osc-in needs an endpoint');
+          if (n.tcpEndpoint) assert.equal(byId.get(n.tcpEndpoint)?.type, 'osc-tcp', `${n.id}: tcpEndpoint is an osc-tcp of this file`);
+          if (n.type === 'osc-in') assert.ok(n.transport === 'tcp' ? n.tcpEndpoint : n.endpoint, 'osc-in needs an endpoint');
           if (n.type === 'osc-route') {
             for (const r of n.rules) assert.doesNotThrow(() => compilePattern(r.pattern), r.pattern);
             const outputs = n.rules.length + (n.otherwise ? 1 : 0);
@@ -81,9 +88,9 @@ describe('example flows', () => {
         // The helper runs flows on a tab: give tab-less examples one, as importing into the editor does.
         if (!deployed.some((n) => n.type === 'tab')) {
           deployed.unshift({ id: 'tab0', type: 'tab', label: 'example' });
-          for (const n of deployed) if (n.type !== 'osc-udp' && n.id !== 'tab0') n.z = 'tab0';
+          for (const n of deployed) if (!configTypes.includes(n.type) && n.id !== 'tab0') n.z = 'tab0';
         }
-        await helper.load([...Object.values(core), ...runtimes], deployed);
+        await helper.load([...new Set(Object.values(core)), ...runtimes], deployed);
         try {
           for (const n of deployed) {
             if (n.type === 'tab') continue;
@@ -106,7 +113,7 @@ describe('example flows', () => {
       if (n.type === 'debug') n.type = 'helper';
       if (n.type === 'osc-out') n.port = '';
     }
-    await helper.load([...Object.values(core), ...runtimes], flow);
+    await helper.load([...new Set(Object.values(core)), ...runtimes], flow);
     const udp = helper.getNode(flow.find((n) => n.type === 'osc-udp').id);
     const probe = {};
     const opened = new Promise((resolve) => {

@@ -1,3 +1,4 @@
+import type { TcpEndpointHandle, TcpEndpointOptions, TcpEndpointUser } from '../transport/tcp-endpoint';
 import type { UdpEndpointHandle, UdpEndpointOptions, UdpEndpointUser } from '../transport/udp';
 
 // The few parts of Node-RED's runtime API our nodes use, typed locally: no @types/node-red exists for 4.x,
@@ -60,4 +61,18 @@ export interface OscUdpNode extends Node {
 /** A config node looked up by id may be missing, or (after a bad import) of another type. */
 export function isOscUdpNode(n: Node | null): n is OscUdpNode {
   return n !== null && typeof (n as Partial<OscUdpNode>).acquire === 'function';
+}
+
+/**
+ * What osc-in and osc-out see of an osc-tcp config node: the same acquire() as osc-udp, whose endpoint has the
+ * same state, label, error, maxDatagram and send(); `transport` tells the two apart.
+ */
+export interface OscTcpNode extends Node {
+  readonly transport: 'tcp';
+  tcpOptions: TcpEndpointOptions;
+  acquire(user: TcpEndpointUser): TcpEndpointHandle;
+}
+
+export function isOscTcpNode(n: Node | null): n is OscTcpNode {
+  return n !== null && (n as Partial<OscTcpNode>).transport === 'tcp' && typeof (n as Partial<OscTcpNode>).acquire === 'function';
 }

@@ -1,0 +1,41 @@
+// osc-tcp: the config node naming one OSC-over-TCP endpoint, a client (connects to a device such as QLab or an
+// ETC Eos console, reconnecting with backoff) or a server (several clients at once). Like osc-udp it opens
+// nothing by itself: the first osc-in or osc-out using it opens the connection, the last one closes it.
+import { RateLimiter } from '../transport/throttle';
+import { TcpEndpointOwner, tcpOptionsFromConfig, whenTcpEndpointsClosed } from '../transport/tcp-endpoint';
+import type { TcpConfigProperties } from '../transport/tcp-endpoint';
+import type { NodeAPI, NodeDef, OscTcpNode } from './red';
+
+interface OscTcpDef extends NodeDef, TcpConfigProperties {}
+
+/** Stream errors nobody else reports, logged per second at most; the rest are counted in one line. */
+const WARNINGS_PER_SECOND = 5;
+
+export = function (RED: NodeAPI): void {
+  function OscTcp(this: OscTcpNode & { transport: 'tcp' }, def: OscTcpDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const options = tcpOptionsFromConfig(def);
+    const limiter = new RateLimiter(WARNINGS_PER_SECOND, 1000, (n) => {
+      node.warn(`${n} more TCP stream error${n === 1 ? '' : 's'} in the last second not reported one by one`);
+    });
+    const owner = new TcpEndpointOwner(options, {
+      // Only when no osc-in listens: an osc-out alone still deserves to hear that a peer sends garbage.
+      onUnhandledError(err, remote) {
+        if (!limiter.allow()) return;
+        const from = remote ? ` from ${remote.address}:${remote.port}` : '';
+        node.warn(`${err.code}${from}: ${err.message}`);
+      },
+    });
+    (this as { transport: 'tcp' }).transport = 'tcp';
+    this.tcpOptions = options;
+    this.acquire = (user) => owner.acquire(user);
+    this.on('close', (_removed, done) => {
+      limiter.stop();
+      // The users are stopping too; closing here as well means a full redeploy reports "stopped" only once no
+      // socket of ours still holds the port, whichever of them Node-RED closes first.
+      void Promise.all([owner.close(), whenTcpEndpointsClosed()]).then(() => done());
+    });
+  }
+  RED.nodes.registerType('osc-tcp', OscTcp);
+};
