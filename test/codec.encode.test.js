@@ -254,6 +254,20 @@ describe('codec: encoding refusals', () => {
     refuses(() => encodePacket({ address: '/x', args: [[[1]]] }, { maxDepth: 1 }), 'LIMIT_EXCEEDED');
   });
 
+  it('encodes large packets (many arguments, many bundle elements), and small ones after them', () => {
+    const args = [];
+    for (let i = 0; i < 20000; i++) args.push(i % 3 === 0 ? i : i % 3 === 1 ? 's' + i : [i, true]);
+    const m = decodePacket(encodePacket({ address: '/big', args }));
+    assert.equal(m.args.length, 20000);
+    assert.deepEqual(m.args[19999], { type: '[', value: [{ type: 'i', value: 19999 }, { type: 'T', value: true }] });
+    const packets = [];
+    for (let i = 0; i < 3000; i++) packets.push({ address: '/p/' + i, args: [i] });
+    const b = decodePacket(encodePacket({ timetag: IMMEDIATELY, packets }));
+    assert.equal(b.packets.length, 3000);
+    assert.deepEqual(b.packets[2999], { address: '/p/2999', args: [{ type: 'i', value: 2999 }] });
+    assert.equal(hex(encodePacket({ address: '/a', args: [1] })), '2f6100002c69000000000001');
+  });
+
   it('still encodes correctly after a refusal mid-packet', () => {
     assert.throws(() => encodePacket({ address: '/x', args: [1, 'a', Buffer.alloc(3), { type: 'i', value: 0.5 }] }));
     assert.equal(hex(encodePacket({ address: '/a', args: [1] })), '2f6100002c69000000000001');

@@ -951,6 +951,23 @@ function releasePlan(): void {
     heldObj = false;
   }
   for (let k = 0; k < nNodes; k++) nodeStr[k] = undefined;
+  // One huge packet must not keep megabytes of scratch alive for the life of the process.
+  if (cap > 4096) {
+    cap = 64;
+    planTags = new Uint8Array(cap);
+    planNum = new Float64Array(cap);
+    planNum2 = new Float64Array(cap);
+    planObj = new Array<unknown>(cap).fill(undefined);
+  }
+  if (nodeCap > 1024) {
+    nodeCap = 16;
+    nodeKind = new Uint8Array(nodeCap);
+    nodeSize = new Int32Array(nodeCap);
+    nodeStart = new Int32Array(nodeCap);
+    nodeEnd = new Float64Array(nodeCap);
+    nodeStr = new Array<unknown>(nodeCap).fill(undefined);
+    nodeStrLen = new Int32Array(nodeCap);
+  }
 }
 
 /**
