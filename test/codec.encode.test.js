@@ -259,7 +259,8 @@ describe('codec: encoding refusals', () => {
     for (let i = 0; i < 20000; i++) args.push(i % 3 === 0 ? i : i % 3 === 1 ? 's' + i : [i, true]);
     const m = decodePacket(encodePacket({ address: '/big', args }));
     assert.equal(m.args.length, 20000);
-    assert.deepEqual(m.args[19999], { type: '[', value: [{ type: 'i', value: 19999 }, { type: 'T', value: true }] });
+    assert.deepEqual(m.args[19997], { type: '[', value: [{ type: 'i', value: 19997 }, { type: 'T', value: true }] });
+    assert.deepEqual(m.args[19999], { type: 's', value: 's19999' });
     const packets = [];
     for (let i = 0; i < 3000; i++) packets.push({ address: '/p/' + i, args: [i] });
     const b = decodePacket(encodePacket({ timetag: IMMEDIATELY, packets }));
