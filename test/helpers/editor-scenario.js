@@ -8,7 +8,7 @@ const dgram = require('node:dgram');
 const fs = require('node:fs');
 const path = require('node:path');
 const { root } = require('./packed-package');
-const { installedDefinitions, MODULE } = require('./installed-checks');
+const { installedDefinitions, complaintsAbout, MODULE } = require('./installed-checks');
 const { findChromium, launch } = require('./browser');
 
 const ARTIFACTS = path.join(root, 'test-artifacts');
@@ -65,9 +65,11 @@ function describeEditor(getState, tag) {
     let messages;
     let receiver;
     let inPort;
+    let logFrom;
 
     before(async function () {
       state = getState();
+      logFrom = state.nr.lines.length;
       if (!findChromium()) {
         // Only CI is guaranteed to have it (.ci/run installs Debian's chromium package).
         console.log('      skipped: no Chromium; install it with `apt-get install chromium`');
@@ -420,8 +422,10 @@ function describeEditor(getState, tag) {
       }
     });
 
-    it('has had no error in the browser console', () => {
+    it('has had no error in the browser console, nor a complaint about our nodes in the runtime log', () => {
       assert.deepEqual(browser.problems, []);
+      const types = installedDefinitions(state.installedDir).defs.map((d) => d.type);
+      assert.deepEqual(complaintsAbout(state.nr.lines.slice(logFrom), types), [], state.nr.log());
     });
   });
 }
