@@ -90,7 +90,7 @@ class LoadGen {
    * Sends `rate` OSC messages per second for durationMs (as single messages, or as bundles of 16 when mode is
    * 'bundle'), then waits drainMs for stragglers: a message that arrives later than that counts as lost.
    */
-  async run({ rate, durationMs, drainMs = 500, mode = 'message' }) {
+  async run({ rate, durationMs, drainMs = 500, mode = 'message', keepLatencies = false }) {
     const perPacket = mode === 'bundle' ? BUNDLE_SIZE : 1;
     const totalPackets = Math.max(1, Math.round((rate * durationMs) / 1000 / perPacket));
     const total = totalPackets * perPacket;
@@ -144,6 +144,7 @@ class LoadGen {
       duplicates: this.duplicates,
       stale: this.stale,
       sendErrors: this.sendErrors,
+      latencies: keepLatencies ? Float64Array.from(lat) : undefined,
     };
   }
 
