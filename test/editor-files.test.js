@@ -124,14 +124,76 @@ describe('editor files', () => {
       name: '', localAddress: '0.0.0.0', localPort: 0, ipv: 'udp4', broadcast: false, multicastGroup: '',
       multicastInterface: '', ttl: 64, multicastLoopback: true,
     });
-    assert.deepEqual(defaults('osc-in'), { name: '', endpoint: '', payloadArray: false, bundles: 'split', lenient: false });
-    assert.deepEqual(defaults('osc-out'), { name: '', endpoint: '', host: '', port: '', address: '', numbers: 'int' });
+    assert.deepEqual(defaults('osc-in'), {
+      name: '', transport: 'udp', endpoint: '', tcpEndpoint: '', payloadArray: false, bundles: 'split', lenient: false,
+      schedule: false, queueSize: 1000, horizon: 3600, late: 'emit',
+    });
+    assert.deepEqual(defaults('osc-out'), { name: '', transport: 'udp', endpoint: '', tcpEndpoint: '', host: '', port: '', address: '', numbers: 'int' });
+    assert.deepEqual(defaults('osc-tcp'), {
+      name: '', mode: 'client', host: '', port: '', localAddress: '0.0.0.0', localPort: '', framing: 'slip', maxClients: 64,
+    });
+    assert.deepEqual(defaults('osc-codec'), {
+      name: '', action: 'auto', framing: 'none', address: '', numbers: 'int', payloadArray: false, bundles: 'split', lenient: false,
+    });
     assert.deepEqual(defaults('osc-route'), {
       name: '', property: 'topic', rules: [{ pattern: '' }], checkall: 'true', otherwise: false, outputs: 1,
     });
     const inEndpoint = loadDefinition('osc-in').defaults.endpoint;
     const outEndpoint = loadDefinition('osc-out').defaults.endpoint;
-    assert.deepEqual([inEndpoint.type, inEndpoint.required, outEndpoint.type, outEndpoint.required], ['osc-udp', true, 'osc-udp', false]);
+    assert.deepEqual([inEndpoint.type, outEndpoint.type, outEndpoint.required], ['osc-udp', 'osc-udp', false]);
+    assert.deepEqual(['osc-in', 'osc-out'].map((t) => loadDefinition(t).defaults.tcpEndpoint.type), ['osc-tcp', 'osc-tcp']);
+  });
+
+  it('asks osc-in and osc-out for the endpoint of the chosen transport only, and saved flows without one stay UDP', () => {
+    const configs = {
+      u1: { type: 'osc-udp', localPort: '9000' },
+      t1: { type: 'osc-tcp', mode: 'client', host: 'qlab', port: '53000' },
+      bad: { type: 'osc-tcp', valid: false },
+    };
+    const oscIn = loadDefinition('osc-in', configs);
+    const oscOut = loadDefinition('osc-out', configs);
+    // A flow saved before TCP: no transport property at all.
+    assert.equal(verdict(oscIn, 'endpoint', 'u1', {}), true);
+    assert.match(String(verdict(oscIn, 'endpoint', '', {})), /errors\.endpoint/);
+    assert.match(String(verdict(oscIn, 'endpoint', 't1', {})), /errors\.endpoint/, 'an osc-tcp id is not an osc-udp endpoint');
+    assert.equal(verdict(oscIn, 'tcpEndpoint', '', {}), true);
+    assert.equal(verdict(oscIn, 'endpoint', '', { transport: 'tcp' }), true);
+    assert.equal(verdict(oscIn, 'tcpEndpoint', 't1', { transport: 'tcp' }), true);
+    for (const v of ['', '_ADD_', 'u1', 'bad', 'gone']) {
+      assert.match(String(verdict(oscIn, 'tcpEndpoint', v, { transport: 'tcp' })), /errors\.tcpEndpoint/, v);
+      assert.match(String(verdict(oscOut, 'tcpEndpoint', v, { transport: 'tcp' })), /errors\.tcpEndpoint/, v);
+    }
+    assert.equal(verdict(oscOut, 'tcpEndpoint', '', {}), true);
+    assert.equal(oscIn.label.call({ transport: 'tcp', tcpEndpoint: 't1' }), 'tcp qlab:53000');
+    assert.equal(oscOut.label.call({ transport: 'tcp', tcpEndpoint: 't1' }), 'tcp qlab:53000');
+    assert.equal(oscIn.label.call({ endpoint: 'u1' }), ':9000');
+  });
+
+  it('checks the scheduling and TCP settings', () => {
+    const oscIn = loadDefinition('osc-in');
+    for (const ok of [1, '1000', 1000000]) assert.equal(verdict(oscIn, 'queueSize', ok), true, String(ok));
+    for (const bad of [0, '-1', '1.5', 'x', 1000001]) assert.match(String(verdict(oscIn, 'queueSize', bad)), /errors\.queueSize/, String(bad));
+    for (const ok of [3600, '0.5', '.25', 31536000]) assert.equal(verdict(oscIn, 'horizon', ok), true, String(ok));
+    for (const bad of [0, '-1', 'x', '', 31536001]) assert.match(String(verdict(oscIn, 'horizon', bad)), /errors\.horizon/, String(bad));
+    const tcp = loadDefinition('osc-tcp');
+    const client = { mode: 'client' };
+    const server = { mode: 'server' };
+    assert.equal(verdict(tcp, 'host', 'qlab.local', client), true);
+    assert.match(String(verdict(tcp, 'host', ' ', client)), /errors\.host/);
+    assert.equal(verdict(tcp, 'host', '', server), true, 'a server needs no host');
+    assert.equal(verdict(tcp, 'port', '53000', client), true);
+    for (const bad of ['', '0', '65536', 'x']) assert.match(String(verdict(tcp, 'port', bad, client)), /errors\.port/, bad);
+    assert.equal(verdict(tcp, 'port', '', server), true);
+    for (const ok of ['0', 9000]) assert.equal(verdict(tcp, 'localPort', ok, server), true);
+    assert.match(String(verdict(tcp, 'localPort', '', server)), /errors\.localPort/);
+    assert.equal(verdict(tcp, 'framing', 'auto', server), true);
+    assert.match(String(verdict(tcp, 'framing', 'auto', client)), /errors\.framing/, 'a client cannot detect the framing');
+    assert.match(String(verdict(tcp, 'maxClients', '0', server)), /errors\.maxClients/);
+    assert.equal(tcp.label.call({ mode: 'client', host: '10.0.0.5', port: '53000' }), 'tcp 10.0.0.5:53000');
+    assert.equal(tcp.label.call({ mode: 'server', localAddress: '::', localPort: '9000' }), 'tcp server [::]:9000');
+    const c = loadDefinition('osc-codec');
+    assert.equal(c.label.call({ action: 'decode', framing: 'slip' }), 'osc decode (SLIP)');
+    assert.match(String(verdict(c, 'address', '/a b')), /errors\.address-char/);
   });
 
   it('labels nodes with what they do', () => {

@@ -162,14 +162,27 @@ function isOscMessageShape(v: unknown): v is { address: string; args: OscArg[] }
   return isObject(v) && typeof v.address === 'string' && Array.isArray(v.args);
 }
 
-function toTimetagInput(v: unknown, what: string): Timetag | Date | number {
+/**
+ * A number for a timetag from here up is epoch milliseconds (1973-03-03 and later, so every real date); below it,
+ * a number is milliseconds from now. No absolute time a flow would mean falls below, and "100" meaning 1970 plus
+ * 100 ms (long past: "at once") helps nobody.
+ */
+export const RELATIVE_MS_BELOW = 1e11;
+
+const RELATIVE_SECONDS = /^\+\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function toTimetagInput(v: unknown, what: string, now: number): Timetag | Date | number {
   if (v === undefined || v === null) return IMMEDIATELY;
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    if (v >= RELATIVE_MS_BELOW) return v;
+    if (v >= 0) return now + v;
+  }
+  if (typeof v === 'string' && RELATIVE_SECONDS.test(v.trim())) return now + Number(v.trim().slice(1).trim()) * 1000;
   if (v instanceof Date && !Number.isNaN(v.getTime())) return v;
   if (isTimetag(v)) return v;
   throw new OscOutputError(
     'BAD_TIMETAG',
-    `${what} must be a Date, milliseconds since 1970, or {seconds, fraction}; got ${JSON.stringify(v) ?? String(v)}`,
+    `${what} must be a Date, milliseconds since 1970, milliseconds from now (a number below 1e11), "+seconds" from now such as "+0.25", or {seconds, fraction}; got ${JSON.stringify(v) ?? String(v)}`,
   );
 }
 
@@ -187,17 +200,29 @@ function checkAddress(address: string): void {
   }
 }
 
-function elementToPacket(el: unknown, index: string): OscPacketInput {
+/** Bundles nested deeper than this are refused here, before they could exhaust the stack. */
+const MAX_NESTING = 32;
+
+/**
+ * One element of a bundle. Inside a bundle, an array is a nested bundle with its parent's timetag, and a
+ * {timetag, packets} object without a timetag takes its parent's too (OSC: a nested bundle is not due earlier).
+ */
+function elementToPacket(el: unknown, index: string, parent: Timetag | Date | number, now: number, depth = 1): OscPacketInput {
+  if (depth > MAX_NESTING) throw new OscOutputError('BAD_BUNDLE_ELEMENT', `bundles nested more than ${MAX_NESTING} deep at element ${index}`);
+  if (Array.isArray(el)) {
+    return { timetag: parent, packets: el.map((p, k) => elementToPacket(p, `${index}.${k}`, parent, now, depth + 1)) };
+  }
   if (!isPacketLike(el)) {
     throw new OscOutputError(
       'BAD_BUNDLE_ELEMENT',
-      `bundle element ${index} is neither {topic, payload}, {address, args} nor {timetag, packets}`,
+      `bundle element ${index} is neither {topic, payload}, {address, args}, {timetag, packets} nor an array (a nested bundle)`,
     );
   }
   if (Array.isArray(el.packets)) {
+    const timetag = el.timetag === undefined ? parent : toTimetagInput(el.timetag, `the timetag of bundle element ${index}`, now);
     return {
-      timetag: toTimetagInput(el.timetag, `the timetag of bundle element ${index}`),
-      packets: el.packets.map((p, k) => elementToPacket(p, `${index}.${k}`)),
+      timetag,
+      packets: el.packets.map((p, k) => elementToPacket(p, `${index}.${k}`, timetag, now, depth + 1)),
     };
   }
   const address = typeof el.address === 'string' ? el.address : (el.topic as string);
@@ -211,9 +236,12 @@ function elementToPacket(el: unknown, index: string): OscPacketInput {
 }
 
 function bundleOf(elements: unknown[], timetag: unknown): OscBundleInput {
+  // One "now" for the whole msg: relative times in nested bundles keep their spacing.
+  const now = Date.now();
+  const tt = toTimetagInput(timetag, 'msg.timetag', now);
   const packets = new Array<OscPacketInput>(elements.length);
-  for (let k = 0; k < elements.length; k++) packets[k] = elementToPacket(elements[k], String(k));
-  return { timetag: toTimetagInput(timetag, 'msg.timetag'), packets };
+  for (let k = 0; k < elements.length; k++) packets[k] = elementToPacket(elements[k], String(k), tt, now);
+  return { timetag: tt, packets };
 }
 
 // The last address that passed validation: flows mostly send to a handful of addresses, so most messages skip
@@ -247,6 +275,10 @@ export function msgToPacket(msg: Record<string, unknown>, opts: OutgoingOptions)
 
   if (Array.isArray(payload) && payload.length > 0 && isPacketLike(payload[0])) {
     return bundleOf(payload, msg.timetag);
+  }
+  // A bundle object in msg.payload, as node-red-contrib-osc users send it (with timetag, not its timeTag).
+  if (isObject(payload) && Array.isArray(payload.packets)) {
+    return bundleOf(payload.packets, payload.timetag !== undefined ? payload.timetag : msg.timetag);
   }
 
   let address = opts.address !== '' ? opts.address : topic;

@@ -1,18 +1,17 @@
 // osc-out: encodes each msg as an OSC packet and sends it, from its osc-udp endpoint (so replies reach the
-// osc-in nodes on that socket) or from a socket of its own on a free port.
+// osc-in nodes on that socket), through an osc-tcp connection, or from a socket of its own on a free port.
 import * as net from 'node:net';
 import { encodePacket } from '../osc/codec';
 import type { NumberPolicy } from '../osc/codec';
 import { Throttle } from '../transport/throttle';
 import { acquireUdpEndpoint } from '../transport/udp';
-import type { UdpEndpoint, UdpEndpointHandle, UdpEndpointUser } from '../transport/udp';
 import { OscOutputError, msgToPacket } from './convert';
 import type { OutgoingOptions } from './convert';
-import { isOscUdpNode } from './red';
+import { acquireEndpoint, findEndpoint, reportFailure, wantsTcp } from './endpoint';
+import type { EndpointChoice, EndpointHandle, EndpointUser, EndpointView } from './endpoint';
 import type { DoneFunction, Node, NodeAPI, NodeDef } from './red';
 
-interface OscOutDef extends NodeDef {
-  endpoint?: string;
+interface OscOutDef extends NodeDef, EndpointChoice {
   host?: string;
   port?: number | string;
   address?: string;
@@ -40,46 +39,53 @@ export = function (RED: NodeAPI): void {
     let sent = 0;
     let failed = 0;
     let lastError = '';
-    let endpoint: UdpEndpoint | undefined;
+    let endpoint: EndpointView | undefined;
 
     const updateStatus = (): void => {
       const ep = endpoint;
       if (ep === undefined) return;
       if (ep.state === 'opening') {
-        node.status({ fill: 'yellow', shape: 'ring', text: `opening ${ep.label}` });
+        node.status({ fill: 'yellow', shape: 'ring', text: ep.statusText ? ep.statusText() : `opening ${ep.label}` });
         return;
       }
       if (ep.state === 'failed' || ep.state === 'closed') {
-        node.status({ fill: 'red', shape: 'ring', text: ep.error ? ep.error.short : 'closed' });
+        const text = ep.statusText ? ep.statusText() : ep.error ? ep.error.short : 'closed';
+        node.status({ fill: 'red', shape: 'ring', text });
         return;
       }
-      let text = `from ${ep.label}`;
+      let text = ep.statusText ? ep.statusText() : `from ${ep.label}`;
       if (sent > 0) text += ` · ${sent} out`;
       if (failed > 0) text += ` · ${failed} failed (${lastError})`;
       node.status({ fill: failed > 0 ? 'yellow' : 'green', shape: 'dot', text });
     };
     const status = new Throttle(STATUS_INTERVAL_MS, updateStatus);
 
-    const user: UdpEndpointUser = {
+    const user: EndpointUser = {
       onStateChange(ep) {
         status.now();
-        if (ep.state === 'failed' && ep.error) node.error(ep.error.message);
+        reportFailure(ep, node);
       },
     };
 
-    let handle: UdpEndpointHandle;
+    let handle: EndpointHandle;
     // With no endpoint and no Host, replies may go to IPv4 or IPv6 senders (msg.ip): the socket of the other
     // family opens on first use.
-    let otherFamily: UdpEndpointHandle | undefined;
+    let otherFamily: EndpointHandle | undefined;
     let ownFamily: 'udp4' | 'udp6' | undefined;
-    if (def.endpoint) {
-      const config = RED.nodes.getNode(def.endpoint);
-      if (!isOscUdpNode(config)) {
+    // Over TCP the connection is the destination: Host and Port do not apply; a server answers msg.ip/msg.port.
+    const tcp = wantsTcp(def);
+    if (tcp || def.endpoint) {
+      const config = findEndpoint(RED, def);
+      if (config === null) {
         node.status({ fill: 'red', shape: 'ring', text: 'endpoint missing' });
-        node.error(`the osc-udp endpoint ${def.endpoint} this node sends from does not exist`);
+        node.error(
+          tcp
+            ? `no osc-tcp endpoint${def.tcpEndpoint ? ` (${def.tcpEndpoint} does not exist)` : ''}: choose the TCP connection or server to send through in the node`
+            : `the osc-udp endpoint ${String(def.endpoint)} this node sends from does not exist`,
+        );
         return;
       }
-      handle = config.acquire(user);
+      handle = acquireEndpoint(config, user);
     } else {
       // A socket of our own on a free port, of the family the configured host needs.
       ownFamily = net.isIPv6(host) ? 'udp6' : 'udp4';
@@ -98,13 +104,18 @@ export = function (RED: NodeAPI): void {
 
     node.on('input', (msg, _send, done) => {
       // Configured values win over msg.ip/msg.port, as in the core UDP out node.
-      const toHost = host !== '' ? host : typeof msg.ip === 'string' ? msg.ip : '';
-      const toPort = port !== 0 ? port : Number(msg.port);
-      if (toHost === '') {
+      const toHost = tcp ? (typeof msg.ip === 'string' ? msg.ip : '') : host !== '' ? host : typeof msg.ip === 'string' ? msg.ip : '';
+      const toPort = tcp ? (msg.port === undefined || msg.port === null || msg.port === '' ? 0 : Number(msg.port)) : port !== 0 ? port : Number(msg.port);
+      if (tcp) {
+        // A client ignores them; a server sends to that client or, given neither, to every client.
+        if (!Number.isInteger(toPort) || toPort < 0 || toPort > 65535) {
+          fail(done, new OscOutputError('NO_DESTINATION', `msg.port ${String(msg.port)} is not a port number (1-65535)`));
+          return;
+        }
+      } else if (toHost === '') {
         fail(done, new OscOutputError('NO_DESTINATION', 'no destination host: set Host in the node, or msg.ip'));
         return;
-      }
-      if (!Number.isInteger(toPort) || toPort < 1 || toPort > 65535) {
+      } else if (!Number.isInteger(toPort) || toPort < 1 || toPort > 65535) {
         const given = port !== 0 ? `Port ${portText}` : msg.port === undefined ? 'no msg.port' : `msg.port ${String(msg.port)}`;
         fail(done, new OscOutputError('NO_DESTINATION', `no valid destination port (1-65535): ${given}`));
         return;
@@ -126,7 +137,9 @@ export = function (RED: NodeAPI): void {
       if (bytes.length > maxDatagram) {
         fail(
           done,
-          new OscOutputError('LIMIT_EXCEEDED', `the packet is ${bytes.length} bytes, more than the ${maxDatagram} one UDP datagram can carry`),
+          new OscOutputError('LIMIT_EXCEEDED', tcp
+            ? `the packet is ${bytes.length} bytes, more than the ${maxDatagram} a TCP frame may carry`
+            : `the packet is ${bytes.length} bytes, more than the ${maxDatagram} one UDP datagram can carry`),
         );
         return;
       }
@@ -138,7 +151,7 @@ export = function (RED: NodeAPI): void {
       via.send(bytes, toPort, toHost, (err) => {
         if (err) {
           const code = codeOf(err);
-          fail(done, new OscOutputError(code, `send to ${toHost}:${toPort} failed: ${err.message}`));
+          fail(done, new OscOutputError(code, tcp ? `send over TCP failed: ${err.message}` : `send to ${toHost}:${toPort} failed: ${err.message}`));
           return;
         }
         sent++;

@@ -214,6 +214,11 @@ export class TcpEndpoint {
     }
   }
 
+  /** A client that lost (or never had) its connection and is trying again by itself. */
+  get retrying(): boolean {
+    return this.mode === 'client' && this.state === 'failed' && this.client !== undefined;
+  }
+
   get userCount(): number {
     return this.users.size;
   }
