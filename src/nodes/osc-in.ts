@@ -177,13 +177,16 @@ export = function (RED: NodeAPI): void {
       const s = scheduler;
       scheduleBundle = (b, data, rinfo) => {
         mark(b, rinfo);
+        const waited = s.stats().waiting;
         try {
           s.schedule(b);
         } catch (e) {
           reportRefused(e, data, rinfo);
           return;
         }
-        status.mark();
+        // The first bundle to wait shows at once (it may be due before a throttled status would appear).
+        if (waited === 0 && s.stats().waiting > 0) status.now();
+        else status.mark();
       };
       stopScheduler = () => {
         lateLimiter.stop();
