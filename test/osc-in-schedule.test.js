@@ -261,11 +261,14 @@ describe('osc-out timetags and nested bundles', function () {
     ]);
     const caught = new Promise((resolve) => {
       const errs = [];
-      helper.getNode('caught').on('input', (m) => errs.push(m) === 3 && resolve(errs));
+      helper.getNode('caught').on('input', (m) => errs.push(m) === 4 && resolve(errs));
     });
     for (const timetag of [-5, '0.25', '+x']) helper.getNode('o1').receive({ payload: [{ topic: '/a' }], timetag });
+    // node-red-contrib-osc's bundle object: its timeTag would mean seconds; refused rather than sent at once.
+    helper.getNode('o1').receive({ payload: { timeTag: 2, packets: [{ address: '/a', args: [] }] } });
     const errs = await caught;
-    assert.deepEqual(errs.map((e) => e.error.code), ['BAD_TIMETAG', 'BAD_TIMETAG', 'BAD_TIMETAG']);
+    assert.deepEqual(errs.map((e) => e.error.code), ['BAD_TIMETAG', 'BAD_TIMETAG', 'BAD_TIMETAG', 'BAD_TIMETAG']);
+    assert.match(errs[3].error.message, /timeTag \(node-red-contrib-osc\) is not read/);
     assert.match(errs[0].error.message, /"\+seconds" from now/);
     assert.equal(received.length, 0);
   });

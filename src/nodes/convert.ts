@@ -276,8 +276,16 @@ export function msgToPacket(msg: Record<string, unknown>, opts: OutgoingOptions)
   if (Array.isArray(payload) && payload.length > 0 && isPacketLike(payload[0])) {
     return bundleOf(payload, msg.timetag);
   }
-  // A bundle object in msg.payload, as node-red-contrib-osc users send it (with timetag, not its timeTag).
+  // A bundle object in msg.payload, as node-red-contrib-osc users send it.
   if (isObject(payload) && Array.isArray(payload.packets)) {
+    if (payload.timeTag !== undefined && payload.timetag === undefined) {
+      // node-red-contrib-osc's spelling, where a number below 1e7 means seconds: sending it "immediately"
+      // instead would silently lose the time.
+      throw new OscOutputError(
+        'BAD_TIMETAG',
+        'msg.payload.timeTag (node-red-contrib-osc) is not read: use msg.payload.timetag, e.g. "+2" for 2 seconds from now or epoch milliseconds',
+      );
+    }
     return bundleOf(payload.packets, payload.timetag !== undefined ? payload.timetag : msg.timetag);
   }
 
