@@ -367,10 +367,12 @@ function describeEditor(getState, tag) {
       const imported = await page.evaluate(() => {
         const ws = RED.workspaces.active();
         const nodes = [];
-        RED.nodes.eachNode((n) => { if (n.z === ws) nodes.push({ id: n.id, type: n.type, name: n.name, valid: n.valid, endpoint: n.endpoint }); });
+        RED.nodes.eachNode((n) => {
+          if (n.z === ws) nodes.push({ id: n.id, type: n.type, name: n.name, valid: n.valid, errors: n.validationErrors });
+        });
         return nodes;
       });
-      const invalid = imported.filter((n) => !n.valid).map((n) => `${n.type} ${n.name}`);
+      const invalid = imported.filter((n) => !n.valid).map((n) => `${n.type} "${n.name}": ${(n.errors || []).join('; ')}`);
       assert.deepEqual(invalid, [], 'the example imports with invalid nodes');
       for (const t of ['osc-in', 'osc-out', 'osc-route']) assert.ok(imported.some((n) => n.type === t), `no ${t} in the example`);
       // The example listens on 8001 and its fake sensors send there; when 8001 is taken on this machine,
@@ -420,6 +422,31 @@ function describeEditor(getState, tag) {
       if (process.env.OSCFLOW_UPDATE_DOCS && tag === process.env.OSCFLOW_UPDATE_DOCS) {
         fs.copyFileSync(path.join(ARTIFACTS, `${tag}-readme-flow.png`), path.join(root, 'docs', 'flow.png'));
       }
+    });
+
+    it('imports every example with no invalid node (no red triangle, no warning at Deploy)', async () => {
+      const names = (await state.nr.getJson(`/library/examples/flows/${MODULE}`)).map((e) => e.fn);
+      const problems = [];
+      for (const name of names) {
+        const flow = await state.nr.getJson(`/library/examples/flows/${MODULE}/${name}`);
+        const invalid = await page.evaluate((nodes) => {
+          // Fresh ids: the routing example is already on a tab, and an import must not clash with it.
+          RED.view.importNodes(nodes, { generateIds: true, addFlow: true });
+          const ws = RED.workspaces.active();
+          const ids = new Set();
+          RED.nodes.eachNode((n) => { if (n.z === ws) ids.add(n.id); });
+          const bad = [];
+          RED.nodes.eachNode((n) => {
+            if (ids.has(n.id) && !n.valid) bad.push(`${n.type} "${n.name || ''}": ${(n.validationErrors || []).join('; ')}`);
+          });
+          RED.nodes.eachConfig((n) => {
+            if (n.valid === false && n.users.some((u) => ids.has(u.id))) bad.push(`${n.type} "${n.name || ''}": ${(n.validationErrors || []).join('; ')}`);
+          });
+          return bad;
+        }, flow);
+        for (const b of invalid) problems.push(`${name}: ${b}`);
+      }
+      assert.deepEqual(problems, []);
     });
 
     it('has had no error in the browser console, nor a complaint about our nodes in the runtime log', () => {

@@ -4,6 +4,7 @@
 // before() hook has installed the package and started Node-RED.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
 const { nodeDefinitions } = require('../../scripts/scorecard.js');
 
@@ -117,6 +118,11 @@ function describeInstalledPackage(state) {
     const { nr, installedDir } = state();
     const { defs } = installedDefinitions(installedDir);
     const types = defs.map((d) => d.type);
+    // A stand-in for the devices that TCP examples connect to (QLab and the like), so a client finds its peer
+    // here rather than warning that nobody listens.
+    const peers = new Set();
+    const device = net.createServer((socket) => { peers.add(socket); socket.on('error', () => {}); socket.resume(); });
+    await new Promise((resolve, reject) => device.once('error', reject).listen(0, '127.0.0.1', resolve));
     const flows = [];
     for (const f of fs.readdirSync(path.join(installedDir, 'examples')).filter((x) => x.endsWith('.json'))) {
       const flow = JSON.parse(fs.readFileSync(path.join(installedDir, 'examples', f), 'utf8'));
@@ -125,6 +131,8 @@ function describeInstalledPackage(state) {
       for (const n of flow) {
         // Examples listen on the ports the real devices use; a shared test machine may have them taken.
         if (n.type === 'osc-udp') n.localPort = 0;
+        if (n.type === 'osc-tcp' && n.mode === 'server') n.localPort = 0;
+        else if (n.type === 'osc-tcp') Object.assign(n, { host: '127.0.0.1', port: String(device.address().port) });
         if (n.type === 'tab') continue;
         // Flow nodes onto one tab per example; config nodes stay global, as an import leaves them.
         if (n.x !== undefined) n.z = tab;
@@ -145,6 +153,8 @@ function describeInstalledPackage(state) {
     } finally {
       // Later suites import these examples into the editor; left deployed, their ids would clash.
       if (!stopped) await nr.deploy([]).catch(() => {});
+      for (const socket of peers) socket.destroy();
+      await new Promise((resolve) => device.close(resolve));
     }
   });
 
