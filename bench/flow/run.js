@@ -53,7 +53,7 @@ function parseArgs(argv) {
   const timing = o.quick
     ? { stepMs: 1000, drainMs: 300, factor: 2, resolution: 0.25, latencyMs: 2000, costMs: 1000, memMs: 10000, retries: 0 }
     : { stepMs: 2000, drainMs: 400, factor: 1.6, resolution: 0.06, latencyMs: 4000, costMs: 3000, memMs: 60000, retries: 1 };
-  return { ...o, ...timing, start: o.start || 5000 };
+  return { ...o, ...timing, start: o.start || 8000 };
 }
 
 function machine() {
