@@ -87,7 +87,10 @@ function oursFlow({ inPort, outPort }) {
       id: 'endpoint', type: 'osc-udp', name: 'bench in', localAddress: '127.0.0.1', localPort: inPort, ipv: 'udp4',
       broadcast: false, multicastGroup: '', multicastInterface: '', ttl: 64, multicastLoopback: true,
     },
-    node('in', 'osc-in', { endpoint: 'endpoint', payloadArray: false, bundles: 'split', lenient: false }, [['route']]),
+    // Bundles are delivered at once (schedule: false), as the incumbent does: timetags are not what is measured.
+    node('in', 'osc-in', {
+      transport: 'udp', endpoint: 'endpoint', payloadArray: false, bundles: 'split', lenient: false, schedule: false,
+    }, [['route']]),
     node('route', 'osc-route', {
       rules: RULE_ADDRESSES.map((pattern) => ({ pattern })),
       otherwise: false,
@@ -95,7 +98,9 @@ function oursFlow({ inPort, outPort }) {
       property: 'topic',
       outputs: RULE_ADDRESSES.length,
     }, lastWired('out'), 300, 100),
-    node('out', 'osc-out', { endpoint: '', host: '127.0.0.1', port: outPort, address: '', numbers: 'int' }, [], 500, 100),
+    node('out', 'osc-out', {
+      transport: 'udp', endpoint: '', host: '127.0.0.1', port: outPort, address: '', numbers: 'int',
+    }, [], 500, 100),
   ];
 }
 
