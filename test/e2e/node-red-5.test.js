@@ -1,7 +1,8 @@
 'use strict';
-// Installed from the packed tarball into Node-RED 5 on Node.js 22 (both fetched once from the npm registry
-// into node_modules/.cache), as the palette manager installs it; checked through the admin API, then used
-// in the editor in headless Chromium, like on Node-RED 4.
+// Node-RED 5 on Node.js 22 (both fetched once from the npm registry into node_modules/.cache), started
+// empty; the packed tarball is then uploaded through the palette manager ("Upload module tgz file"), which
+// installs it with npm and loads it into the running runtime. Checked through the admin API, then used in
+// the editor in headless Chromium, like on Node-RED 4 (where it is installed before the start).
 const { nodeRed5, installAndStart } = require('../helpers/packed-package');
 const { describeInstalledPackage } = require('../helpers/installed-checks');
 const { describeEditor } = require('../helpers/editor-scenario');
@@ -11,7 +12,7 @@ describe('e2e: palette install on Node-RED 5', function () {
   this.timeout(420000);
   let state;
   before(async function () {
-    state = await installAndStart(await nodeRed5());
+    state = await installAndStart(await nodeRed5(), { via: 'upload' });
   });
   after(async () => { if (state) await state.nr.stop(); });
 

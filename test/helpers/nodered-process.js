@@ -133,6 +133,19 @@ class NodeRed {
     return JSON.parse(text);
   }
 
+  // The palette manager's "Upload module tgz file": Node-RED stores the tarball in <userDir>/nodes/, runs
+  // npm install on it and loads the new nodes into the running runtime, without a restart.
+  async uploadModule(tarball) {
+    const form = new FormData();
+    form.append('tarball', new Blob([fs.readFileSync(tarball)], { type: 'application/gzip' }), path.basename(tarball));
+    const res = await fetch(new URL('nodes', `${this.url}/`), {
+      method: 'POST', headers: { Accept: 'application/json' }, body: form, signal: AbortSignal.timeout(180000),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`POST /nodes (upload ${path.basename(tarball)}): HTTP ${res.status} ${text}\n${this.log()}`);
+    return JSON.parse(text);
+  }
+
   // Deploys a whole flow set and waits for the runtime to have started it.
   async deploy(flows) {
     const from = this.lines.length;

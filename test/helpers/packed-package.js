@@ -79,14 +79,24 @@ async function nodeRed5({ cacheRoot = path.join(root, 'node_modules', '.cache', 
 
 module.exports = { root, pkg, packOnce, ownTypes, nodeRed4, nodeRed5 };
 
-// A fresh user directory with the tarball installed by the palette manager's npm command, and Node-RED
-// started on it: { nr, installedDir, runtime }.
-async function installAndStart(runtime) {
+// A fresh user directory and Node-RED running on it with our tarball installed: { nr, installedDir, runtime }.
+// via 'npm': installed before the start with the palette manager's npm command (what a restart picks up);
+// via 'upload': uploaded to the running Node-RED through the palette manager's API, loaded without a restart.
+async function installAndStart(runtime, { via = 'npm' } = {}) {
   const { makeUserDir, installIntoUserDir, startNodeRed } = require('./nodered-process');
   const { tarball } = await packOnce();
   const userDir = makeUserDir(`oscflow-e2e-nr${runtime.version.split('.')[0]}-`);
-  await installIntoUserDir(userDir, tarball, { nodeBin: runtime.nodeBin });
+  if (via === 'npm') await installIntoUserDir(userDir, tarball, { nodeBin: runtime.nodeBin });
   const nr = await startNodeRed({ redJs: runtime.redJs, nodeBin: runtime.nodeBin, userDir });
+  if (via === 'upload') {
+    try {
+      const info = await nr.uploadModule(tarball);
+      if (info.name !== pkg.name) throw new Error(`the upload installed ${info.name}, not ${pkg.name}`);
+    } catch (e) {
+      await nr.stop({ removeUserDir: false });
+      throw e;
+    }
+  }
   return { nr, installedDir: path.join(userDir, 'node_modules', ...pkg.name.split('/')), runtime };
 }
 
