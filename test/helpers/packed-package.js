@@ -19,15 +19,14 @@ function packOnce() {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-pack-'));
       process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
       const { stdout } = await runNpm(['pack', '--json', '--pack-destination', dir], { cwd: root });
-      // Lifecycle scripts may print before the JSON; it is the last top-level array.
-      const info = JSON.parse(stdout.slice(stdout.indexOf('[\n')))[0];
+      // Lifecycle scripts may print to stdout before the JSON; npm starts it with a line holding only '['.
+      const start = stdout.search(/^\[\s*$/m);
+      const info = JSON.parse(stdout.slice(Math.max(0, start)))[0];
       return { tarball: path.join(dir, info.filename), files: info.files.map((f) => f.path), info };
     })();
   }
   return packed;
 }
-
-const ownTypes = () => Object.keys((pkg['node-red'] || {}).nodes || {});
 
 // Node-RED 4.1 is our devDependency and runs on this Node.js.
 function nodeRed4() {
@@ -77,7 +76,7 @@ async function nodeRed5({ cacheRoot = path.join(root, 'node_modules', '.cache', 
   return installed;
 }
 
-module.exports = { root, pkg, packOnce, ownTypes, nodeRed4, nodeRed5 };
+module.exports = { root, pkg, packOnce, nodeRed4, nodeRed5 };
 
 // A fresh user directory and Node-RED running on it with our tarball installed: { nr, installedDir, runtime }.
 // via 'npm': installed before the start with the palette manager's npm command (what a restart picks up);
