@@ -310,8 +310,14 @@ function describeEditor(getState, tag) {
       const { defs } = installedDefinitions(state.installedDir);
       for (const { type, dir } of defs) {
         // Placed nodes as a user does (select the node, open Help); config and other types by their help topic.
-        if (placed[type]) await page.evaluate((nid) => { RED.view.select(nid); RED.sidebar.show('help'); }, placed[type]);
-        else await page.evaluate((t) => RED.sidebar.help.show(t), type);
+        if (placed[type]) {
+          await nodeGroup(placed[type]).locator('.red-ui-flow-node').first().click();
+          const helpTab = page.locator('#red-ui-tab-help-link-button');
+          if (await helpTab.isVisible()) await helpTab.click();
+          else await page.evaluate(() => RED.sidebar.show('help'));
+        } else {
+          await page.evaluate((t) => RED.sidebar.help.show(t), type);
+        }
         const help = fs.readFileSync(path.join(dir, 'locales', 'en-US', `${type}.html`), 'utf8');
         const firstParagraph = stripTags(/<p>([\s\S]*?)<\/p>/.exec(help)[1]);
         const shown = () => page.evaluate(() => [...document.querySelectorAll('.red-ui-help')]
