@@ -171,10 +171,17 @@ describe('editor files', () => {
 
   it('checks the scheduling and TCP settings', () => {
     const oscIn = loadDefinition('osc-in');
-    for (const ok of [1, '1000', 1000000]) assert.equal(verdict(oscIn, 'queueSize', ok), true, String(ok));
-    for (const bad of [0, '-1', '1.5', 'x', 1000001]) assert.match(String(verdict(oscIn, 'queueSize', bad)), /errors\.queueSize/, String(bad));
-    for (const ok of [3600, '0.5', '.25', 31536000]) assert.equal(verdict(oscIn, 'horizon', ok), true, String(ok));
-    for (const bad of [0, '-1', 'x', '', 31536001]) assert.match(String(verdict(oscIn, 'horizon', bad)), /errors\.horizon/, String(bad));
+    const on = { schedule: true };
+    for (const ok of [1, '1000', 1000000]) assert.equal(verdict(oscIn, 'queueSize', ok, on), true, String(ok));
+    for (const bad of [0, '-1', '1.5', 'x', 1000001]) assert.match(String(verdict(oscIn, 'queueSize', bad, on)), /errors\.queueSize/, String(bad));
+    for (const ok of [3600, '0.5', '.25', 31536000]) assert.equal(verdict(oscIn, 'horizon', ok, on), true, String(ok));
+    for (const bad of [0, '-1', 'x', '', 31536001]) assert.match(String(verdict(oscIn, 'horizon', bad, on)), /errors\.horizon/, String(bad));
+    // Scheduling off, or an osc-in saved before scheduling existed (no such properties): nothing to check.
+    assert.equal(verdict(oscIn, 'queueSize', 'x', {}), true);
+    for (const p of ['queueSize', 'horizon']) {
+      assert.equal(verdict(oscIn, p, undefined, {}), true, p);
+      assert.equal(verdict(oscIn, p, undefined, on), true, p);
+    }
     const tcp = loadDefinition('osc-tcp');
     const client = { mode: 'client' };
     const server = { mode: 'server' };
