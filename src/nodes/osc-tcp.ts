@@ -12,7 +12,7 @@ interface OscTcpDef extends NodeDef, TcpConfigProperties {}
 const WARNINGS_PER_SECOND = 5;
 
 export = function (RED: NodeAPI): void {
-  function OscTcp(this: OscTcpNode & { transport: 'tcp' }, def: OscTcpDef): void {
+  function OscTcp(this: OscTcpNode, def: OscTcpDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const options = tcpOptionsFromConfig(def);
@@ -27,6 +27,7 @@ export = function (RED: NodeAPI): void {
         node.warn(`${err.code}${from}: ${err.message}`);
       },
     });
+    // Tells osc-in and osc-out that acquire() hands out a TCP endpoint (osc-udp has the same method).
     (this as { transport: 'tcp' }).transport = 'tcp';
     this.tcpOptions = options;
     this.acquire = (user) => owner.acquire(user);
