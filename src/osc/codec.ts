@@ -1190,6 +1190,8 @@ function readArgs(buf: Uint8Array, ti: number, tagEnd: number, p: number, end: n
         const n = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
         if (n < 0) throw new OscError('BAD_BLOB', `blob size ${n} at offset ${p} is negative`, p);
         const start = p + 4;
+        // Compare before padding: (n + 3) & ~3 overflows int32 for sizes near 2^31 and would move p backwards.
+        if (n > end - start) throw overrun(`a blob of ${n} bytes`, p);
         const next = start + ((n + 3) & ~3);
         if (next > end) throw overrun(`a blob of ${n} bytes`, p);
         for (let k = start + n; k < next; k++) {
