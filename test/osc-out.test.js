@@ -252,6 +252,31 @@ describe('osc-out node', function () {
     v6.close();
   });
 
+  it('sends an address pattern byte for byte, for the receiver to expand, from wherever the address comes from', async () => {
+    await helper.load(NODES, outFlow({ port: destPort, address: '/synth/*/gate' }));
+    const got = receive(dest);
+    helper.getNode('o1').receive({ payload: 0 });
+    // 13 characters padded with NULs to 16, the type tags ",i" padded to 4, int32 0.
+    const expected = Buffer.concat([Buffer.from('/synth/*/gate\0\0\0,i\0\0', 'latin1'), Buffer.alloc(4)]);
+    assert.deepEqual((await got)[0].bytes, expected);
+    await helper.unload();
+
+    await helper.load(NODES, outFlow({ port: destPort }));
+    const packets = await sendAll([
+      { topic: '/1/fader[1-4]', payload: 0.5 },
+      { payload: '/mixer//gain 1' },
+      { osc: { address: '/fx/{rev,dly}/on', args: [{ type: 'T', value: true }] }, payload: true },
+      { payload: [{ topic: '/light/?/off' }] },
+    ]);
+    const byAddress = Object.fromEntries(packets.map((p) => (p.packets ? [p.packets[0].address, p.packets[0].args] : [p.address, p.args])));
+    assert.deepEqual(byAddress, {
+      '/1/fader[1-4]': [{ type: 'f', value: 0.5 }],
+      '/mixer//gain': [{ type: 'i', value: 1 }],
+      '/fx/{rev,dly}/on': [{ type: 'T', value: true }],
+      '/light/?/off': [],
+    });
+  });
+
   it('refuses bad input with a catchable error and sends nothing', async () => {
     await helper.load(NODES, outFlow({ port: destPort }));
     const o1 = helper.getNode('o1');
@@ -259,7 +284,11 @@ describe('osc-out node', function () {
       [{ payload: 1 }, 'NO_ADDRESS', /no OSC address/],
       [{ topic: 'no-slash', payload: 1 }, 'BAD_ADDRESS', /must start with '\/'/],
       [{ topic: '/with space', payload: 1 }, 'BAD_ADDRESS', /not allowed/],
-      [{ topic: '/a/*', payload: 1 }, 'BAD_ADDRESS', /not allowed/],
+      // Invalid patterns, wherever the address comes from: refused like a bad address, not sent for the receiver to choke on.
+      [{ topic: '/a/[b', payload: 1 }, 'BAD_ADDRESS', /unclosed '\[' at 3/],
+      [{ payload: '/a/{b 1' }, 'BAD_ADDRESS', /unclosed '\{' at 3/],
+      [{ payload: [{ topic: '/ok' }, { topic: '/a/[]' }] }, 'BAD_ADDRESS', /empty '\[\]' at 3/],
+      [{ osc: { address: '/a/b]', args: [] }, payload: [] }, 'BAD_ADDRESS', /unmatched '\]' at 4/],
       [{ topic: '/obj', payload: { foo: 1 } }, 'BAD_ARGUMENT', /cannot encode the message \(argument 0\)/],
       [{ topic: '/frac', payload: { type: 'i', value: 2.5 } }, 'BAD_ARGUMENT', /cannot encode/],
       [{ topic: '/types', payload: [1], types: ',s' }, 'BAD_TYPE_TAGS', /cannot encode/],

@@ -14,7 +14,7 @@ import type {
   PlainArg,
   Timetag,
 } from '../osc/codec';
-import { validateAddress } from '../osc/pattern';
+import { compilePattern, isPattern, validateAddress } from '../osc/pattern';
 
 /** msg.osc for a received message: the message with its type-tag string, and its bundle's timetag if any. */
 export interface OscMsgOsc {
@@ -192,9 +192,14 @@ function argsOf(payload: unknown): PlainArg[] {
   return [payload as PlainArg];
 }
 
+// OSC 1.0 sends an "OSC Address Pattern": receivers (liblo, sclang, osc-route) expand /synth/*/gate to every
+// matching method, so a pattern is as sendable as a literal address. Literals stay on validateAddress's single
+// scan, with no compile and no cache lookup; patterns go through the cached compiler, whose message says which
+// operator is broken. Both refusals stay BAD_ADDRESS, the code flows already catch.
 function checkAddress(address: string): void {
   try {
-    validateAddress(address);
+    if (isPattern(address)) compilePattern(address);
+    else validateAddress(address);
   } catch (e) {
     throw new OscOutputError('BAD_ADDRESS', (e as Error).message);
   }
