@@ -7,11 +7,17 @@ const path = require('node:path');
 const vm = require('node:vm');
 const fc = require('fast-check');
 const { compilePattern, validateAddress } = require('../dist/osc/pattern.js');
+const { msgToPacket } = require('../dist/nodes/convert.js');
 const pkg = require('../package.json');
 
 const root = path.resolve(__dirname, '..');
 const types = Object.keys(pkg['node-red'].nodes);
 const read = (...p) => fs.readFileSync(path.join(root, ...p), 'utf8');
+
+// Node-RED serves <module root>/resources/ at resources/<module name>/; the editor loads <script src> ones
+// before the node's own scripts.
+const RESOURCE_SRC = /<script src="resources\/([^"]+?)\/([^"/]+)"><\/script>/g;
+const resourcesOf = (html) => [...html.matchAll(RESOURCE_SRC)].map((m) => ({ module: m[1], file: m[2] }));
 
 /**
  * Runs a node's editor script with a stand-in RED and returns the definition it registers. RED._ returns
@@ -33,7 +39,10 @@ function loadDefinition(type, configNodes = {}) {
       node: (id) => configNodes[id] || null,
     },
   };
-  for (const s of scripts) vm.runInNewContext(s, { RED, $: () => assert.fail('$ used at load time') });
+  const context = vm.createContext({ RED, $: () => assert.fail('$ used at load time') });
+  vm.runInContext('var window = this;', context);
+  for (const r of resourcesOf(html)) vm.runInContext(read('resources', r.file), context, { filename: r.file });
+  for (const s of scripts) vm.runInContext(s, context);
   assert.ok(registered[type], `${type}.html registers ${type}`);
   return registered[type];
 }
@@ -82,9 +91,17 @@ describe('editor files', () => {
         const messages = JSON.parse(read('nodes', 'locales', 'en-US', `${type}.json`));
         const keys = [
           ...[...html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)].map((m) => m[1]),
-          ...[...html.matchAll(/\bt\("([^"]+[^."])"/g)].map((m) => `${type}.${m[1]}`),
-          // Error keys chosen at run time: t("errors." + e.key).
+          ...[...html.matchAll(/\bt\("([^"]+[^."-])"/g)].map((m) => `${type}.${m[1]}`),
+          // Error keys chosen at run time: t("errors." + e.key), e.key from this file or a shared resource, where
+          // the node may put its own prefix before it: t("errors.address-" + e.key).
           ...[...html.matchAll(/\bkey: "([^"]+)"/g)].map((m) => `${type}.errors.${m[1]}`),
+          ...resourcesOf(html).flatMap((r) => {
+            const shared = [...read('resources', r.file).matchAll(/\bkey: (?:gap \? )?"([^"]+)"(?: : "([^"]+)")?/g)]
+              .flatMap((m) => m.slice(1).filter(Boolean));
+            const prefixes = [...html.matchAll(/\bt\("errors\.([\w-]*)" \+ e\.key/g)].map((m) => m[1]);
+            assert.ok(shared.length > 5 && prefixes.length > 0, `${type} uses the keys of ${r.file}`);
+            return prefixes.flatMap((prefix) => shared.map((k) => `${type}.errors.${prefix}${k}`));
+          }),
         ].filter((k) => !k.startsWith('node-red:'));
         assert.ok(keys.length > 3);
         for (const key of keys) {
@@ -272,21 +289,72 @@ describe('editor files', () => {
     });
   });
 
-  it('the editor address check agrees with validateAddress', () => {
+  describe('the osc out Address check agrees with the runtime: a literal address or a pattern', () => {
     const out = loadDefinition('osc-out');
     const editor = (a) => {
       const v = verdict(out, 'address', a);
       return v === true ? true : editorOffset(v);
     };
-    const alphabet = ['/', 'a', '*', '?', '[', ']', '{', '}', ',', ' ', '#', '\t', '.'];
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 10 }), (chars) => {
-        const a = chars.join('').trim();
-        if (a === '') return; // blank: the address comes from msg.topic
-        assert.equal(editor(a), runtimeOffset(() => validateAddress(a)), JSON.stringify(a));
-      }),
-      { numRuns: 2000 },
-    );
-    assert.equal(editor(''), true);
+    // What osc-out does with its Address property: accept it, or refuse it as BAD_ADDRESS "... at <offset>".
+    const runtime = (a) => {
+      try {
+        msgToPacket({ payload: [] }, { address: a, numbers: 'int' });
+        return true;
+      } catch (err) {
+        assert.equal(err.code, 'BAD_ADDRESS', `${JSON.stringify(a)}: ${err.message}`);
+        return Number(/ at (\d+)$/.exec(err.message)[1]);
+      }
+    };
+    const literalOrPattern = (a) => {
+      const asAddress = runtimeOffset(() => validateAddress(a));
+      const asPattern = runtimeOffset(() => compilePattern(a));
+      // Every literal address is a pattern without operators, so "either" is the pattern's verdict.
+      if (asAddress === true) assert.equal(asPattern, true, JSON.stringify(a));
+      return asPattern;
+    };
+
+    it('on chosen addresses and patterns, with the same message and position', () => {
+      const cases = {
+        '/fader/1': true, '/synth/*/gate': true, '/a/{on,off}': true, '/mixer//gain': true, '/[!0-9]x?': true,
+        'no-slash': 'address-slash {"pos":1,"char":""}', '/a b': "address-char {\"pos\":3,\"char\":\"' '\"}",
+        '/a/': 'address-empty-part {"pos":4,"char":""}', '/a/[b': 'address-unclosed-bracket {"pos":4,"char":""}',
+        '/a//': 'address-gap-end {"pos":5,"char":""}', '/a]': "address-unmatched {\"pos\":3,\"char\":\"']'\"}",
+        '/x/{a*}': "address-inside-brace {\"pos\":6,\"char\":\"'*'\"}", '/[z-a]': 'address-reversed {"pos":3,"char":"\'z\'"}',
+      };
+      for (const [a, want] of Object.entries(cases)) {
+        const v = verdict(out, 'address', a);
+        assert.equal(v === true ? true : v.replace(/^osc-out\.errors\./, ''), want, a);
+        assert.equal(editor(a), runtime(a), JSON.stringify(a));
+        assert.equal(runtime(a), literalOrPattern(a), JSON.stringify(a));
+      }
+      assert.equal(editor(''), true, 'blank: the address comes from msg.topic');
+    });
+
+    it('on random addresses made of the characters that matter', () => {
+      const alphabet = ['/', 'a', '*', '?', '[', ']', '!', '-', '{', '}', ',', ' ', '#', '\t', '.', '\u{1F600}'];
+      fc.assert(
+        fc.property(fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 10 }), (chars) => {
+          const a = chars.join('').trim();
+          if (a === '') return; // blank: the address comes from msg.topic
+          const r = runtime(a);
+          assert.equal(editor(a), r, JSON.stringify(a));
+          assert.equal(r, literalOrPattern(a), JSON.stringify(a));
+        }),
+        { numRuns: 3000 },
+      );
+    });
+  });
+
+  it('loads shared editor code from resources/ under this module\'s name, and ships it', () => {
+    const used = types.flatMap((type) => resourcesOf(read('nodes', `${type}.html`)).map((r) => ({ type, ...r })));
+    assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), ['osc-out', 'osc-route']);
+    for (const u of used) {
+      assert.equal(u.module, pkg.name, `${u.type}: Node-RED serves resources/ at resources/${pkg.name}/`);
+      assert.ok(fs.existsSync(path.join(root, 'resources', u.file)), `${u.type}: resources/${u.file} exists`);
+    }
+    assert.ok(pkg.files.includes('resources/'), 'package.json "files" ships resources/');
+    const context = vm.createContext({});
+    vm.runInContext(read('resources', 'osc-validate.js'), context);
+    assert.deepEqual(Object.keys(context.OscflowValidate), ['checkPattern'], 'one global object, for every node');
   });
 });
