@@ -96,6 +96,20 @@ function describeInstalledPackage(state) {
     }
   });
 
+  it('serves the module\'s resources/ folder (scripts the editor halves load), byte for byte', async function () {
+    const { nr, installedDir } = state();
+    const dir = path.join(installedDir, 'resources');
+    if (!fs.existsSync(dir)) this.skip(); // the package ships no editor resources
+    const files = fs.readdirSync(dir, { recursive: true }).map(String)
+      .filter((f) => fs.statSync(path.join(dir, f)).isFile());
+    assert.ok(files.length > 0, 'resources/ is empty');
+    for (const f of files) {
+      const res = await nr.request('GET', `/resources/${MODULE}/${f.split(path.sep).join('/')}`, { accept: '*/*' });
+      assert.equal(res.status, 200, `resources/${f}`);
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(fs.readFileSync(path.join(dir, f))), `resources/${f}: served bytes differ`);
+    }
+  });
+
   it('lists the example flows in Import > Examples, each importable', async () => {
     const { nr, installedDir } = state();
     const { defs } = installedDefinitions(installedDir);
