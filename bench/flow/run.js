@@ -444,12 +444,17 @@ function report(results, o) {
         r.search && r.search.cpuUsPerMsgAtSustained ? r.search.cpuUsPerMsgAtSustained.toFixed(1) : '',
       ]);
     }
+    const notes =
+      mode === 'bundle'
+        ? '\nOurs and the incumbent route and send each of the 16 messages on its own; raw cuts the bundle into 16' +
+          '\ndatagrams without decoding; empty relays the bundle whole (one Node-RED msg per 16 OSC messages).'
+        : '\nloopback: the generator sending to itself (its own ceiling). empty: udp in -> udp out, the runtime alone.'
     lines.push(
       table(
         mode === 'bundle' ? 'OSC messages sent in 16-message bundles (rates count messages)' : 'OSC messages, one per datagram',
         ['chain', 'sustained msgs/s (<0.1% loss)', 'vs incumbent', 'vs raw', 'p50 ms @1k/s', 'p99 ms @1k/s', 'p99 vs raw', `CPU us/msg @${fmtRate(COST_RATE)}/s`, 'msgs per CPU-s vs incumbent', 'CPU us/msg at sustained'],
         rows,
-      ),
+      ) + notes,
     );
     const ours = get('ours', mode);
     if (ours && inc && ours.search && inc.search) {
