@@ -218,6 +218,9 @@ describe('editor files', () => {
     const c = loadDefinition('osc-codec');
     assert.equal(c.label.call({ action: 'decode', framing: 'slip' }), 'osc decode (SLIP)');
     assert.match(String(verdict(c, 'address', '/a b')), /errors\.address-char/);
+    // The codec encodes through osc out's conversion, so its Address takes a pattern too, with the same checks.
+    assert.equal(verdict(c, 'address', '/synth/*/gate'), true);
+    assert.match(String(verdict(c, 'address', '/a/[b')), /errors\.address-unclosed-bracket/);
   });
 
   it('labels nodes with what they do', () => {
@@ -347,7 +350,7 @@ describe('editor files', () => {
 
   it('loads shared editor code from resources/ under this module\'s name, and ships it', () => {
     const used = types.flatMap((type) => resourcesOf(read('nodes', `${type}.html`)).map((r) => ({ type, ...r })));
-    assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), ['osc-out', 'osc-route']);
+    assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), ['osc-codec', 'osc-out', 'osc-route']);
     for (const u of used) {
       assert.equal(u.module, pkg.name, `${u.type}: Node-RED serves resources/ at resources/${pkg.name}/`);
       assert.ok(fs.existsSync(path.join(root, 'resources', u.file)), `${u.type}: resources/${u.file} exists`);
