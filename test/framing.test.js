@@ -11,28 +11,9 @@ const {
   slipEncode,
 } = require('../dist/osc/framing');
 const vectors = require('./fixtures/vectors.json');
+const { hex, toHex, chunkAt, decodeAll } = require('./helpers/net');
 
 const SEED = 20261126;
-const hex = (s) => Buffer.from(s, 'hex');
-const toHex = (list) => list.map((b) => Buffer.from(b).toString('hex'));
-
-function chunkAt(buf, cuts) {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
-
-function decodeAll(decoder, chunks) {
-  const got = [];
-  for (const c of chunks) got.push(...decoder.push(Buffer.from(c)));
-  return got;
-}
 
 function collecting(Decoder, options = {}) {
   const errors = [];

@@ -2,16 +2,11 @@
 // Interop with liblo, the C reference implementation: its oscsend into osc-in, and osc-out into its oscdump,
 // over every type liblo knows. Needs liblo-tools (.ci/run installs it).
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
 const { execFile, spawn } = require('node:child_process');
-const helper = require('node-red-node-test-helper');
 const udp = require('../dist/transport/udp');
-const oscUdp = require('../dist/nodes/osc-udp');
-const oscIn = require('../dist/nodes/osc-in');
-const oscOut = require('../dist/nodes/osc-out');
+const { helper, UDP_NODES, waitStatus } = require('./helpers/nodes');
+const { freeUdpPort } = require('./helpers/net');
 
-helper.init(require.resolve('node-red'));
-const NODES = [oscUdp, oscIn, oscOut];
 const OSCSEND = '/usr/bin/oscsend';
 const OSCDUMP = '/usr/bin/oscdump';
 
@@ -23,32 +18,8 @@ function oscsend(port, address, types, ...values) {
   );
 }
 
-function waitStatus(node, re) {
-  return new Promise((resolve) => {
-    const check = (s) => s && typeof s.text === 'string' && re.test(s.text);
-    for (const call of node.status.getCalls().filter((c) => c.thisValue === node)) {
-      if (check(call.args[0])) return resolve(call.args[0]);
-    }
-    const on = (call) => {
-      if (check(call.args[0])) {
-        node.removeListener('call:status', on);
-        resolve(call.args[0]);
-      }
-    };
-    node.on('call:status', on);
-  });
-}
-
 function nextMsg(node) {
   return new Promise((resolve) => node.once('input', resolve));
-}
-
-async function freePort() {
-  const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('interop with liblo (oscsend, oscdump)', function () {
@@ -61,7 +32,7 @@ describe('interop with liblo (oscsend, oscdump)', function () {
   describe('oscsend into osc-in', () => {
     let port;
     beforeEach(async () => {
-      await helper.load(NODES, [
+      await helper.load(UDP_NODES, [
         { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 },
         { id: 'in1', type: 'osc-in', endpoint: 'udp1', wires: [['out']] },
         { id: 'out', type: 'helper' },
@@ -110,7 +81,7 @@ describe('interop with liblo (oscsend, oscdump)', function () {
     let dumpPort;
 
     before(async () => {
-      dumpPort = await freePort();
+      dumpPort = await freeUdpPort();
       lines = [];
       waiters = [];
       dump = spawn(OSCDUMP, ['-L', String(dumpPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -145,7 +116,7 @@ describe('interop with liblo (oscsend, oscdump)', function () {
     const body = (l) => l.slice(l.indexOf(' ') + 1);
 
     beforeEach(async () => {
-      await helper.load(NODES, [{ id: 'o1', type: 'osc-out', host: '127.0.0.1', port: dumpPort, numbers: 'int', wires: [] }]);
+      await helper.load(UDP_NODES, [{ id: 'o1', type: 'osc-out', host: '127.0.0.1', port: dumpPort, numbers: 'int', wires: [] }]);
       // oscdump prints nothing when ready: send until it echoes one back.
       const ready = line((l) => l.includes('/ready'));
       let done = false;

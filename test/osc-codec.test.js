@@ -3,10 +3,8 @@
 // size-prefix streams reassembled per connection, errors to Catch; and with the core udp and tcp nodes over
 // real sockets on 127.0.0.1.
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
 const net = require('node:net');
 const { once } = require('node:events');
-const helper = require('node-red-node-test-helper');
 const codec = require('../dist/osc/codec');
 const { slipEncode, lengthPrefixEncode, SlipDecoder } = require('../dist/osc/framing');
 const convert = require('../dist/nodes/convert');
@@ -14,10 +12,8 @@ const oscCodec = require('../dist/nodes/osc-codec');
 const udpNodes = require('@node-red/nodes/core/network/32-udp.js');
 const tcpNodes = require('@node-red/nodes/core/network/31-tcpin.js');
 const vectors = require('./fixtures/vectors.json');
-
-helper.init(require.resolve('node-red'));
-
-const hex = (s) => Buffer.from(s, 'hex');
+const { helper, collect } = require('./helpers/nodes');
+const { udpPeer, freeUdpPort, freeTcpPort, hex } = require('./helpers/net');
 
 function flow(props = {}) {
   return [
@@ -27,21 +23,6 @@ function flow(props = {}) {
     { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'helper' },
   ];
-}
-
-/** Collects `n` msgs arriving at a helper node. */
-function collect(node, n) {
-  return new Promise((resolve) => {
-    const got = [];
-    const on = (msg) => {
-      got.push(msg);
-      if (got.length === n) {
-        node.removeListener('input', on);
-        resolve(got);
-      }
-    };
-    node.on('input', on);
-  });
 }
 
 /** Feeds msgs to the codec in order. */
@@ -257,8 +238,7 @@ describe('osc-codec node', function () {
         { id: 'c1', z: 'f1', type: 'osc-codec', action: 'auto', framing: 'none', wires: [['out']] },
         { id: 'out', z: 'f1', type: 'helper' },
       ]);
-      const s = dgram.createSocket('udp4');
-      await new Promise((r) => s.bind(0, '127.0.0.1', r));
+      const s = await udpPeer();
       const got = collect(helper.getNode('out'), 1);
       // The udp in node binds asynchronously: send until the first datagram is heard.
       const timer = setInterval(() => s.send(MESSAGE, port, '127.0.0.1'), 50);
@@ -273,8 +253,7 @@ describe('osc-codec node', function () {
     });
 
     it('osc-codec → udp out: a msg leaves as one OSC datagram', async () => {
-      const s = dgram.createSocket('udp4');
-      await new Promise((r) => s.bind(0, '127.0.0.1', r));
+      const s = await udpPeer();
       await helper.load([udpNodes, oscCodec], [
         { id: 'f1', type: 'tab' },
         { id: 'c1', z: 'f1', type: 'osc-codec', action: 'auto', framing: 'none', wires: [['u1']] },
@@ -328,23 +307,6 @@ describe('osc-codec node', function () {
     });
   });
 });
-
-async function freeUdpPort() {
-  const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function freeTcpPort() {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The core tcp in node listens asynchronously: retry the connection until it is accepted. */
 async function connectWhenListening(port) {

@@ -3,63 +3,12 @@
 // their timetags are due (atomic groups, bounded queue, horizon, late policy, status), and osc-out's relative
 // timetags and nested bundles. Ordering and policy on a fake clock are covered by test/scheduler.test.js.
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
-const helper = require('node-red-node-test-helper');
 const codec = require('../dist/osc/codec');
-const oscUdp = require('../dist/nodes/osc-udp');
-const oscIn = require('../dist/nodes/osc-in');
-const oscOut = require('../dist/nodes/osc-out');
-
-helper.init(require.resolve('node-red'));
-const NODES = [oscUdp, oscIn, oscOut];
-
-function peer() {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
-function sendTo(socket, bytes, port) {
-  return new Promise((resolve, reject) => socket.send(bytes, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
-}
-
-function waitStatus(node, re) {
-  return new Promise((resolve) => {
-    const check = (s) => s && typeof s.text === 'string' && re.test(s.text);
-    for (const call of node.status.getCalls().filter((c) => c.thisValue === node)) {
-      if (check(call.args[0])) return resolve(call.args[0]);
-    }
-    const on = (call) => {
-      if (check(call.args[0])) {
-        node.removeListener('call:status', on);
-        resolve(call.args[0]);
-      }
-    };
-    node.on('call:status', on);
-  });
-}
-
-async function listeningPort(node) {
-  const s = await waitStatus(node, /^listening on /);
-  return Number(/:(\d+)/.exec(s.text)[1]);
-}
+const { helper, UDP_NODES, waitStatus, listeningPort, collect: collectMsgs } = require('./helpers/nodes');
+const { udpPeer, sendTo } = require('./helpers/net');
 
 /** Each input of a helper node with the time it arrived (a send of an array of msgs arrives as one call each). */
-function collect(node, n) {
-  return new Promise((resolve) => {
-    const got = [];
-    const on = (msg) => {
-      got.push({ msg, at: Date.now() });
-      if (got.length === n) {
-        node.removeListener('input', on);
-        resolve(got);
-      }
-    };
-    node.on('input', on);
-  });
-}
+const collect = (node, n) => collectMsgs(node, n, (msg) => ({ msg, at: Date.now() }));
 
 function flow(inProps = {}) {
   return [
@@ -80,7 +29,7 @@ const bundle = (whenMs, packets) => codec.encodePacket({ timetag: whenMs, packet
 describe('osc-in scheduling bundles (real clock)', function () {
   let sender;
   before(async () => {
-    sender = await peer();
+    sender = await udpPeer();
   });
   after(() => sender.close());
   afterEach(async () => {
@@ -88,7 +37,7 @@ describe('osc-in scheduling bundles (real clock)', function () {
   });
 
   it('holds a future bundle until due, shows it waiting, then emits its messages together and in order', async () => {
-    await helper.load(NODES, flow());
+    await helper.load(UDP_NODES, flow());
     const in1 = helper.getNode('in1');
     const port = await listeningPort(in1);
     const got = collect(helper.getNode('out'), 4);
@@ -110,7 +59,7 @@ describe('osc-in scheduling bundles (real clock)', function () {
   });
 
   it('emits "immediately" and past bundles at once; nested bundles at their own (later) times', async () => {
-    await helper.load(NODES, flow());
+    await helper.load(UDP_NODES, flow());
     const in1 = helper.getNode('in1');
     const port = await listeningPort(in1);
     const got = collect(helper.getNode('out'), 4);
@@ -127,7 +76,7 @@ describe('osc-in scheduling bundles (real clock)', function () {
   });
 
   it('refuses a bundle beyond the horizon and one that would overfill the queue, with catchable errors', async () => {
-    await helper.load(NODES, flow({ queueSize: 1, horizon: 10 }));
+    await helper.load(UDP_NODES, flow({ queueSize: 1, horizon: 10 }));
     const in1 = helper.getNode('in1');
     const port = await listeningPort(in1);
     const caught = collect(helper.getNode('caught'), 2);
@@ -144,7 +93,7 @@ describe('osc-in scheduling bundles (real clock)', function () {
   });
 
   it("drops late bundles under the 'drop' policy, counting and warning, and emits them under 'emit'", async () => {
-    await helper.load(NODES, flow({ late: 'drop' }));
+    await helper.load(UDP_NODES, flow({ late: 'drop' }));
     let in1 = helper.getNode('in1');
     let port = await listeningPort(in1);
     const got = collect(helper.getNode('out'), 1);
@@ -155,7 +104,7 @@ describe('osc-in scheduling bundles (real clock)', function () {
     assert.match(String(in1.warn.firstCall.args[0]), /late bundle from 127\.0\.0\.1:\d+ dropped: 1 message due \d+ ms ago/);
     await helper.unload();
 
-    await helper.load(NODES, flow({ late: 'emit' }));
+    await helper.load(UDP_NODES, flow({ late: 'emit' }));
     in1 = helper.getNode('in1');
     port = await listeningPort(in1);
     const got2 = collect(helper.getNode('out'), 1);
@@ -165,7 +114,7 @@ describe('osc-in scheduling bundles (real clock)', function () {
   });
 
   it('with whole bundles, emits each due group as one bundle msg', async () => {
-    await helper.load(NODES, flow({ bundles: 'whole' }));
+    await helper.load(UDP_NODES, flow({ bundles: 'whole' }));
     const port = await listeningPort(helper.getNode('in1'));
     const got = collect(helper.getNode('out'), 1);
     const due = Date.now() + 100;
@@ -178,7 +127,7 @@ describe('osc-in scheduling bundles (real clock)', function () {
   });
 
   it('discards what waits on close: nothing comes out of a stopped node', async () => {
-    await helper.load(NODES, flow());
+    await helper.load(UDP_NODES, flow());
     const in1 = helper.getNode('in1');
     const port = await listeningPort(in1);
     let emitted = 0;
@@ -196,7 +145,7 @@ describe('osc-in scheduling bundles (real clock)', function () {
   });
 
   it('without scheduling (the default), bundles go at once whatever their timetag', async () => {
-    await helper.load(NODES, flow({ schedule: false }));
+    await helper.load(UDP_NODES, flow({ schedule: false }));
     const port = await listeningPort(helper.getNode('in1'));
     const got = collect(helper.getNode('out'), 1);
     const t0 = Date.now();
@@ -210,7 +159,7 @@ describe('osc-out timetags and nested bundles', function () {
   let receiver;
   let received;
   beforeEach(async () => {
-    receiver = await peer();
+    receiver = await udpPeer();
     received = [];
     receiver.on('message', (b) => received.push(codec.decodePacket(b)));
   });
@@ -220,7 +169,7 @@ describe('osc-out timetags and nested bundles', function () {
   });
 
   async function sendAll(msgs) {
-    await helper.load(NODES, [
+    await helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
       { id: 'o1', z: 'f1', type: 'osc-out', endpoint: '', host: '127.0.0.1', port: String(receiver.address().port), address: '', numbers: 'int' },
       { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
@@ -253,7 +202,7 @@ describe('osc-out timetags and nested bundles', function () {
   });
 
   it('refuses negative numbers and other text with BAD_TIMETAG', async () => {
-    await helper.load(NODES, [
+    await helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
       { id: 'o1', z: 'f1', type: 'osc-out', endpoint: '', host: '127.0.0.1', port: String(receiver.address().port), address: '', numbers: 'int' },
       { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
@@ -300,7 +249,7 @@ describe('osc-out timetags and nested bundles', function () {
   });
 
   it('end to end: osc-out "+0.2" into a scheduling osc-in arrives about 0.2 s later', async () => {
-    await helper.load(NODES, [
+    await helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
       { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0, ipv: 'udp4' },
       { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', bundles: 'split', schedule: true, queueSize: 10, horizon: 60, late: 'emit', wires: [['out']] },

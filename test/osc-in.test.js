@@ -1,72 +1,10 @@
 'use strict';
 // osc-in in a Node-RED runtime (node-red-node-test-helper) with real UDP on 127.0.0.1.
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
-const helper = require('node-red-node-test-helper');
 const codec = require('../dist/osc/codec');
 const udp = require('../dist/transport/udp');
-const oscUdp = require('../dist/nodes/osc-udp');
-const oscIn = require('../dist/nodes/osc-in');
-const oscOut = require('../dist/nodes/osc-out');
-
-helper.init(require.resolve('node-red'));
-const NODES = [oscUdp, oscIn, oscOut];
-
-function peer() {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
-function sendTo(socket, bytes, port) {
-  return new Promise((resolve, reject) => socket.send(bytes, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
-}
-
-async function freePort() {
-  const s = await peer();
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Resolves with the first status of `node` whose text matches `re` (past calls included). */
-function waitStatus(node, re) {
-  return new Promise((resolve) => {
-    const check = (s) => s && typeof s.text === 'string' && re.test(s.text);
-    for (const call of node.status.getCalls ? node.status.getCalls().filter((c) => c.thisValue === node) : []) {
-      if (check(call.args[0])) return resolve(call.args[0]);
-    }
-    const on = (call) => {
-      if (check(call.args[0])) {
-        node.removeListener('call:status', on);
-        resolve(call.args[0]);
-      }
-    };
-    node.on('call:status', on);
-  });
-}
-
-async function listeningPort(node) {
-  const s = await waitStatus(node, /^listening on /);
-  return Number(/:(\d+)/.exec(s.text)[1]);
-}
-
-/** Collects `n` msgs arriving at a helper node. */
-function collect(node, n) {
-  return new Promise((resolve) => {
-    const got = [];
-    const on = (msg) => {
-      got.push(msg);
-      if (got.length === n) {
-        node.removeListener('input', on);
-        resolve(got);
-      }
-    };
-    node.on('input', on);
-  });
-}
+const { helper, UDP_NODES, waitStatus, listeningPort, collect } = require('./helpers/nodes');
+const { udpPeer, sendTo, freeUdpPort } = require('./helpers/net');
 
 function flow(inProps = {}, udpProps = {}) {
   return [
@@ -82,7 +20,7 @@ function flow(inProps = {}, udpProps = {}) {
 describe('osc-in node', function () {
   let sender;
   before(async () => {
-    sender = await peer();
+    sender = await udpPeer();
   });
   after(() => sender.close());
   afterEach(async () => {
@@ -91,7 +29,7 @@ describe('osc-in node', function () {
   });
 
   it('listens on a free port, shows it, and emits topic, payload, osc, ip and port', async () => {
-    await helper.load(NODES, flow());
+    await helper.load(UDP_NODES, flow());
     const port = await listeningPort(helper.getNode('in1'));
     assert.ok(port > 0);
     const out = helper.getNode('out');
@@ -106,7 +44,7 @@ describe('osc-in node', function () {
   });
 
   it('gives several arguments as an array, none as [], and arrays always with payloadArray', async () => {
-    await helper.load(NODES, flow());
+    await helper.load(UDP_NODES, flow());
     const port = await listeningPort(helper.getNode('in1'));
     const got = collect(helper.getNode('out'), 4);
     await sendTo(sender, codec.encodePacket({ address: '/a', args: [1, 'two', true, null] }), port);
@@ -123,7 +61,7 @@ describe('osc-in node', function () {
     assert.deepEqual(big.payload, [2n ** 62n, 5]);
 
     await helper.unload();
-    await helper.load(NODES, flow({ payloadArray: true }));
+    await helper.load(UDP_NODES, flow({ payloadArray: true }));
     const port2 = await listeningPort(helper.getNode('in1'));
     const got2 = collect(helper.getNode('out'), 1);
     await sendTo(sender, codec.encodePacket({ address: '/one', args: [7] }), port2);
@@ -131,7 +69,7 @@ describe('osc-in node', function () {
   });
 
   it('splits a bundle into its messages in order, nested bundles flattened with their own timetag', async () => {
-    await helper.load(NODES, flow());
+    await helper.load(UDP_NODES, flow());
     const port = await listeningPort(helper.getNode('in1'));
     const outer = { seconds: 3900000000, fraction: 0 };
     const inner = { seconds: 3900000001, fraction: 5 };
@@ -153,7 +91,7 @@ describe('osc-in node', function () {
   });
 
   it('emits a whole bundle as one msg (topic "#bundle") when bundles is "whole"', async () => {
-    await helper.load(NODES, flow({ bundles: 'whole' }));
+    await helper.load(UDP_NODES, flow({ bundles: 'whole' }));
     const port = await listeningPort(helper.getNode('in1'));
     const got = collect(helper.getNode('out'), 1);
     const timetag = { seconds: 3900000000, fraction: 1234 };
@@ -171,7 +109,7 @@ describe('osc-in node', function () {
   });
 
   it('reports a malformed packet to a Catch node with the bytes, sender and code, and goes on', async () => {
-    await helper.load(NODES, flow());
+    await helper.load(UDP_NODES, flow());
     const inNode = helper.getNode('in1');
     const port = await listeningPort(inNode);
     const caught = collect(helper.getNode('caught'), 1);
@@ -193,7 +131,7 @@ describe('osc-in node', function () {
   });
 
   it('rate-limits malformed-packet errors and says how many were suppressed', async () => {
-    await helper.load(NODES, flow());
+    await helper.load(UDP_NODES, flow());
     const inNode = helper.getNode('in1');
     const port = await listeningPort(inNode);
     const warned = new Promise((resolve) => inNode.on('call:warn', (call) => resolve(call.args[0])));
@@ -209,14 +147,14 @@ describe('osc-in node', function () {
 
   it('accepts a message without type tags only when lenient', async () => {
     const noTags = Buffer.from('/old\0\0\0\0', 'latin1');
-    await helper.load(NODES, flow());
+    await helper.load(UDP_NODES, flow());
     let port = await listeningPort(helper.getNode('in1'));
     const caught = collect(helper.getNode('caught'), 1);
     await sendTo(sender, noTags, port);
     assert.equal((await caught)[0].error.code, 'MISSING_TYPE_TAGS');
     await helper.unload();
 
-    await helper.load(NODES, flow({ lenient: true }));
+    await helper.load(UDP_NODES, flow({ lenient: true }));
     port = await listeningPort(helper.getNode('in1'));
     const got = collect(helper.getNode('out'), 1);
     await sendTo(sender, noTags, port);
@@ -226,13 +164,13 @@ describe('osc-in node', function () {
   });
 
   it('shows a port held by another program as a red status and an error; the runtime goes on', async () => {
-    const holder = await peer();
+    const holder = await udpPeer();
     const port = holder.address().port;
     const f = flow({}, { localPort: port });
     // A second, working endpoint in the same flow proves the runtime is alive.
     f.push({ id: 'udp2', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 });
     f.push({ id: 'in2', z: 'f1', type: 'osc-in', endpoint: 'udp2', wires: [['out']] });
-    await helper.load(NODES, f);
+    await helper.load(UDP_NODES, f);
     const inNode = helper.getNode('in1');
     const errored = new Promise((resolve) => inNode.on('call:error', (call) => resolve(call.args[0])));
     const s = await waitStatus(inNode, /in use/);
@@ -247,7 +185,7 @@ describe('osc-in node', function () {
   });
 
   it('shows a multicast group or interface that does not exist as a red status and an error', async () => {
-    await helper.load(NODES, [
+    await helper.load(UDP_NODES, [
       { id: 'udp1', type: 'osc-udp', localAddress: '0.0.0.0', localPort: 0, multicastGroup: '10.1.2.3' },
       { id: 'udp2', type: 'osc-udp', localAddress: '0.0.0.0', localPort: 0, multicastGroup: '239.255.77.10', multicastInterface: 'nosuch0' },
       { id: 'in1', type: 'osc-in', endpoint: 'udp1', wires: [] },
@@ -264,16 +202,16 @@ describe('osc-in node', function () {
   });
 
   it('reports a missing endpoint without crashing', async () => {
-    await helper.load(NODES, [{ id: 'in1', type: 'osc-in', endpoint: 'nope', wires: [] }]);
+    await helper.load(UDP_NODES, [{ id: 'in1', type: 'osc-in', endpoint: 'nope', wires: [] }]);
     const s = await waitStatus(helper.getNode('in1'), /no endpoint/);
     assert.equal(s.fill, 'red');
   });
 
   it('survives 50 redeploys on one port without a leaked socket or "address in use"', async function () {
     this.timeout(60000);
-    const port = await freePort();
+    const port = await freeUdpPort();
     for (let i = 0; i < 50; i++) {
-      await helper.load(NODES, flow({}, { localPort: port }));
+      await helper.load(UDP_NODES, flow({}, { localPort: port }));
       const inNode = helper.getNode('in1');
       const s = await waitStatus(inNode, /^listening on |in use|cannot/);
       assert.equal(s.text, `listening on 127.0.0.1:${port}`, `round ${i}`);
@@ -288,10 +226,10 @@ describe('osc-in node', function () {
   });
 
   it('keeps listening through a full redeploy (config node re-created) and a partial one', async () => {
-    const port = await freePort();
+    const port = await freeUdpPort();
     const f = flow({}, { localPort: port });
     f.push({ id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'udp1', host: '127.0.0.1', port: 9, wires: [] });
-    await helper.load(NODES, f);
+    await helper.load(UDP_NODES, f);
     await waitStatus(helper.getNode('in1'), /^listening on /);
 
     await helper.setFlows(f, 'full');

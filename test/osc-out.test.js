@@ -2,68 +2,10 @@
 // osc-out in a Node-RED runtime (node-red-node-test-helper), sending over real UDP to a peer on 127.0.0.1.
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
-const helper = require('node-red-node-test-helper');
 const codec = require('../dist/osc/codec');
 const udp = require('../dist/transport/udp');
-const oscUdp = require('../dist/nodes/osc-udp');
-const oscIn = require('../dist/nodes/osc-in');
-const oscOut = require('../dist/nodes/osc-out');
-
-helper.init(require.resolve('node-red'));
-const NODES = [oscUdp, oscIn, oscOut];
-
-function peer() {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
-/** The next `n` datagrams a socket receives, as { bytes, rinfo }. */
-function receive(socket, n = 1) {
-  return new Promise((resolve) => {
-    const got = [];
-    const on = (bytes, rinfo) => {
-      got.push({ bytes, rinfo });
-      if (got.length === n) {
-        socket.removeListener('message', on);
-        resolve(got);
-      }
-    };
-    socket.on('message', on);
-  });
-}
-
-function collect(node, n) {
-  return new Promise((resolve) => {
-    const got = [];
-    const on = (msg) => {
-      got.push(msg);
-      if (got.length === n) {
-        node.removeListener('input', on);
-        resolve(got);
-      }
-    };
-    node.on('input', on);
-  });
-}
-
-function waitStatus(node, re) {
-  return new Promise((resolve) => {
-    const check = (s) => s && typeof s.text === 'string' && re.test(s.text);
-    for (const call of node.status.getCalls().filter((c) => c.thisValue === node)) {
-      if (check(call.args[0])) return resolve(call.args[0]);
-    }
-    const on = (call) => {
-      if (check(call.args[0])) {
-        node.removeListener('call:status', on);
-        resolve(call.args[0]);
-      }
-    };
-    node.on('call:status', on);
-  });
-}
+const { helper, UDP_NODES, waitStatus, collect } = require('./helpers/nodes');
+const { udpPeer, receive } = require('./helpers/net');
 
 function outFlow(props = {}) {
   return [
@@ -78,7 +20,7 @@ describe('osc-out node', function () {
   let dest;
   let destPort;
   beforeEach(async () => {
-    dest = await peer();
+    dest = await udpPeer();
     destPort = dest.address().port;
   });
   afterEach(async () => {
@@ -96,7 +38,7 @@ describe('osc-out node', function () {
   }
 
   it('sends msg.topic and msg.payload, from its own socket on a free port, and shows it', async () => {
-    await helper.load(NODES, outFlow({ port: destPort }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort }));
     const o1 = helper.getNode('o1');
     const got = receive(dest);
     o1.receive({ topic: '/ch/01/mix/on', payload: 0 });
@@ -107,7 +49,7 @@ describe('osc-out node', function () {
   });
 
   it('builds arguments: a value, an array, typed objects, null as N, none and [] as no arguments', async () => {
-    await helper.load(NODES, outFlow({ port: destPort }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort }));
     const got = await sendAll([
       { topic: '/one', payload: 'hi' },
       { topic: '/many', payload: [1, 2.5, 'x', true, false, null, Buffer.from([1, 2])] },
@@ -129,23 +71,23 @@ describe('osc-out node', function () {
   });
 
   it('uses its fixed address over msg.topic, msg.types to force tags, and the numbers policy', async () => {
-    await helper.load(NODES, outFlow({ port: destPort, address: '/fixed' }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort, address: '/fixed' }));
     let [p] = await sendAll([{ topic: '/ignored', payload: [1, 2] , types: ',fd' }]);
     assert.deepEqual(p, { address: '/fixed', args: [{ type: 'f', value: 1 }, { type: 'd', value: 2 }] });
     await helper.unload();
 
-    await helper.load(NODES, outFlow({ port: destPort, numbers: 'float' }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort, numbers: 'float' }));
     [p] = await sendAll([{ topic: '/f', payload: [1, 0.5] }]);
     assert.equal(p.args.map((a) => a.type).join(''), 'ff');
     await helper.unload();
 
-    await helper.load(NODES, outFlow({ port: destPort, numbers: 'double' }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort, numbers: 'double' }));
     [p] = await sendAll([{ topic: '/d', payload: [1, 0.1] }]);
     assert.deepEqual(p.args, [{ type: 'd', value: 1 }, { type: 'd', value: 0.1 }]);
   });
 
   it('parses a string payload "/path 1 2.5 foo" when there is no topic or fixed address', async () => {
-    await helper.load(NODES, outFlow({ port: destPort }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort }));
     const [p] = await sendAll([{ payload: '/synth/1 440 -2.5 foo "two words" \'7\' true false 3000000000' }]);
     assert.deepEqual(p, {
       address: '/synth/1',
@@ -163,7 +105,7 @@ describe('osc-out node', function () {
   });
 
   it('re-sends msg.osc from osc-in exactly (also to a new topic), and builds from payload when the user changed it', async () => {
-    await helper.load(NODES, outFlow({ port: destPort }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort }));
     // Tags the number policy alone would not reproduce: an integral f, a small h, S, c, t, r, m.
     const original = codec.encodePacket({
       address: '/exact',
@@ -194,14 +136,14 @@ describe('osc-out node', function () {
   });
 
   it('re-sends a msg.osc bundle as a bundle', async () => {
-    await helper.load(NODES, outFlow({ port: destPort }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort }));
     const bundle = { timetag: { seconds: 3900000000, fraction: 9 }, packets: [{ address: '/a', types: ',i', args: [{ type: 'i', value: 1 }] }] };
     const [p] = await sendAll([{ topic: '#bundle', payload: bundle, osc: bundle }]);
     assert.deepEqual(p, { timetag: bundle.timetag, packets: [{ address: '/a', args: [{ type: 'i', value: 1 }] }] });
   });
 
   it('sends an array of {topic, payload} (or msg.osc-shaped packets) as one bundle with msg.timetag', async () => {
-    await helper.load(NODES, outFlow({ port: destPort }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort }));
     const when = new Date(Date.UTC(2030, 0, 1));
     const [dated, now, mixed] = await sendAll([
       { payload: [{ topic: '/a', payload: 1 }, { topic: '/b', payload: ['x', 2.5] }], timetag: when },
@@ -227,13 +169,13 @@ describe('osc-out node', function () {
   });
 
   it('sends to msg.ip/msg.port when Host/Port are blank; configured values win', async () => {
-    const other = await peer();
-    await helper.load(NODES, outFlow({ host: '', port: '' }));
+    const other = await udpPeer();
+    await helper.load(UDP_NODES, outFlow({ host: '', port: '' }));
     let [p] = await sendAll([{ topic: '/reply', payload: 1, ip: '127.0.0.1', port: destPort }]);
     assert.equal(p.address, '/reply');
     await helper.unload();
 
-    await helper.load(NODES, outFlow({ host: '127.0.0.1', port: destPort }));
+    await helper.load(UDP_NODES, outFlow({ host: '127.0.0.1', port: destPort }));
     [p] = await sendAll([{ topic: '/configured', payload: 1, ip: '127.0.0.1', port: other.address().port }]);
     assert.equal(p.address, '/configured');
     other.close();
@@ -242,7 +184,7 @@ describe('osc-out node', function () {
   it('replies to an IPv6 sender from its own socket when Host is blank', async () => {
     const v6 = dgram.createSocket('udp6');
     await new Promise((r) => v6.bind(0, '::1', r));
-    await helper.load(NODES, outFlow({ host: '', port: '' }));
+    await helper.load(UDP_NODES, outFlow({ host: '', port: '' }));
     const got = receive(v6);
     helper.getNode('o1').receive({ topic: '/v6', payload: 6, ip: '::1', port: v6.address().port });
     const [p] = await sendAll([{ topic: '/v4', payload: 4, ip: '127.0.0.1', port: destPort }]);
@@ -253,7 +195,7 @@ describe('osc-out node', function () {
   });
 
   it('sends an address pattern byte for byte, for the receiver to expand, from wherever the address comes from', async () => {
-    await helper.load(NODES, outFlow({ port: destPort, address: '/synth/*/gate' }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort, address: '/synth/*/gate' }));
     const got = receive(dest);
     helper.getNode('o1').receive({ payload: 0 });
     // 13 characters padded with NULs to 16, the type tags ",i" padded to 4, int32 0.
@@ -261,7 +203,7 @@ describe('osc-out node', function () {
     assert.deepEqual((await got)[0].bytes, expected);
     await helper.unload();
 
-    await helper.load(NODES, outFlow({ port: destPort }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort }));
     const packets = await sendAll([
       { topic: '/1/fader[1-4]', payload: 0.5 },
       { payload: '/mixer//gain 1' },
@@ -278,7 +220,7 @@ describe('osc-out node', function () {
   });
 
   it('refuses bad input with a catchable error and sends nothing', async () => {
-    await helper.load(NODES, outFlow({ port: destPort }));
+    await helper.load(UDP_NODES, outFlow({ port: destPort }));
     const o1 = helper.getNode('o1');
     const bad = [
       [{ payload: 1 }, 'NO_ADDRESS', /no OSC address/],
@@ -313,7 +255,7 @@ describe('osc-out node', function () {
   });
 
   it('reports a missing destination and an unknown host to Catch, and keeps working', async () => {
-    await helper.load(NODES, outFlow({ host: '', port: '' }));
+    await helper.load(UDP_NODES, outFlow({ host: '', port: '' }));
     const o1 = helper.getNode('o1');
     const caught = collect(helper.getNode('caught'), 3);
     o1.receive({ topic: '/x', payload: 1 });
@@ -330,9 +272,9 @@ describe('osc-out node', function () {
   });
 
   it('shows a busy endpoint in red and refuses to send through it, with a catchable error', async () => {
-    const holder = await peer();
+    const holder = await udpPeer();
     const busy = holder.address().port;
-    await helper.load(NODES, [
+    await helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
       { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: busy },
       { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'udp1', host: '127.0.0.1', port: destPort, wires: [] },
@@ -355,7 +297,7 @@ describe('osc-out node', function () {
       const q = codec.decodePacket(bytes);
       dest.send(codec.encodePacket({ address: '/reply' + q.address, args: [{ type: 's', value: 'ok' }] }), rinfo.port, rinfo.address);
     });
-    await helper.load(NODES, [
+    await helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
       { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 },
       { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', wires: [['out']] },

@@ -7,58 +7,15 @@ const net = require('node:net');
 const fs = require('node:fs');
 const { once } = require('node:events');
 const { execFile } = require('node:child_process');
-const helper = require('node-red-node-test-helper');
 const codec = require('../dist/osc/codec');
 const { slipEncode, lengthPrefixEncode, SlipDecoder, LengthPrefixDecoder } = require('../dist/osc/framing');
 const tcpEndpoint = require('../dist/transport/tcp-endpoint');
 const oscTcp = require('../dist/nodes/osc-tcp');
-const oscUdp = require('../dist/nodes/osc-udp');
-const oscIn = require('../dist/nodes/osc-in');
-const oscOut = require('../dist/nodes/osc-out');
+const { helper, UDP_NODES, waitStatus, collect } = require('./helpers/nodes');
+const { freeTcpPort } = require('./helpers/net');
 
-helper.init(require.resolve('node-red'));
-const NODES = [oscTcp, oscUdp, oscIn, oscOut];
+const NODES = [oscTcp, ...UDP_NODES];
 const OSCSEND = '/usr/bin/oscsend';
-
-async function freePort() {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Resolves with the first status of `node` whose text matches `re` (past calls included). */
-function waitStatus(node, re) {
-  return new Promise((resolve) => {
-    const check = (s) => s && typeof s.text === 'string' && re.test(s.text);
-    for (const call of node.status.getCalls().filter((c) => c.thisValue === node)) {
-      if (check(call.args[0])) return resolve(call.args[0]);
-    }
-    const on = (call) => {
-      if (check(call.args[0])) {
-        node.removeListener('call:status', on);
-        resolve(call.args[0]);
-      }
-    };
-    node.on('call:status', on);
-  });
-}
-
-function collect(node, n) {
-  return new Promise((resolve) => {
-    const got = [];
-    const on = (msg) => {
-      got.push(msg);
-      if (got.length === n) {
-        node.removeListener('input', on);
-        resolve(got);
-      }
-    };
-    node.on('input', on);
-  });
-}
 
 /** A raw TCP peer: what it receives, deframed. */
 function peerOf(sock, framing) {
@@ -202,7 +159,7 @@ describe('osc-in and osc-out over osc-tcp', function () {
     });
 
     it('frees its port on every redeploy (20 in a row) and leaks nothing', async () => {
-      const port = await freePort();
+      const port = await freeTcpPort();
       for (let i = 0; i < 20; i++) {
         await helper.load(NODES, serverFlow({ localPort: port }));
         assert.equal(await serverPort(), port);
@@ -276,7 +233,7 @@ describe('osc-in and osc-out over osc-tcp', function () {
     });
 
     it('shows a refused connection in red with a warning (not an error), refuses sends, and connects once the device is up', async () => {
-      const port = await freePort();
+      const port = await freeTcpPort();
       await helper.load(NODES, clientFlow(port));
       const in1 = helper.getNode('in1');
       const o1 = helper.getNode('o1');

@@ -5,25 +5,15 @@
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { once } = require('node:events');
-const helper = require('node-red-node-test-helper');
 const codec = require('../dist/osc/codec');
 const { slipEncode, lengthPrefixEncode, SlipDecoder, LengthPrefixDecoder } = require('../dist/osc/framing');
 const tcpEndpoint = require('../dist/transport/tcp-endpoint');
 const oscTcp = require('../dist/nodes/osc-tcp');
-
-helper.init(require.resolve('node-red'));
+const { helper } = require('./helpers/nodes');
+const { freeTcpPort } = require('./helpers/net');
 
 const P1 = codec.encodePacket({ address: '/cue/1/go', args: [] });
 const P2 = codec.encodePacket({ address: '/x', args: [1, 'two'] });
-
-async function freePort() {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** A user of the endpoint recording what it hears; `state(pred)` resolves on the first state matching pred. */
 function recordingUser() {
@@ -211,7 +201,7 @@ describe('osc-tcp config node', function () {
     });
 
     it('closes with the last user, and a redeploy binds the same port again', async () => {
-      const port = await freePort();
+      const port = await freeTcpPort();
       const flow = [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' }];
       for (let round = 0; round < 5; round++) {
         await helper.load(oscTcp, flow);
@@ -262,7 +252,7 @@ describe('osc-tcp config node', function () {
     });
 
     it('reports a refused connection once, retries with backoff and connects when the server appears', async () => {
-      const port = await freePort();
+      const port = await freeTcpPort();
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port, framing: 'slip' }]);
       const u = recordingUser();
       const states = [];

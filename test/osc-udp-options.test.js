@@ -3,52 +3,9 @@
 // machine's loopback interface (multicast joined on 127.0.0.1, broadcast to 127.255.255.255, IPv6 on ::1).
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
-const helper = require('node-red-node-test-helper');
 const codec = require('../dist/osc/codec');
-const oscUdp = require('../dist/nodes/osc-udp');
-const oscIn = require('../dist/nodes/osc-in');
-const oscOut = require('../dist/nodes/osc-out');
-
-helper.init(require.resolve('node-red'));
-const NODES = [oscUdp, oscIn, oscOut];
-
-async function freeUdpPort() {
-  const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '0.0.0.0', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function waitStatus(node, re) {
-  return new Promise((resolve) => {
-    const check = (s) => s && typeof s.text === 'string' && re.test(s.text);
-    for (const call of node.status.getCalls().filter((c) => c.thisValue === node)) {
-      if (check(call.args[0])) return resolve(call.args[0]);
-    }
-    const on = (call) => {
-      if (check(call.args[0])) {
-        node.removeListener('call:status', on);
-        resolve(call.args[0]);
-      }
-    };
-    node.on('call:status', on);
-  });
-}
-
-function collect(node, n) {
-  return new Promise((resolve) => {
-    const got = [];
-    const on = (msg) => {
-      got.push(msg);
-      if (got.length === n) {
-        node.removeListener('input', on);
-        resolve(got);
-      }
-    };
-    node.on('input', on);
-  });
-}
+const { helper, UDP_NODES, waitStatus, collect } = require('./helpers/nodes');
+const { freeUdpPort } = require('./helpers/net');
 
 const base = { localAddress: '0.0.0.0', localPort: 0, ipv: 'udp4', broadcast: false, multicastGroup: '', multicastInterface: '', ttl: 64, multicastLoopback: true };
 
@@ -68,7 +25,7 @@ describe('osc-udp options through osc-in and osc-out', function () {
   });
 
   it('IPv6: listens on ::1, receives from an IPv6 sender with msg.ip "::1", and answers through the same endpoint', async () => {
-    await helper.load(NODES, flow([
+    await helper.load(UDP_NODES, flow([
       { id: 'u6', type: 'osc-udp', ...base, ipv: 'udp6', localAddress: '::1' },
       { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'u6', bundles: 'split', wires: [['out']] },
       { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'u6', host: '', port: '', address: '', numbers: 'int' },
@@ -94,8 +51,8 @@ describe('osc-udp options through osc-in and osc-out', function () {
 
   it('multicast: joins a group on the loopback interface; osc-out sends to the group, osc-in receives', async () => {
     const group = '239.255.42.' + (1 + Math.floor(Math.random() * 250));
-    const port = await freeUdpPort();
-    await helper.load(NODES, flow([
+    const port = await freeUdpPort('0.0.0.0');
+    await helper.load(UDP_NODES, flow([
       { id: 'rx', type: 'osc-udp', ...base, localPort: port, multicastGroup: group, multicastInterface: '127.0.0.1' },
       { id: 'tx', type: 'osc-udp', ...base, multicastGroup: group, multicastInterface: '127.0.0.1', ttl: 1 },
       { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
@@ -172,9 +129,9 @@ describe('osc-udp options through osc-in and osc-out', function () {
 
     it('loopback off: the packet leaves on the link but no copy comes back here; loopback on: it does', async () => {
       const group = '239.255.43.' + (1 + Math.floor(Math.random() * 250));
-      const port = await freeUdpPort();
+      const port = await freeUdpPort('0.0.0.0');
       const until = await remoteReceiver(group, port);
-      await helper.load(NODES, flow([
+      await helper.load(UDP_NODES, flow([
         { id: 'rx', type: 'osc-udp', ...base, localPort: port, multicastGroup: group, multicastInterface: local },
         { id: 'txQuiet', type: 'osc-udp', ...base, multicastGroup: group, multicastInterface: local, ttl: 1, multicastLoopback: false },
         { id: 'tx', type: 'osc-udp', ...base, multicastGroup: group, multicastInterface: local, ttl: 1, multicastLoopback: true },
@@ -197,8 +154,8 @@ describe('osc-udp options through osc-in and osc-out', function () {
   });
 
   it('broadcast: with the option on, osc-out reaches a receiver through 127.255.255.255; without it the send fails, catchably', async () => {
-    const port = await freeUdpPort();
-    await helper.load(NODES, flow([
+    const port = await freeUdpPort('0.0.0.0');
+    await helper.load(UDP_NODES, flow([
       { id: 'rx', type: 'osc-udp', ...base, localPort: port },
       { id: 'bc', type: 'osc-udp', ...base, broadcast: true },
       { id: 'nobc', type: 'osc-udp', ...base },

@@ -5,29 +5,9 @@ const assert = require('node:assert/strict');
 const fc = require('fast-check');
 const { slipEncode, SlipDecoder } = require('../dist/osc/slip');
 const vectors = require('./fixtures/vectors.json');
+const { hex, toHex, chunkAt, decodeAll } = require('./helpers/net');
 
 const SEED = 20261126;
-const hex = (s) => Buffer.from(s, 'hex');
-const toHex = (list) => list.map((b) => Buffer.from(b).toString('hex'));
-
-function chunkAt(buf, cuts) {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
-
-function decodeAll(decoder, chunks) {
-  const got = [];
-  // Copy each chunk into its own buffer, as a socket would deliver it, so views cannot alias the test's data.
-  for (const c of chunks) got.push(...decoder.push(Buffer.from(c)));
-  return got;
-}
 
 function collecting(options = {}) {
   const errors = [];

@@ -9,6 +9,7 @@ const { execFile, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const { OscTcpServer, OscTcpClient } = require('../dist/transport/tcp');
 const { decodePacket, encodePacket } = require('../dist/osc/codec');
+const { freeTcpPort } = require('./helpers/net');
 
 const OSCSEND = '/usr/bin/oscsend';
 const OSCDUMP = '/usr/bin/oscdump';
@@ -21,15 +22,6 @@ function oscsend(args) {
       else resolve(stdout);
     });
   });
-}
-
-async function freePort() {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 (haveLiblo ? describe : describe.skip)('TCP interop with liblo (oscsend, oscdump)', function () {
@@ -77,7 +69,7 @@ async function freePort() {
 
   for (const framing of ['length-prefix', 'slip']) {
     it(`sends to oscdump osc.tcp:// with our client (${framing})`, async () => {
-      const port = await freePort();
+      const port = await freeTcpPort();
       const dump = spawn(OSCDUMP, ['-L', `osc.tcp://:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
       dump.on('error', () => {});
       const exited = once(dump, 'exit');

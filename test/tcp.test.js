@@ -6,8 +6,8 @@ const net = require('node:net');
 const { once } = require('node:events');
 const { OscTcpServer, OscTcpClient } = require('../dist/transport/tcp');
 const { slipEncode, lengthPrefixEncode } = require('../dist/osc/framing');
+const { freeTcpPort, hex } = require('./helpers/net');
 
-const hex = (s) => Buffer.from(s, 'hex');
 const P1 = hex('2f612f62000000002c69667300000000000000014020000068690000'); // /a/b ,ifs 1 2.5 "hi"
 const P2 = hex('2f78000000002c0000'.padEnd(24, '0'));
 const P3 = hex('2f7300002c62000000000002c0db0000'); // carries END and ESC bytes
@@ -48,15 +48,6 @@ async function rawClient(port) {
 async function until(pred) {
   // Polls on the event loop (setImmediate), never a timed sleep.
   while (!pred()) await new Promise((r) => setImmediate(r));
-}
-
-async function freePort() {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('TCP transport', function () {
@@ -266,7 +257,7 @@ describe('TCP transport', function () {
     }
 
     it('reconnects with exponential backoff up to the cap, then connects when the server appears', async () => {
-      const port = await freePort();
+      const port = await freeTcpPort();
       const c = client({ port, reconnectMinMs: 10, reconnectMaxMs: 40 });
       const disconnects = recorder(c, 'disconnected');
       c.connect();
@@ -346,7 +337,7 @@ describe('TCP transport', function () {
     });
 
     it('close() stops reconnecting and ends in the closed state', async () => {
-      const port = await freePort();
+      const port = await freeTcpPort();
       const c = client({ port });
       const states = recorder(c, 'state');
       c.connect();
@@ -361,7 +352,7 @@ describe('TCP transport', function () {
     });
 
     it('with reconnect false, stays disconnected until connect() is called again', async () => {
-      const port = await freePort();
+      const port = await freeTcpPort();
       const c = client({ port, reconnect: false });
       const states = recorder(c, 'state');
       c.connect();

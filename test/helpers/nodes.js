@@ -1,0 +1,55 @@
+'use strict';
+// Our nodes in a Node-RED runtime (node-red-node-test-helper), and the ways the node tests wait on them: a
+// status, the port an osc-in listens on, msgs arriving at a helper node (a Catch wired to a helper included).
+const helper = require('node-red-node-test-helper');
+const oscUdp = require('../../dist/nodes/osc-udp');
+const oscIn = require('../../dist/nodes/osc-in');
+const oscOut = require('../../dist/nodes/osc-out');
+
+helper.init(require.resolve('node-red'));
+
+/** The node files of the UDP set, for helper.load: the osc-udp config node, osc-in and osc-out. */
+const UDP_NODES = [oscUdp, oscIn, oscOut];
+
+/** Resolves with the first status of `node` whose text matches `re` (past calls included). */
+function waitStatus(node, re) {
+  return new Promise((resolve) => {
+    const check = (s) => s && typeof s.text === 'string' && re.test(s.text);
+    for (const call of node.status.getCalls ? node.status.getCalls().filter((c) => c.thisValue === node) : []) {
+      if (check(call.args[0])) return resolve(call.args[0]);
+    }
+    const on = (call) => {
+      if (check(call.args[0])) {
+        node.removeListener('call:status', on);
+        resolve(call.args[0]);
+      }
+    };
+    node.on('call:status', on);
+  });
+}
+
+/** The UDP port an osc-in shows in its "listening on host:port" status. */
+async function listeningPort(node) {
+  const s = await waitStatus(node, /^listening on /);
+  return Number(/:(\d+)/.exec(s.text)[1]);
+}
+
+/**
+ * Collects the next `n` msgs arriving at a helper node (a Catch's helper gets the errors), each passed through
+ * `map` as it arrives (e.g. to note the time).
+ */
+function collect(node, n, map = (msg) => msg) {
+  return new Promise((resolve) => {
+    const got = [];
+    const on = (msg) => {
+      got.push(map(msg));
+      if (got.length === n) {
+        node.removeListener('input', on);
+        resolve(got);
+      }
+    };
+    node.on('input', on);
+  });
+}
+
+module.exports = { helper, UDP_NODES, waitStatus, listeningPort, collect };
