@@ -86,6 +86,17 @@ function cpuSecondsOf(pid) {
   }
 }
 
+/** Jiffies of the whole machine from /proc/stat: busy (all but idle and iowait), softirq, total. */
+function machineTicks() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - f[4], softirq: f[6], total };
+  } catch {
+    return { busy: NaN, softirq: NaN, total: NaN };
+  }
+}
+
 /**
  * Datagrams the kernel dropped at UDP sockets bound to this local port (a full receive buffer), from the drops
  * column of /proc/net/udp: tells loss at the chain's input from loss at the generator's receiver.
@@ -157,8 +168,13 @@ async function measure(gen, target, opts) {
   const cpu0 = target.pid ? cpuSecondsOf(target.pid) : NaN;
   const inDrops0 = udpDrops(target.port);
   const genDrops0 = udpDrops(gen.port);
+  const m0 = machineTicks();
   const t0 = process.hrtime.bigint();
   const r = await gen.run(opts);
+  const m1 = machineTicks();
+  // Loopback delivery runs in softirq, charged to no process: only the machine's total shows a saturated CPU.
+  r.machineBusy = (m1.busy - m0.busy) / (m1.total - m0.total);
+  r.machineSoftirq = (m1.softirq - m0.softirq) / (m1.total - m0.total);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   r.droppedAtInput = target.port === gen.port ? 0 : udpDrops(target.port) - inDrops0;
   r.droppedAtGenerator = udpDrops(gen.port) - genDrops0;
@@ -223,6 +239,7 @@ async function tryRate(gen, chain, target, o, mode, rate, log) {
       `    ${chain.padEnd(9)} ${fmtRate(rate).padStart(7)} msgs/s: ${r.ok ? 'ok  ' : 'LOSS'} loss ${(r.loss * 100).toFixed(3)}%` +
         ` p99 ${r.p99Ms.toFixed(2)} ms, generator ${fmtRate(r.achievedRate)}/s (${(r.generatorCpu * 100).toFixed(0)}% cpu)` +
         (r.targetCpu !== null ? `, relay ${(r.targetCpu * 100).toFixed(0)}% cpu` : '') +
+        `, machine ${(r.machineBusy * 100).toFixed(0)}% busy (softirq ${(r.machineSoftirq * 100).toFixed(0)}%)` +
         (r.generatorBound ? ' [generator behind]' : '') +
         (r.ok ? '' : ` [dropped: ${r.droppedAtInput} at input, ${r.droppedAtGenerator} at generator]`),
     );
