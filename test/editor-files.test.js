@@ -139,7 +139,7 @@ describe('editor files', () => {
       JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(loadDefinition(type).defaults).map(([k, v]) => [k, v.value]))));
     assert.deepEqual(defaults('osc-udp'), {
       name: '', localAddress: '0.0.0.0', localPort: 0, ipv: 'udp4', broadcast: false, multicastGroup: '',
-      multicastInterface: '', ttl: 64, multicastLoopback: true,
+      multicastInterface: '', ttl: 64, multicastLoopback: true, allow: '', rcvbuf: 1048576,
     });
     assert.deepEqual(defaults('osc-in'), {
       name: '', transport: 'udp', endpoint: '', tcpEndpoint: '', payloadArray: false, bundles: 'split', lenient: false,

@@ -8,6 +8,8 @@ const dgram = require('node:dgram');
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 const codec = require('../dist/osc/codec');
+const fs = require('node:fs');
+const { readUdpSocketStats } = require('../dist/transport/procnet');
 const { startNodeRed } = require('./helpers/node-red-child');
 
 const linux = process.platform === 'linux';
@@ -58,17 +60,19 @@ function runSender(options) {
  * status (via a status node) as "/status <text>" messages, so the test sees from outside what a user sees.
  */
 function relayFlow({ inPort, outPort, name = 'in', udp = {} }) {
+  // The status node and the relay come first: Node-RED starts nodes in this order, and a status the osc in
+  // shows at once (a bad allow-list) would be missed by a status node not yet started.
   return [
     { id: 'tab1', type: 'tab', label: 'hostile' },
-    { id: 'udp1', type: 'osc-udp', name: 'listen', localAddress: '127.0.0.1', localPort: inPort, ipv: 'udp4', ...udp },
-    { id: 'in1', type: 'osc-in', z: 'tab1', name, endpoint: 'udp1', payloadArray: false, bundles: 'split', lenient: false, wires: [['out1']] },
     { id: 'out1', type: 'osc-out', z: 'tab1', name: 'relay', endpoint: '', host: '127.0.0.1', port: outPort, address: '', numbers: 'int', wires: [] },
-    { id: 'st1', type: 'status', z: 'tab1', name: '', scope: ['in1'], wires: [['fn1']] },
     {
       id: 'fn1', type: 'function', z: 'tab1', name: 'status as OSC', outputs: 1,
       func: "msg.topic = '/status'; msg.payload = String((msg.status && msg.status.text) || ''); delete msg.osc; return msg;",
       wires: [['out1']],
     },
+    { id: 'st1', type: 'status', z: 'tab1', name: '', scope: ['in1'], wires: [['fn1']] },
+    { id: 'udp1', type: 'osc-udp', name: 'listen', localAddress: '127.0.0.1', localPort: inPort, ipv: 'udp4', ...udp },
+    { id: 'in1', type: 'osc-in', z: 'tab1', name, endpoint: 'udp1', payloadArray: false, bundles: 'split', lenient: false, wires: [['out1']] },
   ];
 }
 
@@ -135,16 +139,21 @@ function inOrder(seqs) {
     rx = await receiver();
     const inPort = await freeUdpPort();
     const w = watch(rx);
-    nr = await startNodeRed({ flow: relayFlow({ inPort, outPort: rx.address().port }) });
+    // Only this machine's 127.0.0.1 may send; 127.0.0.2 (also this machine, on Linux) plays the stranger.
+    nr = await startNodeRed({ flow: relayFlow({ inPort, outPort: rx.address().port, udp: { allow: '127.0.0.1' } }) });
     await w.waitStatus(/^listening on /);
     const logBefore = nr.log().length;
     const rssBefore = nr.rss();
 
     const seconds = 4;
     const rate = 2000;
-    const sent = await runSender({ host: '127.0.0.1', port: inPort, rate, seconds, validShare: 0.5, bigEvery: 100, seed: 8 });
+    const [sent, stranger] = await Promise.all([
+      runSender({ host: '127.0.0.1', port: inPort, rate, seconds, validShare: 0.5, bigEvery: 100, seed: 8 }),
+      runSender({ host: '127.0.0.1', port: inPort, bind: '127.0.0.2', rate: 200, seconds, validShare: 0.5, bigEvery: 0, seed: 9, address: '/stranger' }),
+    ]);
+    const refused = stranger.valid + stranger.bad;
     await w.waitSeqs(sent.valid);
-    const status = await w.waitStatus(new RegExp(`· ${sent.bad} bad`));
+    const status = await w.waitStatus(new RegExp(`· ${sent.bad} bad \\([A-Z_]+\\) · ${refused} not allowed`));
 
     assert.ok(nr.alive, 'the runtime is still up');
     assert.equal(w.seqs.length, sent.valid, 'every valid message was delivered');
@@ -152,7 +161,12 @@ function inOrder(seqs) {
     assert.equal(w.seqs[w.seqs.length - 1], sent.lastSeq);
     assert.equal(w.bigBytes, sent.big * 60000, 'the 60 KB messages among the small ones arrived whole');
     assert.match(status, new RegExp(`${sent.valid} in · ${sent.bad} bad`));
+    assert.equal(w.other, 0, 'nothing from the stranger was emitted');
+    assert.ok(refused > 0);
     const log = nr.log().slice(logBefore);
+    const strangerLines = log.split('\n').filter((l) => /not in the allow-list/.test(l));
+    assert.ok(strangerLines.length >= 1 && strangerLines.length <= 2, `${strangerLines.length} lines about the stranger`);
+    assert.match(strangerLines[0], /127\.0\.0\.2/);
     const errorLines = log.split('\n').filter((l) => /malformed OSC packet/.test(l));
     const summaries = log.split('\n').filter((l) => /more malformed OSC packets? in the last second/.test(l));
     // 10 reported per second, then one line summing up the rest of that second.
@@ -161,7 +175,8 @@ function inOrder(seqs) {
     const suppressed = summaries.reduce((n, l) => n + Number(/(\d+) more/.exec(l)[1]), 0);
     const reported = errorLines.length - summaries.length;
     assert.equal(reported + suppressed, sent.bad, 'every refused packet is either logged or counted in a summary');
-    console.log(`      measured: ${sent.valid} valid (${sent.big} of 60 KB) + ${sent.bad} bad (${sent.malformed} malformed, ${sent.truncated} truncated, ` +
+    console.log(`      measured: ${refused} datagrams from a sender not allowed, all refused and counted; ` +
+      `${sent.valid} valid (${sent.big} of 60 KB) + ${sent.bad} bad (${sent.malformed} malformed, ${sent.truncated} truncated, ` +
       `${sent.oversized} oversized, ${sent.random} random) at ${rate}/s for ${seconds} s: ${w.seqs.length} delivered in order, ` +
       `${errorLines.length} log lines, RSS ${(rssBefore / 1048576).toFixed(0)} -> ${(nr.rss() / 1048576).toFixed(0)} MB`);
   });
@@ -191,8 +206,17 @@ function inOrder(seqs) {
     await w.waitSeqs(before + after.valid);
     assert.ok(nr.alive);
     const growth = peak - rssBefore;
+    // What the kernel says it dropped at the listening socket, and what the status says (polled every 5 s).
+    const row = nr.udpSockets().find((r) => r.port === inPort);
+    const kernel = await readUdpSocketStats({ port: inPort, inode: row.inode, family: 'udp4' });
+    let dropStatus = '(none)';
+    if (kernel.drops > 0) {
+      dropStatus = await w.waitStatus(/· \d+ dropped by OS/, 12000);
+      const shown = Number(/· (\d+) dropped by OS/.exec(dropStatus)[1]);
+      assert.ok(shown > 0 && shown <= kernel.drops, `status says ${shown}, kernel ${kernel.drops}`);
+    }
     console.log(`      measured: ${offered} datagrams offered in 3 s (${Math.round(offered / 3)}/s), ${before} relayed (/seq only counted), ` +
-      `RSS ${(rssBefore / 1048576).toFixed(0)} MB, peak +${(growth / 1048576).toFixed(0)} MB`);
+      `RSS ${(rssBefore / 1048576).toFixed(0)} MB, peak +${(growth / 1048576).toFixed(0)} MB; kernel drops ${kernel.drops}; status "${dropStatus}"`);
     assert.ok(growth < 100 * 1048576, `RSS grew ${(growth / 1048576).toFixed(0)} MB under the flood`);
   });
 
@@ -233,6 +257,26 @@ function inOrder(seqs) {
     const sent = await traffic.stop();
     console.log(`      measured: ${deploys} deploys in ${(deployMs / 1000).toFixed(1)} s (${Math.round(deployMs / deploys)} ms each) under ${sent.valid + sent.bad} datagrams; ` +
       `fds ${fdsBefore.total} -> ${fdsAfter.total}, UDP sockets ${udpBefore.length} -> ${udpAfter.length}; ${w.seqs.length} of ${sent.valid} valid delivered`);
+  });
+
+  it('asks for the receive buffer, says when the kernel gives less, and refuses a bad allow-list at deploy', async () => {
+    rx = await receiver();
+    const outPort = rx.address().port;
+    const w = watch(rx);
+    const rmemMax = Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const asked = 2 * rmemMax + 1048576;
+    nr = await startNodeRed({ flow: relayFlow({ inPort: await freeUdpPort(), outPort, udp: { rcvbuf: asked } }) });
+    await w.waitStatus(/^listening on /);
+    const capped = await nr.waitLog(/asked the kernel for a [^\n]* receive buffer and got [^\n;]*/);
+    assert.ok(nr.alive);
+
+    // The red status this gives is checked in udp-guard-nodes.test.js: a status shown while a flow starts does
+    // not reach a status node of the same deploy, so here the log is what can be seen from outside.
+    const from = nr.log().length;
+    await nr.deploy(relayFlow({ inPort: await freeUdpPort(), outPort, udp: { allow: '10.0.0.0/8, stage-desk.local' } }));
+    const bad = await nr.waitLog(/\[error\] \[osc-in:in\] allow-list entry 2 "stage-desk\.local": not an IP address[^\n]*/, { from });
+    assert.ok(nr.alive);
+    console.log(`      rmem_max ${rmemMax}: "${capped[0]}"; bad allow-list: "${bad[0]}"`);
   });
 
   it('reports a multicast group or interface that does not exist at deploy, and keeps running', async () => {

@@ -23,6 +23,13 @@ export interface EndpointView {
   statusText?(): string;
   /** TCP client only: not connected, and trying again by itself. */
   readonly retrying?: boolean;
+  /** UDP only: datagrams refused by the allow-list, and the last sender refused ("address:port"). */
+  readonly rejected?: number;
+  readonly lastRejected?: string;
+  /** UDP only: datagrams the kernel dropped at the socket (buffer full); undefined where the OS does not tell. */
+  readonly kernelDrops?: number;
+  /** UDP only: why the receive buffer is smaller than asked, once open. */
+  readonly recvBufferWarning?: string;
 }
 
 export interface EndpointUser {
@@ -30,6 +37,8 @@ export interface EndpointUser {
   onStateChange?(endpoint: EndpointView): void;
   /** TCP only: a stream broke its framing, or a connection was refused. */
   onStreamError?(error: Error & { code: string }, remote: { address: string; port: number } | undefined): void;
+  /** UDP only: a counter moved (a sender refused by the allow-list; kernel drops, polled every few seconds). */
+  onStats?(endpoint: EndpointView): void;
 }
 
 export interface EndpointHandle {

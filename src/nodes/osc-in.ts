@@ -62,6 +62,9 @@ export = function (RED: NodeAPI): void {
     let malformed = 0;
     let lastCode = '';
     let endpoint: EndpointView | undefined;
+    let rejectedLogged = 0;
+    let rejectedLoggedAt = -Infinity;
+    let bufferWarned: string | undefined;
     let scheduler: BundleScheduler | undefined;
 
     const updateStatus = (): void => {
@@ -89,6 +92,9 @@ export = function (RED: NodeAPI): void {
       }
       if (malformed > 0) text += ` · ${malformed} bad (${lastCode})`;
       else if (ep.error) text += ` · ${ep.error.short}`;
+      // Counted at the endpoint, so every osc in on it shows the same numbers.
+      if (ep.rejected) text += ` · ${ep.rejected} not allowed`;
+      if (ep.kernelDrops) text += ` · ${ep.kernelDrops} dropped by OS`;
       node.status({ fill: 'green', shape: 'dot', text });
     };
     const status = new Throttle(STATUS_INTERVAL_MS, updateStatus);
@@ -226,6 +232,22 @@ export = function (RED: NodeAPI): void {
         status.now();
         if (ep.state === 'failed') reportFailure(ep, node);
         else if (ep.state === 'open' && ep.error) node.warn(ep.error.message);
+        if (ep.state === 'open' && ep.recvBufferWarning && ep.recvBufferWarning !== bufferWarned) {
+          bufferWarned = ep.recvBufferWarning;
+          node.warn(`${ep.label}: ${ep.recvBufferWarning}`);
+        }
+      },
+      onStats(ep) {
+        status.mark();
+        // A line when strangers start sending, then at most one a minute: the status keeps the running count.
+        const rejected = ep.rejected ?? 0;
+        const now = Date.now();
+        if (rejected > rejectedLogged && now - rejectedLoggedAt >= 60000) {
+          const n = rejected - rejectedLogged;
+          node.warn(`dropped ${n} packet${n === 1 ? '' : 's'} from senders not in the allow-list of ${ep.label} (last from ${ep.lastRejected ?? '?'})`);
+          rejectedLogged = rejected;
+          rejectedLoggedAt = now;
+        }
       },
       onStreamError(e, remote) {
         malformed++;

@@ -75,11 +75,18 @@ export class UdpReceiveGuard {
    */
   applyRecvBuffer(socket: dgram.Socket): RecvBufferReport {
     const asked = this.rcvbuf;
-    if (asked > 0) socket.setRecvBufferSize(asked);
+    let refused = false;
+    if (asked > 0) {
+      try {
+        socket.setRecvBufferSize(asked);
+      } catch {
+        refused = true; // the platform's default buffer still works; reported below as capped
+      }
+    }
     const granted = socket.getRecvBufferSize();
     // Linux doubles what it grants (half is its overhead), so a full grant reads back as twice the request.
     const full = process.platform === 'linux' ? 2 * asked : asked;
-    this.recvBuffer = { asked, granted, capped: asked > 0 && granted < full };
+    this.recvBuffer = { asked, granted, capped: asked > 0 && (refused || granted < full) };
     return this.recvBuffer;
   }
 

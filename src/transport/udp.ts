@@ -5,6 +5,8 @@ import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import { DEFAULT_RCVBUF, UdpReceiveGuard } from './udp-guard';
+import type { RecvBufferReport } from './udp-guard';
 
 export interface UdpEndpointOptions {
   localAddress?: string;
@@ -17,6 +19,10 @@ export interface UdpEndpointOptions {
   multicastInterface?: string;
   ttl?: number;
   multicastLoopback?: boolean;
+  /** Senders allowed to deliver: addresses and CIDR ranges separated by commas, spaces or new lines; '' = anyone. */
+  allow?: string;
+  /** Receive buffer to ask the kernel for, in bytes (default 1 MiB; 0 keeps the system default). */
+  rcvbuf?: number;
 }
 
 /** The options as saved by an editor: numbers and flags may arrive as strings. */
@@ -29,6 +35,8 @@ export interface UdpConfigProperties {
   multicastInterface?: string;
   ttl?: number | string;
   multicastLoopback?: boolean | string;
+  allow?: string;
+  rcvbuf?: number | string;
 }
 
 function flag(v: unknown, dflt: boolean): boolean {
@@ -52,6 +60,8 @@ export function udpOptionsFromConfig(c: UdpConfigProperties): UdpEndpointOptions
     multicastInterface: typeof c.multicastInterface === 'string' ? c.multicastInterface : undefined,
     ttl: num(c.ttl, 64),
     multicastLoopback: flag(c.multicastLoopback, true),
+    allow: typeof c.allow === 'string' ? c.allow : undefined,
+    rcvbuf: num(c.rcvbuf, DEFAULT_RCVBUF),
   };
 }
 
@@ -78,6 +88,8 @@ export interface UdpEndpointUser {
   onMessage?(data: Buffer, rinfo: dgram.RemoteInfo): void;
   /** Called when the endpoint opens, fails, or reports a socket error. */
   onStateChange?(endpoint: UdpEndpoint): void;
+  /** Called when a counter moves: a sender refused by the allow-list, or kernel drops (polled every few seconds). */
+  onStats?(endpoint: UdpEndpoint): void;
 }
 
 export type SendCallback = (err: Error | null) => void;
@@ -98,13 +110,13 @@ export const DEFAULT_UDP_OPTIONS: ResolvedUdpEndpointOptions = Object.freeze({
   multicastInterface: '',
   ttl: 64,
   multicastLoopback: true,
+  allow: '',
+  rcvbuf: DEFAULT_RCVBUF,
 }) as ResolvedUdpEndpointOptions;
 
 /** The largest UDP payload: 65535 minus the IP and UDP headers (IPv6 has no header in its payload length). */
 export const MAX_DATAGRAM_UDP4 = 65507;
 export const MAX_DATAGRAM_UDP6 = 65527;
-
-const RECV_BUFFER_SIZE = 1 << 20;
 
 // Sends queued while the socket binds; beyond this a send fails rather than growing without bound.
 const MAX_PENDING_SENDS = 1024;
@@ -121,6 +133,8 @@ export function resolveUdpOptions(o: UdpEndpointOptions): ResolvedUdpEndpointOpt
     multicastInterface: (o.multicastInterface ?? '').trim(),
     ttl: o.ttl ?? 64,
     multicastLoopback: o.multicastLoopback !== false,
+    allow: (o.allow ?? '').trim(),
+    rcvbuf: o.rcvbuf ?? DEFAULT_RCVBUF,
   };
 }
 
@@ -133,7 +147,9 @@ function sameOptions(a: ResolvedUdpEndpointOptions, b: ResolvedUdpEndpointOption
     a.multicastGroup === b.multicastGroup &&
     a.multicastInterface === b.multicastInterface &&
     a.ttl === b.ttl &&
-    a.multicastLoopback === b.multicastLoopback
+    a.multicastLoopback === b.multicastLoopback &&
+    a.allow === b.allow &&
+    Object.is(a.rcvbuf, b.rcvbuf)
   );
 }
 
@@ -254,6 +270,8 @@ export class UdpEndpoint {
   error: UdpEndpointError | undefined;
   /** The bound address (the real port when localPort is 0), once open. */
   address: { address: string; port: number; family: string } | undefined;
+  /** Allow-list, receive buffer and kernel drop count of the current socket. */
+  private guard: UdpReceiveGuard | undefined;
 
   private socket: dgram.Socket | undefined;
   private readonly users = new Set<UdpEndpointUser>();
@@ -273,6 +291,36 @@ export class UdpEndpoint {
 
   get userCount(): number {
     return this.users.size;
+  }
+
+  /** Datagrams refused because their sender is not on the allow-list (since the socket opened). */
+  get rejected(): number {
+    return this.guard?.rejected ?? 0;
+  }
+
+  /** The last sender refused by the allow-list, as "address:port". */
+  get lastRejected(): string | undefined {
+    return this.guard?.lastRejected;
+  }
+
+  /** Datagrams the kernel dropped at this socket (its receive buffer was full); undefined where the OS does not tell. */
+  get kernelDrops(): number | undefined {
+    return this.guard?.kernelDrops;
+  }
+
+  /** The receive buffer asked for and what the kernel granted, once open. */
+  get recvBuffer(): RecvBufferReport | undefined {
+    return this.guard?.recvBuffer;
+  }
+
+  /** Why the receive buffer is smaller than asked, once open; undefined when it is not. */
+  get recvBufferWarning(): string | undefined {
+    return this.guard?.recvBufferWarning();
+  }
+
+  /** Reads the kernel's drop counter now instead of at the next poll (tests, and a status refresh). */
+  refreshKernelStats(): Promise<boolean> {
+    return this.guard?.refreshKernelStats() ?? Promise.resolve(false);
   }
 
   /** "0.0.0.0:9000" once open, else the configured address and port. */
@@ -342,6 +390,15 @@ export class UdpEndpoint {
       this.fail(new UdpEndpointError('EINVAL', `local port "${String(port)}" is not a port number (0-65535, 0 = any free port)`, 'bad local port'));
       return;
     }
+    let guard: UdpReceiveGuard;
+    try {
+      guard = new UdpReceiveGuard(o.allow, o.rcvbuf);
+    } catch (e) {
+      const bufferProblem = e instanceof RangeError;
+      this.fail(new UdpEndpointError('EINVAL', (e as Error).message, bufferProblem ? 'bad receive buffer' : 'bad allow-list'));
+      return;
+    }
+    this.guard = guard;
     let socket: dgram.Socket;
     try {
       // Sharing a port between programs only makes sense for multicast; unicast keeps it exclusive so a
@@ -392,14 +449,16 @@ export class UdpEndpoint {
     }
     try {
       // A burst (a bundle storm, a fader sweep) outruns a busy event loop; the kernel's default buffer (~200 KB,
-      // a few hundred datagrams) then drops packets. The kernel caps the request at its own maximum.
-      if (socket.getRecvBufferSize() < RECV_BUFFER_SIZE) socket.setRecvBufferSize(RECV_BUFFER_SIZE);
+      // a few hundred datagrams) then drops packets. The size is the rcvbuf property (1 MiB unless set); the
+      // kernel caps the request at its own maximum, and the guard reads back what it granted.
+      this.guard?.applyRecvBuffer(socket);
     } catch {
       // refused by the platform: the default buffer still works
     }
     const a = socket.address();
     this.address = { address: a.address, port: a.port, family: a.family };
     this.state = 'open';
+    this.guard?.startKernelStats(a.port, o.ipv, () => this.notifyStats());
     const pending = this.pending;
     this.pending = [];
     for (const p of pending) this.send(p.data, p.port, p.host, p.cb);
@@ -437,6 +496,12 @@ export class UdpEndpoint {
   }
 
   private dispatch(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    const guard = this.guard;
+    // Refused before decoding: a stranger's packet costs one address check, never a msg.
+    if (guard !== undefined && !guard.admit(rinfo.address, rinfo.port)) {
+      this.notifyStats();
+      return;
+    }
     const receivers = this.receivers;
     for (let i = 0; i < receivers.length; i++) {
       try {
@@ -453,6 +518,7 @@ export class UdpEndpoint {
   }
 
   private fail(err: UdpEndpointError): void {
+    this.guard?.stop();
     this.state = 'failed';
     this.error = err;
     this.address = undefined;
@@ -476,6 +542,16 @@ export class UdpEndpoint {
       return;
     }
     this.notify();
+  }
+
+  private notifyStats(): void {
+    for (const u of this.users) {
+      try {
+        u.onStats?.(this);
+      } catch {
+        // see dispatch()
+      }
+    }
   }
 
   private notify(): void {
@@ -506,6 +582,7 @@ export class UdpEndpoint {
   private resolveClosed: (() => void) | undefined;
 
   private finishClose(): void {
+    this.guard?.stop();
     const socket = this.socket;
     this.socket = undefined;
     this.state = 'closed';
