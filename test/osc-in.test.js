@@ -88,6 +88,9 @@ describe('osc-in node', function () {
     assert.deepEqual(msgs.map((m) => m.payload), [1, 2, 3, 4]);
     assert.deepEqual(msgs.map((m) => m.osc.timetag), [outer, inner, inner, outer]);
     assert.ok(msgs.every((m) => m.ip === '127.0.0.1' && m.port === sender.address().port));
+    // The msgs are sent one by one, not cloned: none may share a mutable object with another.
+    assert.notEqual(msgs[1].osc.timetag, msgs[2].osc.timetag);
+    assert.notEqual(msgs[0].osc, msgs[3].osc);
   });
 
   it('emits a whole bundle as one msg (topic "#bundle") when bundles is "whole"', async () => {

@@ -66,7 +66,9 @@ function payloadOf(args: OscArg[], alwaysArray: boolean): unknown {
 
 export function messageToMsg(m: OscMessage, ip: string, port: number, alwaysArray: boolean, timetag?: Timetag): OscInMsg {
   const osc: OscMsgOsc = { address: m.address, types: typeTagString(m.args), args: m.args };
-  if (timetag !== undefined) osc.timetag = timetag;
+  // Each msg its own copy: the msgs of one bundle are sent one by one (not cloned), so a flow that edits one
+  // msg's timetag must not change its siblings'.
+  if (timetag !== undefined) osc.timetag = { seconds: timetag.seconds, fraction: timetag.fraction };
   return { topic: m.address, payload: payloadOf(m.args, alwaysArray), osc, ip, port };
 }
 
