@@ -147,7 +147,7 @@ describe('editor files', () => {
     });
     assert.deepEqual(defaults('osc-out'), { name: '', transport: 'udp', endpoint: '', tcpEndpoint: '', host: '', port: '', address: '', numbers: 'int' });
     assert.deepEqual(defaults('osc-tcp'), {
-      name: '', mode: 'client', host: '', port: '', localAddress: '0.0.0.0', localPort: '', framing: 'slip', maxClients: 64,
+      name: '', mode: 'client', host: '', port: '', localAddress: '0.0.0.0', localPort: '', framing: 'slip', maxClients: 64, allow: '',
     });
     assert.deepEqual(defaults('osc-codec'), {
       name: '', action: 'auto', framing: 'none', address: '', numbers: 'int', payloadArray: false, bundles: 'split', lenient: false,
@@ -213,6 +213,9 @@ describe('editor files', () => {
     assert.equal(verdict(tcp, 'framing', 'auto', server), true);
     assert.match(String(verdict(tcp, 'framing', 'auto', client)), /errors\.framing/, 'a client cannot detect the framing');
     assert.match(String(verdict(tcp, 'maxClients', '0', server)), /errors\.maxClients/);
+    assert.equal(verdict(tcp, 'allow', '127.0.0.0/8, ::1 # this machine', server), true);
+    assert.match(String(verdict(tcp, 'allow', '10.0.0.300', server)), /errors\.allow/);
+    assert.equal(verdict(tcp, 'allow', 'junk', client), true, 'a client ignores its hidden allow-list');
     assert.equal(tcp.label.call({ mode: 'client', host: '10.0.0.5', port: '53000' }), 'tcp 10.0.0.5:53000');
     assert.equal(tcp.label.call({ mode: 'server', localAddress: '::', localPort: '9000' }), 'tcp server [::]:9000');
     const c = loadDefinition('osc-codec');

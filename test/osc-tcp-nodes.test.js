@@ -158,6 +158,28 @@ describe('osc-in and osc-out over osc-tcp', function () {
       });
     });
 
+    it('shows a bad allow-list in red with an error naming the entry, and counts refused clients in the osc in status', async () => {
+      await helper.load(NODES, serverFlow({ allow: '127.0.0.1/33' }));
+      for (const id of ['in1', 'o1']) {
+        assert.deepEqual(await waitStatus(helper.getNode(id), /allow-list/), { fill: 'red', shape: 'ring', text: 'bad allow-list' });
+      }
+      await new Promise((resolve) => {
+        const in1 = helper.getNode('in1');
+        const named = (c) => /allow-list entry 1 "127\.0\.0\.1\/33"/.test(String(c.args[0]));
+        if (in1.error.getCalls().some(named)) return resolve();
+        in1.on('call:error', (c) => named(c) && resolve());
+      });
+      await helper.unload();
+      await helper.load(NODES, serverFlow({ allow: '127.0.0.2' }));
+      const port = await serverPort();
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => {});
+      await once(c, 'close');
+      const s = await waitStatus(helper.getNode('in1'), /not allowed/);
+      assert.match(s.text, /· 1 not allowed$/);
+      assert.equal(s.fill, 'green');
+    });
+
     it('frees its port on every redeploy (20 in a row) and leaks nothing', async () => {
       const port = await freeTcpPort();
       for (let i = 0; i < 20; i++) {

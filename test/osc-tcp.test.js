@@ -89,8 +89,9 @@ describe('osc-tcp config node', function () {
 
   it('reads its saved properties, strings included, and tells client from server', () => {
     assert.deepEqual(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', localAddress: ' 127.0.0.1 ', localPort: '9000', framing: 'auto', maxClients: '3' }), {
-      mode: 'server', host: '', port: 0, localAddress: '127.0.0.1', localPort: 9000, framing: 'auto', maxClients: 3,
+      mode: 'server', host: '', port: 0, localAddress: '127.0.0.1', localPort: 9000, framing: 'auto', maxClients: 3, allow: '',
     });
+    assert.equal(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', allow: '10.0.0.0/8' }).allow, '10.0.0.0/8');
     const c = tcpEndpoint.tcpOptionsFromConfig({ host: 'qlab.local', port: '53000', framing: 'auto' });
     assert.equal(c.mode, 'client');
     assert.equal(c.framing, 'slip', "a client cannot detect: 'auto' falls back to SLIP");
@@ -159,6 +160,60 @@ describe('osc-tcp config node', function () {
       assert.equal(u.errors[0].remote.port, b.localPort);
       assert.equal(ep.clients().length, 1);
       a.sock.destroy();
+    });
+
+    it('closes a client not on the allow-list at once, counts it, logs it once, and never delivers its packets', async () => {
+      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', allow: '127.0.0.2/32 # another host' }]);
+      const node = helper.getNode('t1');
+      const warnings = [];
+      node.warn = (m) => warnings.push(String(m));
+      const u = recordingUser();
+      let stats = 0;
+      u.onStats = () => stats++;
+      const h = acquire(node, u);
+      cleanups.push(() => h.release());
+      const ep = await u.until(opened);
+      for (let i = 0; i < 3; i++) {
+        const c = net.connect(ep.address.port, '127.0.0.1');
+        c.on('error', () => {});
+        // Written as soon as the connection is made: the server must close it before decoding a byte.
+        c.on('connect', () => c.write(slipEncode(P1)));
+        await once(c, 'close');
+      }
+      await u.until(() => ep.rejected === 3);
+      assert.equal(stats, 3, 'each refusal reaches the users, for the status count');
+      assert.equal(ep.clients().length, 0);
+      assert.deepEqual(u.packets, [], 'a refused client delivers nothing');
+      assert.deepEqual(u.errors, []);
+      assert.match(ep.lastRejected, /^127\.0\.0\.1:\d+$/);
+      assert.equal(warnings.length, 1, `one line per address a minute: ${warnings.join(' | ')}`);
+      assert.match(warnings[0], /refused a TCP connection from 127\.0\.0\.1:\d+: not in the allow-list/);
+    });
+
+    it('accepts a client inside an allowed range', async () => {
+      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', allow: '10.0.0.0/8, 127.0.0.0/8' }]);
+      const u = recordingUser();
+      const h = acquire(helper.getNode('t1'), u);
+      cleanups.push(() => h.release());
+      const ep = await u.until(opened);
+      const c = await rawClient(ep.address.port);
+      c.sock.write(slipEncode(P1));
+      await u.until(() => u.packets.length === 1);
+      assert.deepEqual(u.packets[0].data, P1);
+      assert.equal(ep.rejected, 0);
+      c.sock.destroy();
+    });
+
+    it('fails with the bad entry named when the allow-list does not parse, and opens no port', async () => {
+      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', allow: '127.0.0.1, desk.local' }]);
+      const u = recordingUser();
+      const h = acquire(helper.getNode('t1'), u);
+      cleanups.push(() => h.release());
+      const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
+      assert.equal(ep.error.code, 'EINVAL');
+      assert.equal(ep.error.short, 'bad allow-list');
+      assert.match(ep.error.message, /allow-list entry 2 "desk\.local"/);
+      assert.equal(ep.address, undefined);
     });
 
     it('reports a framing error on a stream to its users, and keeps serving the other clients', async () => {

@@ -202,6 +202,32 @@ describe('TCP transport', function () {
       b.sock.destroy();
     });
 
+    it('closes a client not on its allow-list at once and never emits its packets; a client in range is heard', async () => {
+      const { s, port } = await server({ allow: '127.0.0.2/32' });
+      const refused = recorder(s, 'refused');
+      const packets = recorder(s, 'packet');
+      const connections = recorder(s, 'connection');
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => {});
+      c.on('connect', () => c.write(slipEncode(P1)));
+      await once(c, 'close');
+      const [[from]] = await refused.wait(1);
+      assert.equal(from.address, '127.0.0.1');
+      assert.equal(s.rejected, 1);
+      assert.equal(packets.items.length, 0);
+      assert.equal(connections.items.length, 0, 'a refused client is not a connection');
+      assert.throws(() => new OscTcpServer({ allow: '127.0.0.1, 300.1.1.1' }), { name: 'AllowListError', message: /entry 2 "300\.1\.1\.1"/ });
+
+      const { s: s2, port: port2 } = await server({ allow: ['127.0.0.0/8'] });
+      const heard = recorder(s2, 'packet');
+      const a = await rawClient(port2);
+      a.sock.write(slipEncode(P1));
+      const [[p]] = await heard.wait(1);
+      assert.deepEqual(p, P1);
+      assert.equal(s2.rejected, 0);
+      a.sock.destroy();
+    });
+
     it('close() resolves once every connection and the listener are closed', async () => {
       const s = new OscTcpServer({ host: '127.0.0.1' });
       const { port } = await s.listen();

@@ -240,6 +240,8 @@ export = function (RED: NodeAPI): void {
       },
       onStats(ep) {
         status.mark();
+        // An osc-tcp server logs its refused clients itself, once for all of its users.
+        if (config.transport === 'tcp') return;
         // A line when strangers start sending, then at most one a minute: the status keeps the running count.
         const rejected = ep.rejected ?? 0;
         const now = Date.now();

@@ -6,6 +6,7 @@ import type { RemoteInfo } from 'node:dgram';
 import * as net from 'node:net';
 import type { OscError } from '../osc/errors';
 import { DEFAULT_MAX_FRAME_SIZE, type DecodeFraming, type Framing } from '../osc/framing';
+import { AllowListError } from './allowlist';
 import { OscTcpClient, OscTcpServer, TcpTransportError, type TcpClientStateDetail, type TcpRemote } from './tcp';
 
 export type TcpMode = 'client' | 'server';
@@ -24,6 +25,8 @@ export interface TcpEndpointOptions {
   framing?: DecodeFraming;
   /** Server: connections beyond this many are refused. */
   maxClients?: number;
+  /** Server: clients allowed to connect (addresses, CIDR ranges; see parseAllowList); '' = anyone. */
+  allow?: string;
   /** Client reconnect backoff, ms: doubled from min after each failure, capped at max. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -40,6 +43,7 @@ export interface TcpConfigProperties {
   localPort?: number | string;
   framing?: string;
   maxClients?: number | string;
+  allow?: string;
 }
 
 function num(v: unknown, dflt: number): number {
@@ -61,6 +65,7 @@ export function tcpOptionsFromConfig(c: TcpConfigProperties): TcpEndpointOptions
     localPort: num(c.localPort, 0),
     framing,
     maxClients: num(c.maxClients, 64),
+    allow: typeof c.allow === 'string' ? c.allow : '',
   };
 }
 
@@ -70,6 +75,8 @@ export interface TcpEndpointUser {
   onMessage?(data: Buffer, rinfo: RemoteInfo): void;
   /** The endpoint connected, lost its connection, started or failed listening, or a client came or went. */
   onStateChange?(endpoint: TcpEndpoint): void;
+  /** Server: a client not on the allow-list was refused (see `rejected`), so a status can count it. */
+  onStats?(endpoint: TcpEndpoint): void;
   /**
    * A framing error on a stream (OscError: BAD_FRAME, LIMIT_EXCEEDED) or a refused connection (TcpTransportError
    * LIMIT_EXCEEDED), with the peer it came from. Given to every receiver that has this hook.
@@ -93,6 +100,8 @@ export interface TcpEndpointHandle {
 export interface TcpEndpointHooks {
   /** Stream errors when no user has an onStreamError hook: they are still reported somewhere. */
   onUnhandledError?(error: OscError | TcpTransportError, remote: TcpRemote | undefined): void;
+  /** Server: a client not on the allow-list was refused; logging it is the owner's, once for all users. */
+  onRefused?(remote: TcpRemote, endpoint: TcpEndpoint): void;
 }
 
 // Endpoints being closed: a server about to listen waits for them, so a redeploy never meets its own old socket.
@@ -137,6 +146,10 @@ export class TcpEndpoint {
   error: TcpTransportError | undefined;
   /** Server: the bound address once listening. Client: the server. */
   address: TcpRemote | undefined;
+  /** Server: connections refused by the allow-list since it started listening. */
+  rejected = 0;
+  /** Server: the last client refused by the allow-list ("address:port"). */
+  lastRejected: string | undefined;
 
   private readonly options: Required<Omit<TcpEndpointOptions, 'reconnectMinMs' | 'reconnectMaxMs'>> &
     Pick<TcpEndpointOptions, 'reconnectMinMs' | 'reconnectMaxMs'>;
@@ -162,6 +175,7 @@ export class TcpEndpoint {
       localPort: options.localPort ?? 0,
       framing: this.framing,
       maxClients: options.maxClients ?? 64,
+      allow: (options.allow ?? '').trim(),
       maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
       reconnectMinMs: options.reconnectMinMs,
       reconnectMaxMs: options.reconnectMaxMs,
@@ -362,15 +376,18 @@ export class TcpEndpoint {
         framing: this.framing,
         maxFrameSize: o.maxFrameSize,
         maxClients: o.maxClients,
+        allow: o.allow,
       });
     } catch (e) {
-      this.fail(new TcpTransportError('EINVAL', `cannot listen: ${(e as Error).message}`, 'bad setting'));
+      const badList = e instanceof AllowListError;
+      this.fail(new TcpTransportError('EINVAL', `cannot listen: ${(e as Error).message}`, badList ? 'bad allow-list' : 'bad setting'));
       return;
     }
     this.server = server;
     server.on('packet', (data, remote) => this.dispatch(data, remote));
     server.on('error', (err, remote) => this.streamError(err, remote));
     server.on('connection', () => this.notify());
+    server.on('refused', (remote) => this.refused(remote));
     server.on('disconnect', () => {
       if (this.state === 'open') this.notify();
     });
@@ -429,6 +446,23 @@ export class TcpEndpoint {
     if (!handled) {
       try {
         this.hooks.onUnhandledError?.(err, remote);
+      } catch {
+        // see dispatch()
+      }
+    }
+  }
+
+  private refused(remote: TcpRemote): void {
+    this.rejected++;
+    this.lastRejected = hostPort(remote.address, remote.port);
+    try {
+      this.hooks.onRefused?.(remote, this);
+    } catch {
+      // see dispatch()
+    }
+    for (const u of this.users) {
+      try {
+        u.onStats?.(this);
       } catch {
         // see dispatch()
       }

@@ -16,6 +16,7 @@ import {
   type StreamDecoder,
 } from '../osc/framing';
 import type { OscError } from '../osc/errors';
+import { parseAllowList, type AllowList } from './allowlist';
 
 /** A peer as the socket reports it; IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are given as plain IPv4. */
 export interface TcpRemote {
@@ -371,11 +372,18 @@ export interface TcpServerOptions {
   maxClients?: number;
   /** Bytes allowed to wait for a slow client before send() to it refuses with 'ENOBUFS' (default 1 MiB). */
   maxWriteBuffer?: number;
+  /**
+   * Clients allowed to connect: addresses and CIDR ranges, IPv4 or IPv6, as for osc-udp (see parseAllowList);
+   * empty or absent = anyone. Others are closed at once, counted and told through 'refused', never heard.
+   */
+  allow?: string | readonly string[];
 }
 
 export interface TcpServerEvents {
   listening: [local: TcpRemote];
   connection: [remote: TcpRemote];
+  /** A client not on the allow-list connected and was closed at once (see `rejected`). */
+  refused: [remote: TcpRemote];
   /** A client went away; `error` says why when it was not a clean close. */
   disconnect: [remote: TcpRemote, error: OscError | TcpTransportError | undefined];
   /** A complete packet from a client (not yet decoded: pass it to decodePacket). */
@@ -414,6 +422,9 @@ export class OscTcpServer extends EventEmitter {
   private readonly maxFrameSize: number | undefined;
   private readonly maxClients: number;
   private readonly maxWriteBuffer: number;
+  private readonly allowList: AllowList;
+  /** Connections refused because the client is not on the allow-list. */
+  rejected = 0;
   private server: net.Server | null = null;
   private readonly conns = new Map<string, Connection>();
   private local: TcpRemote | null = null;
@@ -430,6 +441,8 @@ export class OscTcpServer extends EventEmitter {
     if (!Number.isInteger(mc) || mc < 1) throw new RangeError(`maxClients must be a positive integer, got ${String(mc)}`);
     this.maxClients = mc;
     this.maxWriteBuffer = checkPositive('maxWriteBuffer', options.maxWriteBuffer, DEFAULT_MAX_WRITE_BUFFER);
+    // Throws AllowListError naming the bad entry: a mistyped list must stop the deploy, not let everyone in.
+    this.allowList = parseAllowList(options.allow);
   }
 
   /** Starts listening; resolves with the local address and port (the real one when port 0 was asked for). */
@@ -549,6 +562,14 @@ export class OscTcpServer extends EventEmitter {
     const remote: TcpRemote = { address: normalizeAddress(sock.remoteAddress), port: sock.remotePort ?? 0 };
     if (this.closePromise) {
       sock.destroy();
+      return;
+    }
+    // Checked once per connection, before a decoder exists: a refused client never gets a byte decoded.
+    // The raw address is checked, since the list handles the IPv4-mapped form itself.
+    if (!this.allowList.allows(sock.remoteAddress ?? '')) {
+      sock.destroy();
+      this.rejected++;
+      this.emit('refused', remote);
       return;
     }
     if (this.conns.size >= this.maxClients) {
