@@ -88,6 +88,33 @@ describe('SLIP framing', () => {
     assert.equal(decoder.dropped, 1);
   });
 
+  it('skips a megabyte of bad escapes without building an error per frame when nobody listens', () => {
+    const unit = hex('db00c0');
+    const junk = Buffer.concat([...Array(Math.ceil(1048576 / 3)).fill(unit), hex('c001020304c0')]);
+    const decoder = new SlipDecoder();
+    // A regression guard, not a benchmark: building an Error per frame took about 1.5 s here, skipping them
+    // takes a few tens of ms; the bound leaves a shared machine plenty of room.
+    const t0 = process.hrtime.bigint();
+    assert.deepEqual(toHex(decoder.push(junk)), ['01020304']);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    assert.equal(decoder.dropped, Math.ceil(1048576 / 3));
+    assert.ok(ms < 1000, `${ms.toFixed(0)} ms for ${decoder.dropped} bad frames`);
+  });
+
+  it('asks shouldReport before building each error, and still counts and resynchronises when told no', () => {
+    let asked = 0;
+    const errors = [];
+    const decoder = new SlipDecoder({
+      shouldReport: () => ++asked === 2, // only the second bad frame is wanted
+      onError: (e, fatal) => errors.push({ code: e.code, offset: e.offset, fatal }),
+    });
+    const got = decoder.push(hex('c0db00c0' + 'c0aadb01c0' + 'c0dbc0' + 'c0bbc0'));
+    assert.deepEqual(toHex(got), ['bb']);
+    assert.equal(asked, 3);
+    assert.equal(decoder.dropped, 3);
+    assert.deepEqual(errors, [{ code: 'BAD_FRAME', offset: 7, fatal: false }]);
+  });
+
   it('drops a frame growing past maxFrameSize without buffering it, then recovers at the next END', () => {
     const { decoder, errors } = collecting({ maxFrameSize: 8 });
     // 1000 bytes with no END, fed in small chunks: memory must stay bounded by maxFrameSize.

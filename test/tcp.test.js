@@ -186,6 +186,48 @@ describe('TCP transport', function () {
       raw.sock.destroy();
     });
 
+    it('reports one bad frame of a burst per second and keeps a connection with up to 100 of them', async () => {
+      const { s, port } = await server({ framing: 'slip' });
+      const errors = recorder(s, 'error');
+      const packets = recorder(s, 'packet');
+      const a = await rawClient(port);
+      const bad = Buffer.concat(Array(100).fill(hex('c0aadb01c0')));
+      a.sock.write(Buffer.concat([bad, slipEncode(P1)]));
+      await packets.wait(1);
+      // One report, or two if the burst straddled a second; never one per frame.
+      assert.ok(errors.items.length >= 1 && errors.items.length <= 2, `${errors.items.length} errors for 100 bad frames`);
+      assert.equal(errors.items[0][0].code, 'BAD_FRAME');
+      assert.equal(s.clients().length, 1);
+      a.sock.destroy();
+    });
+
+    it('closes a connection sending more than 100 bad frames in a second, with a bounded number of reports', async () => {
+      const { s, port } = await server({ framing: 'slip' });
+      const errors = recorder(s, 'error');
+      const disconnects = recorder(s, 'disconnect');
+      const packets = recorder(s, 'packet');
+      const a = await rawClient(port);
+      // 1 MiB of bad escapes, each ending a frame: about 350,000 bad frames, in as few chunks as the socket gives.
+      const junk = Buffer.concat(Array(Math.ceil(1048576 / 3)).fill(hex('db00c0')));
+      // The server resets a connection closed with unread data: wait for 'close', which follows either way.
+      const closed = new Promise((resolve) => a.sock.once('close', resolve));
+      a.sock.write(junk);
+      await closed;
+      const [[, why]] = await disconnects.wait(1);
+      assert.equal(why.code, 'LIMIT_EXCEEDED');
+      assert.match(why.message, /more than 100 bad frames in one second/);
+      const codes = errors.items.map(([e]) => e.code);
+      assert.ok(codes.length <= 3, `${codes.length} reports: ${codes.join(', ')}`);
+      assert.equal(codes[codes.length - 1], 'LIMIT_EXCEEDED');
+      assert.equal(packets.items.length, 0);
+      assert.equal(s.clients().length, 0);
+      // The server is still up for the next client.
+      const b = await rawClient(port);
+      b.sock.write(slipEncode(P2));
+      await packets.wait(1);
+      b.sock.destroy();
+    });
+
     it('refuses connections beyond maxClients and reports them', async () => {
       const { s, port } = await server({ maxClients: 2 });
       const errors = recorder(s, 'error');
@@ -333,6 +375,25 @@ describe('TCP transport', function () {
       assert.equal(errors.items[0][1].port, raw.address().port);
       await once(c, 'connected'); // it tried again
       await c.close();
+    });
+
+    it('closes the connection to a server sending more than 100 bad SLIP frames in a second', async () => {
+      const junk = Buffer.concat(Array(1000).fill(hex('db00c0')));
+      const raw = net.createServer((sock) => {
+        sock.on('error', () => {});
+        sock.write(junk);
+      });
+      cleanups.push(() => new Promise((r) => raw.close(r)));
+      raw.listen(0, '127.0.0.1');
+      await once(raw, 'listening');
+      const c = client({ port: raw.address().port, framing: 'slip', reconnect: false });
+      const errors = recorder(c, 'error');
+      const disconnects = recorder(c, 'disconnected');
+      c.connect();
+      const [[detail]] = await disconnects.wait(1);
+      assert.equal(detail.error.code, 'LIMIT_EXCEEDED');
+      assert.equal(detail.error.short, 'too many bad frames');
+      assert.ok(errors.items.length <= 3, `${errors.items.length} reports for 1000 bad frames`);
     });
 
     it('refuses sends with ENOBUFS when the server stops reading, instead of buffering without bound', async () => {

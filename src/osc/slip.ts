@@ -27,6 +27,13 @@ export interface StreamDecoderOptions {
   maxFrameSize?: number;
   /** Called synchronously from push(), so errors can be tied to the chunk that caused them. */
   onError?: FrameErrorHandler;
+  /**
+   * Asked before each non-fatal error is built: false drops and counts the frame without building an OscError
+   * or calling onError. An Error captures a stack trace, which costs more than decoding the frame, so a caller
+   * that reports at a limited rate should not pay it for errors it would not report. Fatal errors are always
+   * reported. Default: every error is reported.
+   */
+  shouldReport?: () => boolean;
 }
 
 /** What the TCP transport needs from either framing's decoder. */
@@ -103,6 +110,7 @@ export function slipEncode(packet: Uint8Array): Buffer {
 export class SlipDecoder implements StreamDecoder {
   private readonly maxFrameSize: number;
   private readonly onError: FrameErrorHandler | undefined;
+  private readonly shouldReport: (() => boolean) | undefined;
   /** Unescaped bytes of a frame that spans chunks; grown by doubling up to maxFrameSize. */
   private acc: Buffer | null = null;
   private accLen = 0;
@@ -117,6 +125,7 @@ export class SlipDecoder implements StreamDecoder {
   constructor(options: StreamDecoderOptions = {}) {
     this.maxFrameSize = checkMaxFrameSize(options.maxFrameSize);
     this.onError = options.onError;
+    this.shouldReport = options.shouldReport;
   }
 
   get buffered(): number {
@@ -153,7 +162,7 @@ export class SlipDecoder implements StreamDecoder {
         if (esc === -1 || esc >= end) {
           const len = end - pos;
           if (len > this.maxFrameSize) {
-            this.drop(tooLarge(this.maxFrameSize));
+            this.drop(DROP_TOO_LARGE, 0, -1);
             this.discarding = false; // its END is already here
           } else if (len > 0) out.push(buf.subarray(pos, end));
           pos = end + 1;
@@ -195,7 +204,7 @@ export class SlipDecoder implements StreamDecoder {
   private unescapeByte(b: number, offset: number): boolean {
     if (b === SLIP_ESC_END) return this.appendByte(SLIP_END);
     if (b === SLIP_ESC_ESC) return this.appendByte(SLIP_ESC);
-    this.drop(new OscError('BAD_FRAME', `invalid SLIP escape 0xdb 0x${hex(b)}`, this.base + offset));
+    this.drop(DROP_BAD_ESCAPE, b, this.base + offset);
     return false;
   }
 
@@ -216,7 +225,7 @@ export class SlipDecoder implements StreamDecoder {
   private reserve(extra: number): boolean {
     const need = this.accLen + extra;
     if (need > this.maxFrameSize) {
-      this.drop(tooLarge(this.maxFrameSize));
+      this.drop(DROP_TOO_LARGE, 0, -1);
       return false;
     }
     if (this.acc === null || this.acc.length < need) {
@@ -234,7 +243,7 @@ export class SlipDecoder implements StreamDecoder {
     }
     if (this.escapePending) {
       this.escapePending = false;
-      this.drop(new OscError('BAD_FRAME', 'invalid SLIP escape 0xdb 0xc0 (ESC before END)', this.base + endOffset));
+      this.drop(DROP_BAD_ESCAPE, SLIP_END, this.base + endOffset);
       this.discarding = false; // that END closed the bad frame
       return;
     }
@@ -247,14 +256,27 @@ export class SlipDecoder implements StreamDecoder {
     out.push(frame);
   }
 
-  private drop(err: OscError): void {
+  /** `byte`: the byte after ESC, for a bad escape; `offset`: where in the stream, or -1. */
+  private drop(kind: DropKind, byte: number, offset: number): void {
     this.droppedCount++;
     this.accLen = 0;
     this.escapePending = false;
     this.discarding = true;
     if (this.acc !== null && this.acc.length > 65536) this.acc = null;
-    if (this.onError) this.onError(err, false);
+    // The error is built only for someone who will see it: a stream of bad frames must cost no more to skip
+    // than good frames cost to decode.
+    if (this.onError === undefined || (this.shouldReport !== undefined && !this.shouldReport())) return;
+    this.onError(kind === DROP_TOO_LARGE ? tooLarge(this.maxFrameSize) : badEscape(byte, offset), false);
   }
+}
+
+const DROP_BAD_ESCAPE = 0;
+const DROP_TOO_LARGE = 1;
+type DropKind = typeof DROP_BAD_ESCAPE | typeof DROP_TOO_LARGE;
+
+function badEscape(byte: number, offset: number): OscError {
+  const what = byte === SLIP_END ? `invalid SLIP escape 0xdb 0xc0 (ESC before END)` : `invalid SLIP escape 0xdb 0x${hex(byte)}`;
+  return new OscError('BAD_FRAME', what, offset);
 }
 
 function tooLarge(max: number): OscError {

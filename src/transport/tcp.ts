@@ -2,8 +2,9 @@
 // int32 size prefix (OSC 1.0). No Node-RED here; the osc-tcp config node wraps these.
 //
 // Crash-proof by construction: every socket gets an 'error' listener before anything can fail, each connection
-// has its own decoder, a framing error closes only the connection it came from, and our own 'error' event is
-// only emitted when someone listens (an EventEmitter 'error' without a listener would throw).
+// has its own decoder, a framing error closes only the connection it came from, a flood of bad frames costs
+// little and is reported once a second (see FrameErrorGuard), and our own 'error' event is only emitted when
+// someone listens (an EventEmitter 'error' without a listener would throw).
 
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
@@ -15,7 +16,7 @@ import {
   type Framing,
   type StreamDecoder,
 } from '../osc/framing';
-import type { OscError } from '../osc/errors';
+import { OscError } from '../osc/errors';
 import { parseAllowList, type AllowList } from './allowlist';
 
 /** A peer as the socket reports it; IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are given as plain IPv4. */
@@ -46,6 +47,63 @@ export const DEFAULT_MAX_WRITE_BUFFER = 1024 * 1024;
 export const DEFAULT_MAX_CLIENTS = 64;
 /** How long close() lets a connection flush and shut down gracefully before destroying it. */
 const CLOSE_GRACE_MS = 1000;
+/**
+ * Bad frames (invalid SLIP escape, oversized) a connection may send within one second; one more closes it.
+ * A device with a flaky link loses a frame now and then; a hundred a second is a peer speaking something else,
+ * or trying to keep us busy.
+ */
+export const MAX_BAD_FRAMES_PER_SECOND = 100;
+
+/**
+ * Paces the framing errors of one connection: the first bad frame of each second is reported, the rest are only
+ * counted (and not even built, see StreamDecoderOptions.shouldReport), and more than MAX_BAD_FRAMES_PER_SECOND
+ * in a second ends the connection.
+ */
+class FrameErrorGuard {
+  private windowStart = -Infinity;
+  private inWindow = 0;
+  /** Bad frames not reported one by one since the last report. */
+  private unreported = 0;
+  /** Bad frames in all. */
+  total = 0;
+  /** Set once the limit was passed: the connection is being closed; later frames are ignored. */
+  tripped = false;
+
+  /** Per bad frame: true when this one is to be reported. */
+  readonly shouldReport = (): boolean => {
+    this.total++;
+    if (this.tripped) return false;
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.inWindow = 0;
+    }
+    if (++this.inWindow > MAX_BAD_FRAMES_PER_SECOND) {
+      this.tripped = true;
+      return false;
+    }
+    if (this.inWindow === 1) return true;
+    this.unreported++;
+    return false;
+  };
+
+  /** The error to report for a frame shouldReport() let through, naming those that were not. */
+  describe(err: OscError): OscError {
+    const n = this.unreported;
+    if (n === 0) return err;
+    this.unreported = 0;
+    return new OscError(err.code, `${err.message} (and ${n} more bad frame${n === 1 ? '' : 's'} before it not reported one by one)`, err.offset);
+  }
+
+  /** Why the connection is being closed, once tripped. */
+  limitError(who: string): TcpTransportError {
+    return new TcpTransportError(
+      'LIMIT_EXCEEDED',
+      `closed the connection ${who}: more than ${MAX_BAD_FRAMES_PER_SECOND} bad frames in one second (${this.total} in all)`,
+      'too many bad frames',
+    );
+  }
+}
 
 function normalizeAddress(a: string | undefined): string {
   if (a === undefined) return '';
@@ -304,10 +362,12 @@ export class OscTcpClient extends EventEmitter {
   }
 
   private open(): void {
+    const guard = new FrameErrorGuard();
     const decoder = createStreamDecoder(this.framing, {
       maxFrameSize: this.maxFrameSize,
+      shouldReport: guard.shouldReport,
       onError: (err, fatal) => {
-        this.report(err);
+        this.report(fatal ? err : guard.describe(err));
         if (fatal) sock.destroy();
       },
     });
@@ -330,8 +390,13 @@ export class OscTcpClient extends EventEmitter {
       this.setState('connected', {});
     });
     sock.on('data', (chunk: Buffer) => {
+      if (guard.tripped) return;
       // Packets completed before a fatal framing error in the same chunk are sound: deliver them.
       for (const p of decoder.push(chunk)) this.emit('packet', p, this.remote);
+      if (guard.tripped && !sock.destroyed) {
+        lastError = guard.limitError(`to ${endpointText(this.host, this.port)}`);
+        sock.destroy();
+      }
     });
     sock.on('close', () => {
       if (this.socket === sock) this.socket = null;
@@ -585,13 +650,15 @@ export class OscTcpServer extends EventEmitter {
       return;
     }
     const key = clientKey(remote.address, remote.port);
+    const guard = new FrameErrorGuard();
     const c: Connection = {
       socket: sock,
       remote,
       decoder: createStreamDecoder(this.framing, {
         maxFrameSize: this.maxFrameSize,
+        shouldReport: guard.shouldReport,
         onError: (err, fatal) => {
-          this.report(err, remote);
+          this.report(fatal ? err : guard.describe(err), remote);
           if (fatal) {
             c.error = err;
             sock.destroy();
@@ -604,7 +671,13 @@ export class OscTcpServer extends EventEmitter {
     sock.setNoDelay(true);
     sock.setKeepAlive(true, 10000);
     sock.on('data', (chunk: Buffer) => {
+      if (guard.tripped) return;
       for (const p of c.decoder.push(chunk)) this.emit('packet', p, remote);
+      if (guard.tripped && !sock.destroyed) {
+        c.error = guard.limitError(`from ${endpointText(remote.address, remote.port)}`);
+        this.report(c.error, remote);
+        sock.destroy();
+      }
     });
     sock.on('close', () => {
       if (this.conns.get(key) === c) this.conns.delete(key);
