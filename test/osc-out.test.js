@@ -45,7 +45,8 @@ describe('osc-out node', function () {
     const [{ bytes, rinfo }] = await got;
     assert.deepEqual(codec.decodePacket(bytes), { address: '/ch/01/mix/on', args: [{ type: 'i', value: 0 }] });
     const s = await waitStatus(o1, /1 out/);
-    assert.deepEqual(s, { fill: 'green', shape: 'dot', text: `from 0.0.0.0:${rinfo.port} · 1 out` });
+    // Connected to its fixed destination, the socket shows the local address the system picked to reach it.
+    assert.deepEqual(s, { fill: 'green', shape: 'dot', text: `from 127.0.0.1:${rinfo.port} · 1 out` });
   });
 
   it('builds arguments: a value, an array, typed objects, null as N, none and [] as no arguments', async () => {
@@ -179,6 +180,40 @@ describe('osc-out node', function () {
     [p] = await sendAll([{ topic: '/configured', payload: 1, ip: '127.0.0.1', port: other.address().port }]);
     assert.equal(p.address, '/configured');
     other.close();
+  });
+
+  it('notices a receiver that went away (fixed Host and Port), warns, and recovers when it is back', async () => {
+    await helper.load(UDP_NODES, outFlow({ port: destPort }));
+    const o1 = helper.getNode('o1');
+    let [p] = await sendAll([{ topic: '/before', payload: 1 }]);
+    assert.equal(p.address, '/before');
+    const closed = new Promise((r) => dest.close(r));
+    await closed;
+    // Keeps sending (as a fader would) until `re` shows in the status: a refusal only follows a send.
+    const sendUntil = async (re) => {
+      let hit;
+      const seen = waitStatus(o1, re).then((st) => (hit = st));
+      while (hit === undefined) {
+        o1.receive({ topic: '/fader', payload: 0.5 });
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await seen;
+      return hit;
+    };
+    const down = await sendUntil(/receiver unreachable/);
+    assert.equal(down.fill, 'red');
+    assert.ok(o1.warn.getCalls().some((c) => /receiver 127\.0\.0\.1:\d+ unreachable/.test(String(c.args[0]))));
+    assert.equal(o1.error.getCalls().length, 0, 'sends are not failed: UDP cannot tie the refusal to one msg');
+
+    dest = dgram.createSocket('udp4');
+    await new Promise((r) => dest.bind(destPort, '127.0.0.1', r));
+    const back = receive(dest);
+    o1.status.resetHistory();
+    const up = await sendUntil(/^from .* out$/);
+    assert.equal(up.fill, 'green');
+    [p] = await back;
+    assert.equal(codec.decodePacket(p.bytes).address, '/fader');
+    assert.ok(o1.warn.getCalls().some((c) => /reachable again/.test(String(c.args[0]))));
   });
 
   it('replies to an IPv6 sender from its own socket when Host is blank', async () => {

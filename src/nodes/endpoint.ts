@@ -30,6 +30,8 @@ export interface EndpointView {
   readonly kernelDrops?: number;
   /** UDP only: why the receive buffer is smaller than asked, once open. */
   readonly recvBufferWarning?: string;
+  /** UDP, connected to osc-out's fixed destination only: nothing listened there at the last send. */
+  readonly unreachable?: boolean;
 }
 
 export interface EndpointUser {

@@ -53,6 +53,10 @@ export = function (RED: NodeAPI): void {
         node.status({ fill: 'red', shape: 'ring', text });
         return;
       }
+      if (ep.unreachable === true) {
+        node.status({ fill: 'red', shape: 'ring', text: `receiver unreachable${sent > 0 ? ` · ${sent} out` : ''}` });
+        return;
+      }
       let text = ep.statusText ? ep.statusText() : `from ${ep.label}`;
       if (sent > 0) text += ` · ${sent} out`;
       if (failed > 0) text += ` · ${failed} failed (${lastError})`;
@@ -60,10 +64,17 @@ export = function (RED: NodeAPI): void {
     };
     const status = new Throttle(STATUS_INTERVAL_MS, updateStatus);
 
+    // A receiver that went away is reported when it goes and when it comes back, as warnings: the refusal arrives
+    // after the send it belongs to has completed, so it cannot become that msg's error, and a receiver being
+    // restarted is routine on stage.
+    let unreachable = false;
     const user: EndpointUser = {
       onStateChange(ep) {
         status.now();
         reportFailure(ep, node);
+        if (ep.unreachable === true && !unreachable) node.warn(ep.error?.message ?? `receiver ${host}:${port} unreachable`);
+        else if (ep.unreachable !== true && unreachable) node.warn(`receiver ${host}:${port} reachable again`);
+        unreachable = ep.unreachable === true;
       },
     };
 
@@ -89,7 +100,13 @@ export = function (RED: NodeAPI): void {
     } else {
       // A socket of our own on a free port, of the family the configured host needs.
       ownFamily = net.isIPv6(host) ? 'udp6' : 'udp4';
-      handle = acquireUdpEndpoint(`osc-out:${node.id}`, { ipv: ownFamily, localPort: 0 }, user);
+      // With a fixed destination the socket is connected to it, so a receiver that is gone gets noticed (see udp.ts).
+      const fixed = host !== '' && Number.isInteger(port) && port >= 1 && port <= 65535;
+      handle = acquireUdpEndpoint(
+        `osc-out:${node.id}`,
+        { ipv: ownFamily, localPort: 0, ...(fixed ? { remoteHost: host, remotePort: port } : {}) },
+        user,
+      );
     }
     endpoint = handle.endpoint;
     const maxDatagram = endpoint.maxDatagram;

@@ -23,7 +23,17 @@ export interface UdpEndpointOptions {
   allow?: string;
   /** Receive buffer to ask the kernel for, in bytes (default 1 MiB; 0 keeps the system default). */
   rcvbuf?: number;
+  /**
+   * The one destination of a socket that sends nowhere else (osc-out with a fixed Host and Port): the socket is
+   * connected to it, so the kernel reports a receiver that is gone (ICMP port unreachable), which it never
+   * does for an unconnected socket on Linux. '' and 0: not connected.
+   */
+  remoteHost?: string;
+  remotePort?: number;
 }
+
+/** After a refusal, this long without another while sending means the receiver is back (see UdpEndpoint). */
+export const RECEIVER_RECOVERY_MS = 1500;
 
 /** The options as saved by an editor: numbers and flags may arrive as strings. */
 export interface UdpConfigProperties {
@@ -112,6 +122,8 @@ export const DEFAULT_UDP_OPTIONS: ResolvedUdpEndpointOptions = Object.freeze({
   multicastLoopback: true,
   allow: '',
   rcvbuf: DEFAULT_RCVBUF,
+  remoteHost: '',
+  remotePort: 0,
 }) as ResolvedUdpEndpointOptions;
 
 /** The largest UDP payload: 65535 minus the IP and UDP headers (IPv6 has no header in its payload length). */
@@ -135,6 +147,8 @@ export function resolveUdpOptions(o: UdpEndpointOptions): ResolvedUdpEndpointOpt
     multicastLoopback: o.multicastLoopback !== false,
     allow: (o.allow ?? '').trim(),
     rcvbuf: o.rcvbuf ?? DEFAULT_RCVBUF,
+    remoteHost: (o.remoteHost ?? '').trim(),
+    remotePort: o.remotePort ?? 0,
   };
 }
 
@@ -149,7 +163,9 @@ function sameOptions(a: ResolvedUdpEndpointOptions, b: ResolvedUdpEndpointOption
     a.ttl === b.ttl &&
     a.multicastLoopback === b.multicastLoopback &&
     a.allow === b.allow &&
-    Object.is(a.rcvbuf, b.rcvbuf)
+    Object.is(a.rcvbuf, b.rcvbuf) &&
+    a.remoteHost === b.remoteHost &&
+    a.remotePort === b.remotePort
   );
 }
 
@@ -272,6 +288,14 @@ export class UdpEndpoint {
   address: { address: string; port: number; family: string } | undefined;
   /** Allow-list, receive buffer and kernel drop count of the current socket. */
   private guard: UdpReceiveGuard | undefined;
+  /** Connected to remoteHost:remotePort: sends go there only, and a receiver that is gone is reported. */
+  private connected = false;
+  /** Connected, and the last send was refused (nothing listens at the destination). */
+  unreachable = false;
+  /** Sends refused at the destination since the socket opened (one refusal can stand for several sends). */
+  refusals = 0;
+  private refusedAt = 0;
+  private probe: NodeJS.Timeout | undefined;
 
   private socket: dgram.Socket | undefined;
   private readonly users = new Set<UdpEndpointUser>();
@@ -333,7 +357,13 @@ export class UdpEndpoint {
     const socket = this.socket;
     if (this.state === 'open' && socket !== undefined) {
       try {
-        socket.send(data, port, host, cb);
+        if (!this.connected) {
+          socket.send(data, port, host, cb);
+        } else if (port === this.options.remotePort && host === this.options.remoteHost) {
+          socket.send(data, this.unreachable ? this.sentWhileUnreachable(cb) : cb);
+        } else {
+          throw new UdpEndpointError('EISCONN', `endpoint ${this.label} only sends to ${hostPort(this.options.remoteHost, this.options.remotePort)}`, 'wrong destination');
+        }
       } catch (e) {
         // dgram throws synchronously for a bad port or a closed socket; report it like an async failure.
         process.nextTick(cb, e as Error);
@@ -455,6 +485,26 @@ export class UdpEndpoint {
     } catch {
       // refused by the platform: the default buffer still works
     }
+    if (o.remoteHost !== '' && o.remotePort > 0) {
+      // @types/node declares no argument, but Node passes the lookup or connect error to this callback.
+      socket.connect(o.remotePort, o.remoteHost, (err?: Error) => {
+        if (this.socket !== socket) return; // failed meanwhile
+        if (this.closeWanted) {
+          this.finishClose();
+          return;
+        }
+        // A host that does not resolve yet (a .local name before the network is up): send unconnected, each
+        // send looking the name up again and reporting its own failure, as without a fixed destination.
+        this.connected = !err;
+        this.markOpen(socket);
+      });
+      return;
+    }
+    this.markOpen(socket);
+  }
+
+  private markOpen(socket: dgram.Socket): void {
+    const o = this.options;
     const a = socket.address();
     this.address = { address: a.address, port: a.port, family: a.family };
     this.state = 'open';
@@ -512,7 +562,40 @@ export class UdpEndpoint {
     }
   }
 
+  /**
+   * A send while the receiver was last seen gone: once it went out, wait a little for a refusal. None means the
+   * receiver is back. A timer rather than the next send: ICMP errors are rate-limited (Linux: about one a
+   * second per destination), so one send without a refusal proves nothing by itself.
+   */
+  private sentWhileUnreachable(cb: SendCallback): SendCallback {
+    return (err) => {
+      if (!err && this.unreachable && this.probe === undefined && this.state === 'open') {
+        const since = Date.now();
+        this.probe = setTimeout(() => {
+          this.probe = undefined;
+          if (!this.unreachable || this.state !== 'open' || this.refusedAt >= since) return;
+          this.unreachable = false;
+          if (this.error?.code === 'ECONNREFUSED') this.error = undefined;
+          this.notify();
+        }, RECEIVER_RECOVERY_MS);
+        this.probe.unref();
+      }
+      cb(err);
+    };
+  }
+
   private socketError(err: Error): void {
+    if (this.connected && errorCode(err) === 'ECONNREFUSED') {
+      // Not a socket failure: the kernel's word that the last datagram found nobody listening.
+      this.refusals++;
+      this.refusedAt = Date.now();
+      if (this.unreachable) return;
+      this.unreachable = true;
+      const to = hostPort(this.options.remoteHost, this.options.remotePort);
+      this.error = new UdpEndpointError('ECONNREFUSED', `receiver ${to} unreachable: nothing is listening on that port (the system answered "port unreachable")`, 'receiver unreachable');
+      this.notify();
+      return;
+    }
     this.error = new UdpEndpointError(errorCode(err), `socket error on ${this.label}: ${err.message}`, `socket error ${errorCode(err)}`);
     this.notify();
   }
@@ -583,6 +666,8 @@ export class UdpEndpoint {
 
   private finishClose(): void {
     this.guard?.stop();
+    if (this.probe !== undefined) clearTimeout(this.probe);
+    this.probe = undefined;
     const socket = this.socket;
     this.socket = undefined;
     this.state = 'closed';
