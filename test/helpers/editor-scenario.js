@@ -387,14 +387,22 @@ function describeEditor(getState, tag) {
       const oscIn = imported.find((n) => n.type === 'osc-in');
       const sender = imported.find((n) => n.type === 'osc-out' && n.name === 'fake sensors');
       assert.ok(sender, 'no "fake sensors" osc out in the example');
-      await page.evaluate(([inId, outId, p]) => {
+      // No SuperCollider here: the test's own receiver stands in for sclang, or osc out would rightly warn
+      // that nothing listens on 57120.
+      const toSynth = imported.find((n) => n.type === 'osc-out' && n.name === 'temperature to sclang');
+      assert.ok(toSynth, 'no "temperature to sclang" osc out in the example');
+      await page.evaluate(([inId, outId, p, synthId, synthPort]) => {
         const ep = RED.nodes.node(RED.nodes.node(inId).endpoint);
         const out = RED.nodes.node(outId);
         if (Number(ep.localPort) !== p) { ep.localPort = p; ep.changed = true; ep.dirty = true; }
         if (Number(out.port) !== p) { out.port = String(p); out.changed = true; out.dirty = true; }
+        const synth = RED.nodes.node(synthId);
+        synth.port = String(synthPort);
+        synth.changed = true;
+        synth.dirty = true;
         RED.nodes.dirty(true);
         RED.view.redraw(true);
-      }, [oscIn.id, sender.id, port]);
+      }, [oscIn.id, sender.id, port, toSynth.id, receiver.address().port]);
       await page.locator('#red-ui-header-button-deploy').click();
       await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 20000 });
       const status = nodeGroup(oscIn.id).locator('.red-ui-flow-node-status-label');
