@@ -97,5 +97,32 @@
         return e ? { key: e.key, at: e.at, pos: e.at + 1, "char": describe(e.c) } : null;
     }
 
-    global.OscflowValidate = { checkPattern: checkPattern };
+
+    /**
+     * The first entry of an allow-list (addresses and CIDR ranges, separated by space, comma, semicolon or new
+     * line; '#' starts a comment) that cannot be right, or "" when none: catches typos while typing. The runtime
+     * (src/transport/allowlist.ts) parses the list exactly and names a bad entry at deploy.
+     */
+    function badAllowEntry(v) {
+        var lines = String(v || "").split(/\r?\n/);
+        for (var i = 0; i < lines.length; i++) {
+            var entries = lines[i].replace(/#.*$/, "").split(/[\s,;]+/);
+            for (var k = 0; k < entries.length; k++) {
+                var e = entries[k];
+                if (!e) { continue; }
+                var m = /^\[?([^\/\]]+)\]?(?:\/(\d{1,3}))?$/.exec(e);
+                if (!m) { return e; }
+                var v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(m[1]);
+                if (v4) {
+                    for (var j = 1; j <= 4; j++) { if (Number(v4[j]) > 255) { return e; } }
+                    if (m[2] !== undefined && Number(m[2]) > 32) { return e; }
+                } else if (!/^[0-9a-f:.]+$/i.test(m[1]) || m[1].indexOf(":") === -1 || (m[2] !== undefined && Number(m[2]) > 128)) {
+                    return e;
+                }
+            }
+        }
+        return "";
+    }
+
+    global.OscflowValidate = { checkPattern: checkPattern, badAllowEntry: badAllowEntry };
 })(this);
