@@ -124,5 +124,13 @@
         return "";
     }
 
-    global.OscflowValidate = { checkPattern: checkPattern, badAllowEntry: badAllowEntry };
+    /** Saved flows and hand-typed fields hold numbers as strings; accept both, never "1e3" or "8.5". */
+    function wholeIn(v, min, max) {
+        var s = String(v).trim();
+        if (!/^\d+$/.test(s)) { return false; }
+        var n = Number(s);
+        return n >= min && n <= max;
+    }
+
+    global.OscflowValidate = { checkPattern: checkPattern, badAllowEntry: badAllowEntry, wholeIn: wholeIn };
 })(this);

@@ -355,7 +355,7 @@ describe('editor files', () => {
 
   it('loads shared editor code from resources/ under this module\'s name, and ships it', () => {
     const used = types.flatMap((type) => resourcesOf(read('nodes', `${type}.html`)).map((r) => ({ type, ...r })));
-    assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), ['osc-codec', 'osc-out', 'osc-route', 'osc-tcp', 'osc-udp']);
+    assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), ['osc-codec', 'osc-in', 'osc-out', 'osc-route', 'osc-tcp', 'osc-udp']);
     for (const u of used) {
       assert.equal(u.module, pkg.name, `${u.type}: Node-RED serves resources/ at resources/${pkg.name}/`);
       assert.ok(fs.existsSync(path.join(root, 'resources', u.file)), `${u.type}: resources/${u.file} exists`);
@@ -363,6 +363,6 @@ describe('editor files', () => {
     assert.ok(pkg.files.includes('resources/'), 'package.json "files" ships resources/');
     const context = vm.createContext({});
     vm.runInContext(read('resources', 'osc-validate.js'), context);
-    assert.deepEqual(Object.keys(context.OscflowValidate), ['checkPattern', 'badAllowEntry'], 'one global object, for every node');
+    assert.deepEqual(Object.keys(context.OscflowValidate), ['checkPattern', 'badAllowEntry', 'wholeIn'], 'one global object, for every node');
   });
 });

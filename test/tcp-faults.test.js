@@ -9,21 +9,11 @@ const codec = require('../dist/osc/codec');
 const { slipEncode } = require('../dist/osc/framing');
 const oscTcp = require('../dist/nodes/osc-tcp');
 const oscIn = require('../dist/nodes/osc-in');
+const { until: waitUntil } = require('./helpers/nodes');
 
 helper.init(require.resolve('node-red'));
 
-function until(check, ms = 8000) {
-  return new Promise((resolve, reject) => {
-    const end = Date.now() + ms;
-    const tick = () => {
-      const v = check();
-      if (v) return resolve(v);
-      if (Date.now() > end) return reject(new Error('timed out'));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
+const until = (check, ms = 8000) => waitUntil(check, ms);
 
 const texts = (node) => node.status.getCalls().map((c) => c.args[0] && c.args[0].text).filter(Boolean);
 

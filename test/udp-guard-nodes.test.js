@@ -10,6 +10,7 @@ const codec = require('../dist/osc/codec');
 const udp = require('../dist/transport/udp');
 const oscUdp = require('../dist/nodes/osc-udp');
 const oscIn = require('../dist/nodes/osc-in');
+const { until: waitUntil } = require('./helpers/nodes');
 
 helper.init(require.resolve('node-red'));
 const linux = process.platform === 'linux';
@@ -22,18 +23,7 @@ function socketOn(address) {
   });
 }
 
-function until(check, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const end = Date.now() + ms;
-    const tick = () => {
-      const v = check();
-      if (v) return resolve(v);
-      if (Date.now() > end) return reject(new Error('timed out'));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
+const until = (check, ms = 5000) => waitUntil(check, ms);
 
 const statusTexts = (node) => node.status.getCalls().map((c) => c.args[0] && c.args[0].text).filter(Boolean);
 

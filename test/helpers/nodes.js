@@ -52,4 +52,18 @@ function collect(node, n, map = (msg) => msg) {
   });
 }
 
-module.exports = { helper, UDP_NODES, waitStatus, listeningPort, collect };
+/** Resolves with check()'s first truthy value, polled every 20 ms; rejects after `ms` (a state with no event). */
+function until(check, ms) {
+  return new Promise((resolve, reject) => {
+    const end = Date.now() + ms;
+    const tick = () => {
+      const v = check();
+      if (v) return resolve(v);
+      if (Date.now() > end) return reject(new Error('timed out'));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+module.exports = { helper, UDP_NODES, waitStatus, listeningPort, collect, until };
