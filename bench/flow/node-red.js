@@ -52,7 +52,8 @@ function startNodeRed({ flow, withOurs, oursDir, cpuProfDir }) {
   );
   const logFile = path.join(userDir, 'node-red.log');
   const log = fs.openSync(logFile, 'w');
-  const args = [];
+  // BENCH_NODE_ARGS: extra Node.js options for the runtime, e.g. "--trace-gc" to see its pauses in node-red.log.
+  const args = (process.env.BENCH_NODE_ARGS || '').split(/\s+/).filter(Boolean);
   if (cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
   args.push(require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js'));
   const child = spawn(process.execPath, args, {
@@ -74,6 +75,7 @@ function startNodeRed({ flow, withOurs, oursDir, cpuProfDir }) {
     get alive() {
       return alive;
     },
+    logFile,
     log() {
       try {
         return fs.readFileSync(logFile, 'utf8');

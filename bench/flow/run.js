@@ -12,6 +12,8 @@
 //          --profile <chain> [--rate N] [--seconds N]  (a CPU profile of the Node-RED child under load)
 //          --alt <dir>  adds the chain "alt": ours, loaded from a copy of the package in <dir> (package.json and
 //                       dist/), to measure a candidate change side by side with the current code
+// Every chain's process is started up front, but only the one being measured runs: the others are stopped
+// (SIGSTOP) meanwhile, so that their idle-time work (V8 shrinking the heap) does not land in its numbers.
 // Results go to bench/results/flow-<time>.json. Absolute numbers depend on the machine and its neighbours:
 // compare the ratios, measured side by side in the same run.
 const { spawn, execFileSync } = require('node:child_process');
@@ -52,7 +54,7 @@ function parseArgs(argv) {
   if (o.chains.includes('alt') && !o.alt) throw new Error('the chain "alt" needs --alt <dir>');
   const timing = o.quick
     ? { stepMs: 1000, drainMs: 300, factor: 2, resolution: 0.25, latencyMs: 2000, costMs: 1000, memMs: 10000, retries: 0 }
-    : { stepMs: 2000, drainMs: 400, factor: 1.6, resolution: 0.06, latencyMs: 4000, costMs: 3000, memMs: 60000, retries: 1 };
+    : { stepMs: 2000, drainMs: 400, factor: 1.6, resolution: 0.06, latencyMs: 10000, costMs: 3000, memMs: 60000, retries: 1 };
   return { ...o, ...timing, start: o.start || 8000 };
 }
 
@@ -237,6 +239,7 @@ async function settle(target, maxMs = 5000) {
 
 async function tryRate(gen, chain, target, o, mode, rate, log) {
   let r;
+  focus(target);
   for (let attempt = 0; attempt <= o.retries; attempt++) {
     await gen.target(target.port);
     r = await measure(gen, target, { rate, durationMs: o.stepMs, drainMs: o.drainMs, mode });
@@ -340,9 +343,32 @@ async function memoryRun(gen, target, o, rate) {
 
 // The processes under test, so that an interrupted run does not leave a Node-RED or relay behind.
 const running = new Set();
+const paused = new Set();
+
+/**
+ * Lets only `target` run: every other chain's process is stopped (SIGSTOP) until its own turn. An idle Node-RED
+ * is not idle to the CPU: a few seconds after its load ends V8 shrinks its heap with a full GC of 5-15 ms on both
+ * cores, and on 2 cores that lands in the latency and the loss of whichever chain is being measured. Stopped, the
+ * others cost nothing; each chain is measured as if it ran alone, as it does for a user. undefined: all run.
+ */
+function focus(target) {
+  for (const t of running) {
+    if (!t.pid) continue;
+    const want = target === undefined || t === target;
+    if (want && paused.has(t)) {
+      process.kill(t.pid, 'SIGCONT');
+      paused.delete(t);
+    } else if (!want && !paused.has(t)) {
+      process.kill(t.pid, 'SIGSTOP');
+      paused.add(t);
+    }
+  }
+}
+
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
     console.log(`\n${sig}: stopping`);
+    focus(undefined);
     const done = () => process.exit(130);
     Promise.allSettled([...running].map((t) => t.stop())).then(done, done);
   });
@@ -355,6 +381,7 @@ async function start(chain, mode, gen, o, extra) {
 }
 
 async function stop(t) {
+  if (paused.delete(t)) process.kill(t.pid, 'SIGCONT');
   running.delete(t);
   await t.stop();
 }
@@ -373,6 +400,7 @@ async function benchMode(gen, mode, o) {
     for (let i = 0; i < chains.length; i++) {
       const chain = chains[i];
       const target = targets[i];
+      focus(target);
       await gen.target(target.port);
       if (!(await gen.probe(mode))) {
         const log = target.red ? target.red.log().split('\n').slice(-15).join('\n') : '';
@@ -387,10 +415,12 @@ async function benchMode(gen, mode, o) {
       live.push({ chain, target, result });
     }
     // Latency in slices taken in turn, so a noisy second lands on every chain alike rather than on one.
-    const slices = o.quick ? 3 : 6;
+    // Ten one-second slices: a slice p99 is its 10th-worst message, so one stall of the machine moves one slice, not the median.
+    const slices = o.quick ? 3 : 10;
     const lats = live.map(() => []);
     for (let k = 0; k < slices; k++) {
       for (let i = 0; i < live.length; i++) {
+        focus(live[i].target);
         await gen.target(live[i].target.port);
         // Each slice measures a chain already in its stride: a Node-RED idle for a few seconds (while the others
         // had their turn) answers its first messages late, and that is not latency at a steady 1,000 msgs/s.
@@ -411,6 +441,7 @@ async function benchMode(gen, mode, o) {
       // CPU time per message at a rate every chain handles: unlike the loss threshold, it hardly moves when a
       // neighbour steals the CPU for a few milliseconds, so its ratios are the steadiest numbers of the run.
       if (target.pid) {
+        focus(target);
         await gen.target(target.port);
         const c = await measure(gen, target, { rate: COST_RATE, durationMs: o.costMs, drainMs: o.drainMs, mode });
         result.cost = { rate: COST_RATE, loss: c.loss, cpuUsPerMsg: (c.targetCpuSeconds * 1e6) / Math.max(1, c.received) };
@@ -422,6 +453,7 @@ async function benchMode(gen, mode, o) {
     for (const { chain, target, result } of live) {
       if (!(o.search && o.mem && mode === 'message' && target.pid && (chain === 'ours' || o.memAll))) continue;
       if (!(result.search.sustained > 0)) continue;
+      focus(target);
       result.memory = await memoryRun(gen, target, o, result.search.sustained);
       const m = result.memory;
       console.log(
