@@ -16,8 +16,9 @@ const ourName = require(path.join(root, 'package.json')).name;
  *                                   half-written node of ours cannot disturb the other chains)
  * @param {string}  [o.oursDir]      where our package is (default: this work tree), e.g. a patched copy to A/B a change
  * @param {string}  [o.cpuProfDir]   write a V8 CPU profile of the runtime there on exit
+ * @param {string}  [o.insideDir]    time each message inside the runtime (inside-preload.js), results there
  */
-function startNodeRed({ flow, withOurs, oursDir, cpuProfDir }) {
+function startNodeRed({ flow, withOurs, oursDir, cpuProfDir, insideDir }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-bench-'));
   const deps = {};
   fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
@@ -55,11 +56,12 @@ function startNodeRed({ flow, withOurs, oursDir, cpuProfDir }) {
   // BENCH_NODE_ARGS: extra Node.js options for the runtime, e.g. "--trace-gc" to see its pauses in node-red.log.
   const args = (process.env.BENCH_NODE_ARGS || '').split(/\s+/).filter(Boolean);
   if (cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
+  if (insideDir) args.push('-r', path.join(__dirname, 'inside-preload.js'));
   args.push(require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js'));
   const child = spawn(process.execPath, args, {
     cwd: userDir,
     stdio: ['ignore', log, log],
-    env: { ...process.env, NODE_RED_DISABLE_TELEMETRY: '1' },
+    env: { ...process.env, NODE_RED_DISABLE_TELEMETRY: '1', ...(insideDir ? { BENCH_INSIDE_DIR: insideDir } : {}) },
   });
   fs.closeSync(log);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

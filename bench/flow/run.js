@@ -10,6 +10,8 @@
 // Options: --quick (short steps: a smoke check), --chains a,b  --modes message,bundle  --no-mem  --mem-all
 //          --no-search (only latency and CPU per message: a quick A/B of a change)
 //          --profile <chain> [--rate N] [--seconds N]  (a CPU profile of the Node-RED child under load)
+//          --inside  (messages at 1,000/s: how much of each chain's latency is spent inside the runtime, and
+//                    how long msgs wait between nodes; see inside-preload.js)
 //          --alt <dir>  adds the chain "alt": ours, loaded from a copy of the package in <dir> (package.json and
 //                       dist/), to measure a candidate change side by side with the current code
 // Every chain's process is started up front, but only the one being measured runs: the others are stopped
@@ -47,6 +49,7 @@ function parseArgs(argv) {
     else if (a === '--start') o.start = Number(argv[++i]);
     else if (a === '--alt') o.alt = path.resolve(argv[++i]);
     else if (a === '--relay-rcvbuf') o.rcvbuf = Number(argv[++i]);
+    else if (a === '--inside') o.inside = true;
     else throw new Error(`unknown option ${a}`);
   }
   for (const c of o.chains) if (!ALL_CHAINS.includes(c)) throw new Error(`unknown chain ${c}`);
@@ -162,6 +165,7 @@ async function startTarget(chain, mode, gen, o, extra = {}) {
     withOurs: chain === 'ours' || chain === 'alt',
     oursDir: chain === 'alt' ? o.alt : undefined,
     cpuProfDir: extra.cpuProfDir,
+    insideDir: extra.insideDir,
   });
   return { pid: red.pid, port: inPort, red, stop: () => red.stop() };
 }
@@ -585,6 +589,54 @@ async function profile(gen, o) {
   return { chain, mode, rate, seconds, run, summary, profileFile: dest };
 }
 
+/**
+ * Latency at 1,000 msgs/s split in two: end to end as the generator sees it, and inside the runtime from the
+ * datagram's 'message' event to the reply's send(). What is left is the kernel and the scheduler, the same for
+ * every chain; what differs inside is the nodes' work and the waits between them.
+ */
+async function inside(gen, o) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-inside-'));
+  const chains = o.chains.filter((c) => c !== 'loopback');
+  const seconds = o.seconds || (o.quick ? 3 : 8);
+  const targets = await Promise.all(chains.map((c) => start(c, 'message', gen, o, { insideDir: dir })));
+  const rows = [];
+  try {
+    for (let i = 0; i < chains.length; i++) {
+      const t = targets[i];
+      focus(t);
+      await gen.target(t.port);
+      if (!(await gen.probe('message'))) throw new Error(`chain ${chains[i]} not available`);
+      await gen.run({ rate: 2000, durationMs: 1500, drainMs: 200, mode: 'message' });
+      const file = t.pid ? path.join(dir, `inside-${t.pid}.json`) : undefined;
+      if (file && t.red) process.kill(t.pid, 'SIGWINCH');
+      await sleep(100);
+      const r = await gen.run({ rate: 1000, durationMs: seconds * 1000, drainMs: o.drainMs, mode: 'message' });
+      let ins;
+      if (file && t.red) {
+        process.kill(t.pid, 'SIGWINCH');
+        for (let k = 0; k < 50 && !fs.existsSync(file); k++) await sleep(100);
+        ins = JSON.parse(fs.readFileSync(file, 'utf8'));
+      }
+      rows.push({ chain: chains[i], endToEnd: { p50Ms: r.p50Ms, p99Ms: r.p99Ms, loss: r.loss }, ...(ins || {}) });
+    }
+  } finally {
+    focus(undefined);
+    await Promise.all(targets.map(stop));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : '');
+  const text = table(
+    `Latency at 1,000 msgs/s for ${seconds} s, end to end and inside the runtime (ms)`,
+    ['chain', 'end to end p50', 'end to end p99', 'inside p50', 'inside p90', 'inside p99', 'inside p99.9', 'setImmediate waits per msg', 'wait p50', 'wait p99'],
+    rows.map((r) => [
+      r.chain, f(r.endToEnd.p50Ms), f(r.endToEnd.p99Ms),
+      r.inside ? f(r.inside.p50Ms) : '', r.inside ? f(r.inside.p90Ms) : '', r.inside ? f(r.inside.p99Ms) : '', r.inside ? f(r.inside.p999Ms) : '',
+      r.hops ? (r.hops.n / Math.max(1, r.inside.n)).toFixed(1) : '', r.hops ? f(r.hops.p50Ms) : '', r.hops ? f(r.hops.p99Ms) : '',
+    ]),
+  );
+  return { rows, text };
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const info = machine();
@@ -592,6 +644,13 @@ async function main() {
   const gen = new LoadGen();
   await gen.open();
   try {
+    if (o.inside) {
+      const r = await inside(gen, o);
+      console.log(`\n${r.text}`);
+      const file = writeResults('flow-inside', { machine: info, options: o, ...r });
+      console.log(`results: ${path.relative(root, file)}`);
+      return;
+    }
     if (o.profile) {
       const p = await profile(gen, o);
       const file = writeResults(`flow-profile-${o.profile}`, { machine: info, options: o, profile: p });

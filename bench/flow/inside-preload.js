@@ -1,0 +1,59 @@
+'use strict';
+// Loaded into the Node-RED under test by `npm run bench:flow -- --inside` (node -r): it times, inside the runtime,
+// each datagram from its 'message' event to the send() of the reply, and each wait of a msg between two nodes
+// (the runtime hands a msg on with setImmediate). That splits the latency the generator sees into the part spent
+// in this process and the part spent in the kernel and the scheduler before and after. SIGWINCH starts a
+// measurement; the next SIGWINCH writes it to $BENCH_INSIDE_DIR/inside-<pid>.json. Diagnostics only: it wraps
+// dgram and setImmediate for the whole process, which a product would never do. (Not SIGUSR2: Node-RED exits on it.)
+const dgram = require('node:dgram');
+const fs = require('node:fs');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+
+const dir = process.env.BENCH_INSIDE_DIR;
+const received = [];
+const sent = [];
+const hops = [];
+let on = false;
+
+const emit = dgram.Socket.prototype.emit;
+dgram.Socket.prototype.emit = function (event, ...args) {
+  if (on && event === 'message') received.push(performance.now());
+  return emit.call(this, event, ...args);
+};
+const send = dgram.Socket.prototype.send;
+dgram.Socket.prototype.send = function (...args) {
+  if (on) sent.push(performance.now());
+  return send.apply(this, args);
+};
+const setImmediateOriginal = global.setImmediate;
+global.setImmediate = function (fn, ...args) {
+  const queued = performance.now();
+  return setImmediateOriginal(function () {
+    if (on) hops.push(performance.now() - queued);
+    fn.apply(this, args);
+  });
+};
+
+function percentiles(values) {
+  const v = Float64Array.from(values).sort();
+  const at = (q) => (v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))] : NaN);
+  return { n: v.length, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), p999Ms: at(0.999), maxMs: v.length ? v[v.length - 1] : NaN };
+}
+
+process.on('SIGWINCH', () => {
+  if (!on) {
+    received.length = 0;
+    sent.length = 0;
+    hops.length = 0;
+    on = true;
+    return;
+  }
+  on = false;
+  // Every datagram in makes as many out (messages; bundles are not for this tool), in order: pair them by position.
+  const n = Math.min(received.length, sent.length);
+  const inside = new Float64Array(n);
+  for (let i = 0; i < n; i++) inside[i] = sent[i] - received[i];
+  const result = { received: received.length, sent: sent.length, inside: percentiles(inside), hops: percentiles(hops) };
+  fs.writeFileSync(path.join(dir, `inside-${process.pid}.json`), JSON.stringify(result));
+});
