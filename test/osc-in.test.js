@@ -91,6 +91,9 @@ describe('osc-in node', function () {
     // The msgs are sent one by one, not cloned: none may share a mutable object with another.
     assert.notEqual(msgs[1].osc.timetag, msgs[2].osc.timetag);
     assert.notEqual(msgs[0].osc, msgs[3].osc);
+    // osc-in gives each msg its _msgid (the runtime's form, 16 hex digits): one per message, never shared.
+    assert.ok(msgs.every((m) => /^[0-9a-f]{16}$/.test(m._msgid)), msgs.map((m) => m._msgid).join(' '));
+    assert.equal(new Set(msgs.map((m) => m._msgid)).size, 4);
   });
 
   it('emits a whole bundle as one msg (topic "#bundle") when bundles is "whole"', async () => {

@@ -11,6 +11,7 @@ import type { OscInMsg } from './convert';
 import { acquireEndpoint, findEndpoint, reportFailure, wantsTcp } from './endpoint';
 import type { EndpointChoice, EndpointUser, EndpointView } from './endpoint';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
+import { nextMsgId } from './red';
 
 interface OscInDef extends NodeDef, EndpointChoice {
   payloadArray?: boolean | string;
@@ -216,16 +217,23 @@ export = function (RED: NodeAPI): void {
         }
         if (!('packets' in packet)) {
           received++;
-          node.send(messageToMsg(packet, rinfo.address, rinfo.port, alwaysArray));
+          const msg = messageToMsg(packet, rinfo.address, rinfo.port, alwaysArray);
+          msg._msgid = nextMsgId();
+          node.send(msg);
         } else if (whole) {
           received++;
-          node.send(bundleToMsg(packet, rinfo.address, rinfo.port));
+          const msg = bundleToMsg(packet, rinfo.address, rinfo.port);
+          msg._msgid = nextMsgId();
+          node.send(msg);
         } else {
           const msgs = splitBundle(packet, rinfo.address, rinfo.port, alwaysArray);
           received += msgs.length;
           // One send per msg, in order, back to back: a send of an array would make Node-RED deep-clone every
           // msg after the first, a fifth of the CPU of a bundle. (Scheduled bundles keep one send, as a group.)
-          for (let k = 0; k < msgs.length; k++) node.send(msgs[k]);
+          for (let k = 0; k < msgs.length; k++) {
+            msgs[k]._msgid = nextMsgId();
+            node.send(msgs[k]);
+          }
         }
         status.mark();
       },

@@ -11,6 +11,21 @@ export interface NodeMessage {
   [key: string]: unknown;
 }
 
+// _msgid for the msgs osc-in creates. Left to the runtime, every new msg gets eight random bytes formatted one by
+// one: about 0.5 µs and 17 strings of garbage, a twentieth of a message's whole trip through osc-in, osc-route and
+// osc-out. A random prefix and a counter give ids of the same form (16 hex digits), unique within the runtime, at
+// a tenth of the cost; the prefix is drawn again whenever the counter wraps.
+let msgIdPrefix = '';
+let msgIdCount = 0x100000000;
+
+export function nextMsgId(): string {
+  if (msgIdCount > 0xffffffff) {
+    msgIdPrefix = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+    msgIdCount = 0;
+  }
+  return msgIdPrefix + (msgIdCount++).toString(16).padStart(8, '0');
+}
+
 export interface NodeStatus {
   fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
   shape?: 'ring' | 'dot';
