@@ -202,6 +202,11 @@ export = function (RED: NodeAPI): void {
       };
     }
 
+    const sendOne = (msg: OscInMsg): void => {
+      msg._msgid = nextMsgId();
+      node.send(msg);
+    };
+
     const user: EndpointUser = {
       onMessage(data, rinfo) {
         let packet: OscPacket;
@@ -217,23 +222,16 @@ export = function (RED: NodeAPI): void {
         }
         if (!('packets' in packet)) {
           received++;
-          const msg = messageToMsg(packet, rinfo.address, rinfo.port, alwaysArray);
-          msg._msgid = nextMsgId();
-          node.send(msg);
+          sendOne(messageToMsg(packet, rinfo.address, rinfo.port, alwaysArray));
         } else if (whole) {
           received++;
-          const msg = bundleToMsg(packet, rinfo.address, rinfo.port);
-          msg._msgid = nextMsgId();
-          node.send(msg);
+          sendOne(bundleToMsg(packet, rinfo.address, rinfo.port));
         } else {
           const msgs = splitBundle(packet, rinfo.address, rinfo.port, alwaysArray);
           received += msgs.length;
           // One send per msg, in order, back to back: a send of an array would make Node-RED deep-clone every
           // msg after the first, a fifth of the CPU of a bundle. (Scheduled bundles keep one send, as a group.)
-          for (let k = 0; k < msgs.length; k++) {
-            msgs[k]._msgid = nextMsgId();
-            node.send(msgs[k]);
-          }
+          for (let k = 0; k < msgs.length; k++) sendOne(msgs[k]);
         }
         status.mark();
       },

@@ -83,6 +83,8 @@ function OscRoute(RED: NodeAPI): void {
 
     // One output array for every msg: the runtime reads it within send() and keeps only the msgs, so each msg
     // puts its copies in their slots and clears them after the send, instead of allocating the whole array anew.
+    // Even when the runtime delivers synchronously and a loop in the flow brings a msg back here, send() has
+    // read every slot before it delivers anything.
     const out: Array<RouteMsg | null> = new Array<RouteMsg | null>(outputCount).fill(null);
     const sendOut = (send: (msgs: Array<RouteMsg | null>) => void): void => {
       try {
