@@ -48,6 +48,9 @@ function startNodeRed({ flow, withOurs, oursDir, cpuProfDir, insideDir }) {
       diagnostics: { enabled: false },
       runtimeState: { enabled: false },
       externalModules: { autoInstall: false },
+      // BENCH_SYNC_DELIVERY=1: msgs go from node to node synchronously instead of by setImmediate, to see what the
+      // runtime's hand-offs cost. A user's choice in settings.js, not a default: the benchmark never sets it.
+      ...(process.env.BENCH_SYNC_DELIVERY === '1' ? { runtimeSyncDelivery: true } : {}),
       logging: { console: { level: process.env.BENCH_LOG || 'warn', metrics: false, audit: false } },
     }, null, 2)};\n`,
   );
