@@ -94,6 +94,42 @@ describe('osc-route node', () => {
     assert.deepEqual(got.map((g) => g.map((m) => [m.topic, m.route.index])), [[['/a/b', 0]], [], [], [['/q/b', 3]]]);
   });
 
+  it('routes a msg that a loop brings straight back in, with the runtime delivering synchronously', async () => {
+    // runtimeSyncDelivery: the node is entered again from inside its own send(), while its output array is in use.
+    // Output 0 (/a/*) goes to a node that readdresses the msg to /b and sends it straight back into the router.
+    function loopNode(RED) {
+      RED.nodes.registerType('loop-back', function (config) {
+        RED.nodes.createNode(this, config);
+        this.on('input', (msg, send, done) => {
+          msg.topic = '/b';
+          send(msg);
+          done();
+        });
+      });
+    }
+    helper.settings({ runtimeSyncDelivery: true });
+    try {
+      await helper.load([routeNode, loopNode], [
+        { id: 'f1', type: 'tab', label: 'test' },
+        { id: 'r1', z: 'f1', type: 'osc-route', property: 'topic', checkall: 'true', otherwise: false, outputs: 3,
+          rules: [{ pattern: '/a/*' }, { pattern: '/b' }, { pattern: '/a/1' }], wires: [['back'], ['o1'], ['o2']] },
+        { id: 'back', z: 'f1', type: 'loop-back', wires: [['r1']] },
+        { id: 'o1', z: 'f1', type: 'helper' },
+        { id: 'o2', z: 'f1', type: 'helper' },
+      ]);
+      const got = { o1: [], o2: [] };
+      helper.getNode('o1').on('input', (m) => got.o1.push(m.route));
+      helper.getNode('o2').on('input', (m) => got.o2.push(m.route));
+      // Synchronous delivery: everything below has happened by the time receive() returns.
+      helper.getNode('r1').receive({ topic: '/a/1', payload: 1 });
+      helper.getNode('r1').receive({ topic: '/a/2', payload: 2 });
+      assert.deepEqual(got.o1, [{ index: 1, pattern: '/b', parts: [] }, { index: 1, pattern: '/b', parts: [] }]);
+      assert.deepEqual(got.o2, [{ index: 2, pattern: '/a/1', parts: [] }], 'no msg left behind in another output');
+    } finally {
+      helper.settings({});
+    }
+  });
+
   it('drops unmatched msgs without an otherwise output, and never passes on a stale msg.route', async () => {
     const stale = () => ({ index: 7, pattern: '/old', parts: ['x'] });
     let { got, caught } = await route({ rules: [{ pattern: '/a' }], otherwise: false, outputs: 1 }, 1, [

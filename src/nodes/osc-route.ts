@@ -81,19 +81,6 @@ function OscRoute(RED: NodeAPI): void {
       node.status({ fill: 'red', shape: 'ring', text: `invalid rule ${invalid.join(', ')}` });
     }
 
-    // One output array for every msg: the runtime reads it within send() and keeps only the msgs, so each msg
-    // puts its copies in their slots and clears them after the send, instead of allocating the whole array anew.
-    // Even when the runtime delivers synchronously and a loop in the flow brings a msg back here, send() has
-    // read every slot before it delivers anything.
-    const out: Array<RouteMsg | null> = new Array<RouteMsg | null>(outputCount).fill(null);
-    const sendOut = (send: (msgs: Array<RouteMsg | null>) => void): void => {
-      try {
-        send(out);
-      } finally {
-        out.fill(null);
-      }
-    };
-
     node.on('input', (msg, send, done) => {
       const value = byTopic ? msg.topic : RED.util.getMessageProperty(msg, property);
       let address: unknown = typeof value === 'string' && value !== '' ? value : undefined;
@@ -106,6 +93,7 @@ function OscRoute(RED: NodeAPI): void {
         return;
       }
 
+      const out: Array<RouteMsg | null> = new Array<RouteMsg | null>(outputCount).fill(null);
       if (checkall) {
         const matches = router.match(address);
         if (matches.length === 0) {
@@ -134,7 +122,7 @@ function OscRoute(RED: NodeAPI): void {
           out[m.payload] = msg;
         }
       }
-      sendOut(send);
+      send(out);
       done();
     });
   }
