@@ -234,42 +234,35 @@ let encMaxDepth = MAX_DEPTH;
 const path: number[] = [0];
 let pathLen = 0;
 
+/** A copy of a table with room for `size` entries: the plan and node tables double when a packet outgrows them. */
+function widened<T extends Uint8Array | Int32Array | Float64Array>(a: T, size: number, Table: new (n: number) => T): T {
+  const b = new Table(size);
+  b.set(a);
+  return b;
+}
+
+function widenedList(a: unknown[], size: number): unknown[] {
+  const b = new Array<unknown>(size).fill(undefined);
+  for (let k = 0; k < a.length; k++) b[k] = a[k];
+  return b;
+}
+
 function growPlan(): void {
   cap *= 2;
-  const t = new Uint8Array(cap);
-  t.set(planTags);
-  planTags = t;
-  const n = new Float64Array(cap);
-  n.set(planNum);
-  planNum = n;
-  const n2 = new Float64Array(cap);
-  n2.set(planNum2);
-  planNum2 = n2;
-  const o = new Array<unknown>(cap).fill(undefined);
-  for (let k = 0; k < planObj.length; k++) o[k] = planObj[k];
-  planObj = o;
+  planTags = widened(planTags, cap, Uint8Array);
+  planNum = widened(planNum, cap, Float64Array);
+  planNum2 = widened(planNum2, cap, Float64Array);
+  planObj = widenedList(planObj, cap);
 }
 
 function growNodes(): void {
   nodeCap *= 2;
-  const k2 = new Uint8Array(nodeCap);
-  k2.set(nodeKind);
-  nodeKind = k2;
-  const s2 = new Int32Array(nodeCap);
-  s2.set(nodeSize);
-  nodeSize = s2;
-  const st2 = new Int32Array(nodeCap);
-  st2.set(nodeStart);
-  nodeStart = st2;
-  const e2 = new Float64Array(nodeCap);
-  e2.set(nodeEnd);
-  nodeEnd = e2;
-  const l2 = new Int32Array(nodeCap);
-  l2.set(nodeStrLen);
-  nodeStrLen = l2;
-  const o = new Array<unknown>(nodeCap).fill(undefined);
-  for (let k = 0; k < nodeStr.length; k++) o[k] = nodeStr[k];
-  nodeStr = o;
+  nodeKind = widened(nodeKind, nodeCap, Uint8Array);
+  nodeSize = widened(nodeSize, nodeCap, Int32Array);
+  nodeStart = widened(nodeStart, nodeCap, Int32Array);
+  nodeEnd = widened(nodeEnd, nodeCap, Float64Array);
+  nodeStrLen = widened(nodeStrLen, nodeCap, Int32Array);
+  nodeStr = widenedList(nodeStr, nodeCap);
 }
 
 function where(): string {
