@@ -80,7 +80,6 @@ function startNodeRed({ flow, withOurs, oursDir, cpuProfDir, insideDir }) {
     get alive() {
       return alive;
     },
-    logFile,
     log() {
       try {
         return fs.readFileSync(logFile, 'utf8');

@@ -419,7 +419,8 @@ async function benchMode(gen, mode, o) {
       live.push({ chain, target, result });
     }
     // Latency in slices taken in turn, so a noisy second lands on every chain alike rather than on one.
-    // Ten one-second slices: a slice p99 is its 10th-worst message, so one stall of the machine moves one slice, not the median.
+    // Ten one-second slices: a slice p99 is its 10th-worst message, so one stall of the machine moves one
+    // slice, not the median.
     const slices = o.quick ? 3 : 10;
     const lats = live.map(() => []);
     for (let k = 0; k < slices; k++) {
@@ -607,12 +608,13 @@ async function inside(gen, o) {
       await gen.target(t.port);
       if (!(await gen.probe('message'))) throw new Error(`chain ${chains[i]} not available`);
       await gen.run({ rate: 2000, durationMs: 1500, drainMs: 200, mode: 'message' });
-      const file = t.pid ? path.join(dir, `inside-${t.pid}.json`) : undefined;
-      if (file && t.red) process.kill(t.pid, 'SIGWINCH');
+      // Only a Node-RED has the preload; the raw relay gives the end-to-end reference alone.
+      const file = t.red ? path.join(dir, `inside-${t.pid}.json`) : undefined;
+      if (file) process.kill(t.pid, 'SIGWINCH');
       await sleep(100);
       const r = await gen.run({ rate: 1000, durationMs: seconds * 1000, drainMs: o.drainMs, mode: 'message' });
       let ins;
-      if (file && t.red) {
+      if (file) {
         process.kill(t.pid, 'SIGWINCH');
         for (let k = 0; k < 50 && !fs.existsSync(file); k++) await sleep(100);
         ins = JSON.parse(fs.readFileSync(file, 'utf8'));
