@@ -6,6 +6,7 @@
 //   incumbent: the osc node decodes a bundle into one msg with topic 'bundle' and payload = the packets, so a core
 //              user needs split (one msg per packet) and change (topic = address, payload = args) before the switch;
 //   empty:     relays the bundle datagram whole (it does not know OSC): one Node-RED msg per 16 OSC messages;
+//   empty3:    messages only (for bundles it would be empty with one more hop);
 //   raw:       relay.js split: cuts the bundle along its element sizes, one datagram per message, no decoding.
 const { RULE_ADDRESSES } = require('./packets');
 
@@ -49,6 +50,19 @@ function lastWired(next) {
 
 function emptyFlow({ inPort, outPort }) {
   return [tab(), udpIn('in', inPort, 'out'), udpOut('out', outPort)];
+}
+
+/**
+ * Three core nodes that do nothing: a change node without rules between udp in and udp out. It has as many nodes
+ * and hand-offs as ours, so its row is what the runtime costs a chain of our length before any node does work.
+ */
+function empty3Flow({ inPort, outPort }) {
+  return [
+    tab(),
+    udpIn('in', inPort, 'nop'),
+    node('nop', 'change', { rules: [], action: '', property: '', from: '', to: '', reg: false }, [['out']], 300, 100),
+    udpOut('out', outPort),
+  ];
 }
 
 function incumbentFlow({ inPort, outPort, mode }) {
@@ -104,6 +118,6 @@ function oursFlow({ inPort, outPort }) {
   ];
 }
 
-const FLOWS = { empty: emptyFlow, incumbent: incumbentFlow, ours: oursFlow };
+const FLOWS = { empty: emptyFlow, empty3: empty3Flow, incumbent: incumbentFlow, ours: oursFlow };
 
 module.exports = { FLOWS };

@@ -15,6 +15,7 @@ const LABELS = {
     ours: 'ours: osc in → osc route → osc out',
     incumbent: 'node-red-contrib-osc: udp in → osc → switch → osc → udp out',
     empty: 'empty flow: udp in → udp out (the runtime alone)',
+    empty3: 'empty flow of our length: udp in → change (no rules) → udp out',
     raw: 'plain Node.js dgram relay, no Node-RED',
   },
   bundle: {
@@ -31,18 +32,22 @@ function tableFor(mode) {
   const get = (c) => run.results.find((r) => r.chain === c && r.mode === mode && r.available);
   const inc = get('incumbent');
   const raw = get('raw');
-  const rows = ['ours', 'incumbent', 'empty', 'raw'].map(get).filter(Boolean).map((r) => {
+  const x = (a, b) => (b ? `${(a / b).toFixed(1)}×` : '');
+  const rows = ['ours', 'incumbent', 'empty', 'empty3', 'raw'].map(get).filter(Boolean).map((r) => {
     const s = r.search ? r.search.sustained : NaN;
     return [
       LABELS[mode][r.chain],
-      k(s),
-      inc ? `${(s / inc.search.sustained).toFixed(2)}×` : '',
-      raw ? `${Math.round((100 * s) / raw.search.sustained)}%` : '',
+      r.search ? k(s) : '',
+      inc && inc.search ? `${(s / inc.search.sustained).toFixed(2)}×` : '',
+      raw && raw.search ? `${Math.round((100 * s) / raw.search.sustained)}%` : '',
       `${r.latency1k.p50Ms.toFixed(2)} / ${r.latency1k.p99Ms.toFixed(2)}`,
+      raw ? x(r.latency1k.p99Ms, raw.latency1k.p99Ms) : '',
+      `${r.latencyAfterIdle.p99Ms.toFixed(2)}`,
+      raw ? x(r.latencyAfterIdle.p99Ms, raw.latencyAfterIdle.p99Ms) : '',
       r.search && r.search.cpuUsPerMsgAtSustained ? r.search.cpuUsPerMsgAtSustained.toFixed(1) : '',
     ];
   });
-  const header = ['chain', 'msgs/s sustained (<0.1% loss)', 'vs incumbent', 'vs raw relay', 'p50 / p99 ms at 1k msgs/s', 'CPU µs per msg at the sustained rate'];
+  const header = ['chain', 'msgs/s sustained (<0.1% loss)', 'vs incumbent', 'vs raw relay', 'p50 / p99 ms at 1k msgs/s', 'p99 vs raw', 'p99 ms after 15 s idle', 'vs raw', 'CPU µs per msg at the sustained rate'];
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 

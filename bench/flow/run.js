@@ -3,6 +3,7 @@
 //   loopback   the generator sending to its own receiver: what the measuring side itself can do
 //   raw        a plain Node.js dgram relay, no decoding (the ceiling)
 //   empty      Node-RED udp in -> udp out: the runtime's own per-message cost, no OSC at all
+//   empty3     udp in -> change (no rules) -> udp out: the runtime with as many nodes and hand-offs as ours
 //   incumbent  udp in -> osc (node-red-contrib-osc) -> switch on topic -> osc -> udp out
 //   ours       osc-in -> osc-route -> osc-out
 // For each: the highest rate sustained with under 0.1% loss (a coarse ramp, then a binary search), latency at
@@ -11,11 +12,13 @@
 //          --no-search (only latency and CPU per message: a quick A/B of a change)
 //          --profile <chain> [--rate N] [--seconds N]  (a CPU profile of the Node-RED child under load)
 //          --inside  (messages at 1,000/s: how much of each chain's latency is spent inside the runtime, and
-//                    how long msgs wait between nodes; see inside-preload.js)
+//                    how long msgs wait between nodes; see inside-preload.js) [--after-idle: measured after 15 s idle]
 //          --alt <dir>  adds the chain "alt": ours, loaded from a copy of the package in <dir> (package.json and
 //                       dist/), to measure a candidate change side by side with the current code
-// Every chain's process is started up front, but only the one being measured runs: the others are stopped
-// (SIGSTOP) meanwhile, so that their idle-time work (V8 shrinking the heap) does not land in its numbers.
+// Latency (at 1,000 msgs/s, steady and after 15 s idle) and CPU per message are measured one chain at a time, each
+// in a process started for it. For the sustained rate every chain's process is started up front, but only the one
+// being measured runs: the others are stopped (SIGSTOP) meanwhile, so that their idle-time work (V8 shrinking the
+// heap) does not land in its numbers.
 // Results go to bench/results/flow-<time>.json. Absolute numbers depend on the machine and its neighbours:
 // compare the ratios, measured side by side in the same run.
 const { spawn, execFileSync } = require('node:child_process');
@@ -28,10 +31,12 @@ const { startNodeRed, rssOf } = require('./node-red');
 const { summarizeProfile, printProfile } = require('./profile');
 
 const root = path.resolve(__dirname, '..', '..');
-const ALL_CHAINS = ['loopback', 'raw', 'empty', 'incumbent', 'ours', 'alt'];
-const DEFAULT_CHAINS = ALL_CHAINS.slice(0, 5);
+const ALL_CHAINS = ['loopback', 'raw', 'empty', 'empty3', 'incumbent', 'ours', 'alt'];
+const DEFAULT_CHAINS = ALL_CHAINS.filter((c) => c !== 'alt');
 const LOSS_LIMIT = 0.001;
 const COST_RATE = 10000;
+/** Long enough for V8's memory reducer (it looks 8 s after a full GC) to find every runtime idle. */
+const IDLE_MS = 15000;
 
 function parseArgs(argv) {
   const o = { quick: false, chains: DEFAULT_CHAINS, modes: ['message', 'bundle'], mem: true, memAll: false, search: true };
@@ -50,6 +55,7 @@ function parseArgs(argv) {
     else if (a === '--alt') o.alt = path.resolve(argv[++i]);
     else if (a === '--relay-rcvbuf') o.rcvbuf = Number(argv[++i]);
     else if (a === '--inside') o.inside = true;
+    else if (a === '--after-idle') o.afterIdle = true;
     else throw new Error(`unknown option ${a}`);
   }
   for (const c of o.chains) if (!ALL_CHAINS.includes(c)) throw new Error(`unknown chain ${c}`);
@@ -195,10 +201,17 @@ function fmtRate(n) {
   return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n));
 }
 
-/**
- * Waits until the process is idle again: an overloaded chain works off its backlog after the step has ended,
- * and that must not eat into the next step, which may be another chain's.
- */
+/** Latency at 1,000 msgs/s: a lead-in at that rate, then `slices` one-second slices in a row. */
+async function latencyRun(gen, target, o, mode, slices, leadInMs) {
+  await gen.target(target.port);
+  await gen.run({ rate: 1000, durationMs: leadInMs, drainMs: 50, mode });
+  const parts = [];
+  for (let k = 0; k < slices; k++) {
+    parts.push(await measure(gen, target, { rate: 1000, durationMs: o.latencyMs / slices, drainMs: o.drainMs, mode, keepLatencies: true }));
+  }
+  return mergeLatency(parts);
+}
+
 /** One latency result from several slices of the same rate: percentiles over all their messages. */
 function mergeLatency(parts) {
   const n = parts.reduce((a, p) => a + p.latencies.length, 0);
@@ -230,6 +243,10 @@ function mergeLatency(parts) {
   };
 }
 
+/**
+ * Waits until the process is idle again: an overloaded chain works off its backlog after the step has ended,
+ * and that must not eat into the next step, which may be another chain's.
+ */
 async function settle(target, maxMs = 5000) {
   const t0 = Date.now();
   await sleep(200);
@@ -390,73 +407,81 @@ async function stop(t) {
   await t.stop();
 }
 
+/** loopback and empty3 are measured with single messages only: with bundles they would repeat other rows. */
+function inMode(chain, mode) {
+  return mode === 'message' || (chain !== 'loopback' && chain !== 'empty3');
+}
+
+/** Has the chain answer and lets the JIT and the sockets settle; a result that says whether it is available. */
+async function warmUp(gen, chain, target, mode, o) {
+  focus(target);
+  await gen.target(target.port);
+  if (!(await gen.probe(mode))) {
+    const log = target.red ? target.red.log().split('\n').slice(-15).join('\n') : '';
+    console.log(`    ${chain}: no message came back, chain not available\n${log}`);
+    return { chain, mode, available: false, log };
+  }
+  await gen.run({ rate: 2000, durationMs: o.quick ? 500 : 1500, drainMs: 200, mode });
+  return { chain, mode, available: true };
+}
+
 /**
- * Every chain of one mode runs at once, each in its own process, idle but for the one under load: they all
- * reply to the one generator, which tells their traffic apart by the step number in every message.
+ * Latency and CPU per message come first, one chain at a time: each gets a process of its own, started for it and
+ * stopped after, with no other chain alive, so nothing else's idle-time work lands in its numbers and nothing
+ * stops it halfway (V8 reads a process that was stopped as one that was idle, and shrinks its young generation).
+ * The sustained-rate search then runs every chain of the mode at once, each in its own process, idle but for the
+ * one under load: they all reply to the one generator, which tells their traffic apart by the step number.
  */
 async function benchMode(gen, mode, o) {
-  const chains = o.chains.filter((c) => !(c === 'loopback' && mode === 'bundle'));
-  console.log(`\n${mode === 'bundle' ? '16-message bundles' : 'messages'}: starting ${chains.join(', ')}`);
-  const targets = await Promise.all(chains.map((c) => start(c, mode, gen, o)));
+  const chains = o.chains.filter((c) => inMode(c, mode));
+  console.log(`\n${mode === 'bundle' ? '16-message bundles' : 'messages'}: ${chains.join(', ')}`);
   const results = [];
-  const live = [];
-  try {
-    for (let i = 0; i < chains.length; i++) {
-      const chain = chains[i];
-      const target = targets[i];
-      focus(target);
-      await gen.target(target.port);
-      if (!(await gen.probe(mode))) {
-        const log = target.red ? target.red.log().split('\n').slice(-15).join('\n') : '';
-        console.log(`    ${chain}: no message came back, chain not available\n${log}`);
-        results.push({ chain, mode, available: false, log });
-        continue;
-      }
-      // Let the JIT and the sockets settle before anything counts.
-      await gen.run({ rate: 2000, durationMs: o.quick ? 500 : 1500, drainMs: 200, mode });
-      const result = { chain, mode, available: true };
+  // A slice p99 is its 10th-worst message, so one stall of the machine moves one slice, not the median.
+  const slices = o.quick ? 3 : 10;
+  for (const chain of chains) {
+    const target = await start(chain, mode, gen, o);
+    try {
+      const result = await warmUp(gen, chain, target, mode, o);
       results.push(result);
-      live.push({ chain, target, result });
-    }
-    // Latency in slices taken in turn, so a noisy second lands on every chain alike rather than on one.
-    // Ten one-second slices: a slice p99 is its 10th-worst message, so one stall of the machine moves one
-    // slice, not the median.
-    const slices = o.quick ? 3 : 10;
-    const lats = live.map(() => []);
-    for (let k = 0; k < slices; k++) {
-      for (let i = 0; i < live.length; i++) {
-        focus(live[i].target);
-        await gen.target(live[i].target.port);
-        // Each slice measures a chain already in its stride: a Node-RED idle for a few seconds (while the others
-        // had their turn) answers its first messages late, and that is not latency at a steady 1,000 msgs/s.
-        await gen.run({ rate: 1000, durationMs: 400, drainMs: 50, mode });
-        const r = await measure(gen, live[i].target, {
-          rate: 1000, durationMs: o.latencyMs / slices, drainMs: o.drainMs, mode, keepLatencies: true,
-        });
-        lats[i].push(r);
-      }
-    }
-    for (let i = 0; i < live.length; i++) {
-      const { chain, target, result } = live[i];
-      result.latency1k = mergeLatency(lats[i]);
+      if (!result.available) continue;
+      // At a steady 1,000 msgs/s: what a runtime under continuous traffic gives.
+      result.latency1k = await latencyRun(gen, target, o, mode, slices, 2000);
+      // The same after the runtime sat idle: V8 then shrinks its young generation to the minimum (1 MB here) and
+      // grows it back only slowly under load, so a Node-RED that waited for its show collects garbage every few
+      // hundred messages for its first minutes of traffic.
+      await sleep(IDLE_MS);
+      result.latencyAfterIdle = await latencyRun(gen, target, o, mode, slices, 400);
       const lat = result.latency1k;
       let line =
         `    ${chain.padEnd(9)} at 1k msgs/s: p50 ${lat.p50Ms.toFixed(3)} ms, p99 ${lat.p99Ms.toFixed(3)} ms` +
-        ` (pooled ${lat.pooledP99Ms.toFixed(3)}), loss ${(lat.loss * 100).toFixed(2)}%`;
+        ` (pooled ${lat.pooledP99Ms.toFixed(3)}), loss ${(lat.loss * 100).toFixed(2)}%; after idle p99 ${result.latencyAfterIdle.p99Ms.toFixed(3)} ms`;
       // CPU time per message at a rate every chain handles: unlike the loss threshold, it hardly moves when a
       // neighbour steals the CPU for a few milliseconds, so its ratios are the steadiest numbers of the run.
       if (target.pid) {
-        focus(target);
-        await gen.target(target.port);
         const c = await measure(gen, target, { rate: COST_RATE, durationMs: o.costMs, drainMs: o.drainMs, mode });
         result.cost = { rate: COST_RATE, loss: c.loss, cpuUsPerMsg: (c.targetCpuSeconds * 1e6) / Math.max(1, c.received) };
         line += `; CPU per message at ${fmtRate(COST_RATE)}/s: ${result.cost.cpuUsPerMsg.toFixed(1)} us`;
       }
       console.log(line);
+    } finally {
+      await stop(target);
     }
-    if (o.search) await findSustainedAll(gen, live, o, mode);
+  }
+  if (!o.search) return results;
+
+  const measured = results.filter((r) => r.available);
+  console.log(`    sustained rate: starting ${measured.map((r) => r.chain).join(', ')}`);
+  const targets = await Promise.all(measured.map((r) => start(r.chain, mode, gen, o)));
+  try {
+    const live = [];
+    for (let i = 0; i < measured.length; i++) {
+      if ((await warmUp(gen, measured[i].chain, targets[i], mode, o)).available) {
+        live.push({ chain: measured[i].chain, target: targets[i], result: measured[i] });
+      }
+    }
+    await findSustainedAll(gen, live, o, mode);
     for (const { chain, target, result } of live) {
-      if (!(o.search && o.mem && mode === 'message' && target.pid && (chain === 'ours' || o.memAll))) continue;
+      if (!(o.mem && mode === 'message' && target.pid && (chain === 'ours' || o.memAll))) continue;
       if (!(result.search.sustained > 0)) continue;
       focus(target);
       result.memory = await memoryRun(gen, target, o, result.search.sustained);
@@ -471,6 +496,7 @@ async function benchMode(gen, mode, o) {
     await Promise.all(targets.map(stop));
   }
 }
+
 
 function table(title, header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
@@ -490,10 +516,10 @@ function report(results, o) {
     const raw = get('raw', mode);
     const rows = [];
     for (const chain of o.chains) {
-      if (chain === 'loopback' && mode === 'bundle') continue;
+      if (!inMode(chain, mode)) continue;
       const r = get(chain, mode);
       if (!r) {
-        rows.push([chain, 'n/a', '', '', '', '', '', '', '', '']);
+        rows.push([chain, 'n/a', '', '', '', '', '', '', '', '', '', '']);
         continue;
       }
       const s = sus(r);
@@ -505,6 +531,8 @@ function report(results, o) {
         r.latency1k.p50Ms.toFixed(3),
         r.latency1k.p99Ms.toFixed(3),
         raw ? ratio(r.latency1k.p99Ms, raw.latency1k.p99Ms, (x) => x.toFixed(2) + 'x') : '',
+        r.latencyAfterIdle.p99Ms.toFixed(3),
+        raw ? ratio(r.latencyAfterIdle.p99Ms, raw.latencyAfterIdle.p99Ms, (x) => x.toFixed(2) + 'x') : '',
         r.cost ? r.cost.cpuUsPerMsg.toFixed(1) : '',
         r.cost && inc && inc.cost ? ratio(inc.cost.cpuUsPerMsg, r.cost.cpuUsPerMsg, (x) => x.toFixed(2) + 'x') : '',
         r.search && r.search.cpuUsPerMsgAtSustained ? r.search.cpuUsPerMsgAtSustained.toFixed(1) : '',
@@ -514,11 +542,13 @@ function report(results, o) {
       mode === 'bundle'
         ? '\nOurs and the incumbent route and send each of the 16 messages on its own; raw cuts the bundle into 16' +
           '\ndatagrams without decoding; empty relays the bundle whole (one Node-RED msg per 16 OSC messages).'
-        : '\nloopback: the generator sending to itself (its own ceiling). empty: udp in -> udp out, the runtime alone.'
+        : '\nloopback: the generator sending to itself (its own ceiling). empty: udp in -> udp out, the runtime alone.' +
+          '\nempty3: udp in -> change (no rules) -> udp out, the runtime alone with as many nodes as ours.' +
+          `\np99 after idle: the same 1,000 msgs/s after every runtime sat ${IDLE_MS / 1000} s without traffic (V8 has shrunk its young generation).`
     lines.push(
       table(
         mode === 'bundle' ? 'OSC messages sent in 16-message bundles (rates count messages)' : 'OSC messages, one per datagram',
-        ['chain', 'sustained msgs/s (<0.1% loss)', 'vs incumbent', 'vs raw', 'p50 ms @1k/s', 'p99 ms @1k/s', 'p99 vs raw', `CPU us/msg @${fmtRate(COST_RATE)}/s`, 'msgs per CPU-s vs incumbent', 'CPU us/msg at sustained'],
+        ['chain', 'sustained msgs/s (<0.1% loss)', 'vs incumbent', 'vs raw', 'p50 ms @1k/s', 'p99 ms @1k/s', 'p99 vs raw', 'p99 after idle', 'vs raw', `CPU us/msg @${fmtRate(COST_RATE)}/s`, 'msgs per CPU-s vs incumbent', 'CPU us/msg at sustained'],
         rows,
       ) + notes,
     );
@@ -538,6 +568,13 @@ function report(results, o) {
     if (ours && raw) {
       const l = ours.latency1k.p99Ms / raw.latency1k.p99Ms;
       verdicts.push(`${mode}: p99@1k ours/raw ${l.toFixed(2)}x (target <= 1.5x): ${l <= 1.5 ? 'PASS' : 'FAIL'}`);
+      // After idle, next to three core nodes that do nothing: what the runtime alone gives a chain of our length.
+      const li = ours.latencyAfterIdle.p99Ms / raw.latencyAfterIdle.p99Ms;
+      const e3 = get('empty3', mode);
+      verdicts.push(
+        `${mode}: p99@1k after idle ours/raw ${li.toFixed(2)}x` +
+          (e3 ? `, empty3/raw ${(e3.latencyAfterIdle.p99Ms / raw.latencyAfterIdle.p99Ms).toFixed(2)}x (not a target: the runtime's young generation)` : ''),
+      );
     }
     if (ours && ours.memory) {
       const g = ours.memory.growthMB;
@@ -599,41 +636,48 @@ async function inside(gen, o) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-inside-'));
   const chains = o.chains.filter((c) => c !== 'loopback');
   const seconds = o.seconds || (o.quick ? 3 : 8);
-  const targets = await Promise.all(chains.map((c) => start(c, 'message', gen, o, { insideDir: dir })));
   const rows = [];
   try {
-    for (let i = 0; i < chains.length; i++) {
-      const t = targets[i];
-      focus(t);
-      await gen.target(t.port);
-      if (!(await gen.probe('message'))) throw new Error(`chain ${chains[i]} not available`);
-      await gen.run({ rate: 2000, durationMs: 1500, drainMs: 200, mode: 'message' });
-      // Only a Node-RED has the preload; the raw relay gives the end-to-end reference alone.
-      const file = t.red ? path.join(dir, `inside-${t.pid}.json`) : undefined;
-      if (file) process.kill(t.pid, 'SIGWINCH');
-      await sleep(100);
-      const r = await gen.run({ rate: 1000, durationMs: seconds * 1000, drainMs: o.drainMs, mode: 'message' });
-      let ins;
-      if (file) {
-        process.kill(t.pid, 'SIGWINCH');
-        for (let k = 0; k < 50 && !fs.existsSync(file); k++) await sleep(100);
-        ins = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // One chain at a time, each in a process started for it, as for the main latency numbers.
+    for (const chain of chains) {
+      const t = await start(chain, 'message', gen, o, { insideDir: dir });
+      try {
+        await gen.target(t.port);
+        if (!(await gen.probe('message'))) throw new Error(`chain ${chain} not available`);
+        await gen.run({ rate: 2000, durationMs: 1500, drainMs: 200, mode: 'message' });
+        if (o.afterIdle) {
+          await sleep(IDLE_MS);
+          await gen.run({ rate: 1000, durationMs: 400, drainMs: 50, mode: 'message' });
+        }
+        // Only a Node-RED has the preload; the raw relay gives the end-to-end reference alone.
+        const file = t.red ? path.join(dir, `inside-${t.pid}.json`) : undefined;
+        if (file) process.kill(t.pid, 'SIGWINCH');
+        await sleep(100);
+        const r = await gen.run({ rate: 1000, durationMs: seconds * 1000, drainMs: o.drainMs, mode: 'message' });
+        let ins;
+        if (file) {
+          process.kill(t.pid, 'SIGWINCH');
+          for (let k = 0; k < 50 && !fs.existsSync(file); k++) await sleep(100);
+          ins = JSON.parse(fs.readFileSync(file, 'utf8'));
+        }
+        rows.push({ chain, endToEnd: { p50Ms: r.p50Ms, p99Ms: r.p99Ms, loss: r.loss }, ...(ins || {}) });
+      } finally {
+        await stop(t);
       }
-      rows.push({ chain: chains[i], endToEnd: { p50Ms: r.p50Ms, p99Ms: r.p99Ms, loss: r.loss }, ...(ins || {}) });
     }
   } finally {
-    focus(undefined);
-    await Promise.all(targets.map(stop));
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : '');
   const text = table(
-    `Latency at 1,000 msgs/s for ${seconds} s, end to end and inside the runtime (ms)`,
-    ['chain', 'end to end p50', 'end to end p99', 'inside p50', 'inside p90', 'inside p99', 'inside p99.9', 'setImmediate waits per msg', 'wait p50', 'wait p99'],
+    `Latency at 1,000 msgs/s for ${seconds} s${o.afterIdle ? ` after ${IDLE_MS / 1000} s idle` : ''}, end to end and inside the runtime (ms)`,
+    ['chain', 'end to end p50', 'end to end p99', 'inside p50', 'inside p90', 'inside p99', 'inside p99.9', 'setImmediate waits per msg', 'wait p50', 'wait p99', 'scavenges per 1k msgs', 'scavenge p50', 'other GC ms', 'new space MB'],
     rows.map((r) => [
       r.chain, f(r.endToEnd.p50Ms), f(r.endToEnd.p99Ms),
       r.inside ? f(r.inside.p50Ms) : '', r.inside ? f(r.inside.p90Ms) : '', r.inside ? f(r.inside.p99Ms) : '', r.inside ? f(r.inside.p999Ms) : '',
       r.hops ? (r.hops.n / Math.max(1, r.inside.n)).toFixed(1) : '', r.hops ? f(r.hops.p50Ms) : '', r.hops ? f(r.hops.p99Ms) : '',
+      r.gc ? ((1000 * r.gc.scavenges.n) / Math.max(1, r.received)).toFixed(1) : '', r.gc ? f(r.gc.scavenges.p50Ms) : '',
+      r.gc ? r.gc.other.totalMs.toFixed(1) : '', r.gc ? (r.gc.newSpaceBytes / 2 ** 20).toFixed(1) : '',
     ]),
   );
   return { rows, text };
