@@ -371,6 +371,8 @@ const paused = new Set();
  * is not idle to the CPU: a few seconds after its load ends V8 shrinks its heap with a full GC of 5-15 ms on both
  * cores, and on 2 cores that lands in the latency and the loss of whichever chain is being measured. Stopped, the
  * others cost nothing; each chain is measured as if it ran alone, as it does for a user. undefined: all run.
+ * Used for the sustained-rate search only: V8 counts the time a process spent stopped as idle time, so a chain
+ * resumed this way may start with a shrunk young generation, which the loss threshold hardly notices but a p99 does.
  */
 function focus(target) {
   for (const t of running) {
