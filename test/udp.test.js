@@ -175,48 +175,6 @@ describe('UDP endpoint pool (transport/udp)', () => {
     await h.release();
   });
 
-  // Sends close together go out back to back at the next pass of the event loop (cheaper for the kernel):
-  // that must keep their order and tell every callback, and a release must not drop the ones still waiting.
-  function collect(socket, n) {
-    const got = [];
-    return new Promise((resolve) => {
-      socket.on('message', (data) => {
-        got.push(data.toString());
-        if (got.length === n) resolve(got);
-      });
-    });
-  }
-
-  it('sends a burst of datagrams in order and reports each one to its callback', async () => {
-    const p = await peer();
-    const h = udp.acquireUdpEndpoint(key(), { localAddress: '127.0.0.1' }, {});
-    await settled(h);
-    const names = Array.from({ length: 40 }, (_, i) => `m${i}`);
-    const got = collect(p, names.length);
-    const reported = [];
-    for (const name of names) h.send(Buffer.from(name), p.address().port, '127.0.0.1', (err) => reported.push([name, err]));
-    assert.deepEqual(await got, names);
-    while (reported.length < names.length) await new Promise((r) => setImmediate(r));
-    assert.deepEqual(reported, names.map((name) => [name, null]));
-    p.close();
-    await h.release();
-  });
-
-  it('still sends a burst whose last user releases the endpoint in the same tick', async () => {
-    const p = await peer();
-    // Connected, as osc-out's own socket is: its sends need no address lookup, so they can go out before the close.
-    const h = udp.acquireUdpEndpoint(key(), { localAddress: '127.0.0.1', remoteHost: '127.0.0.1', remotePort: p.address().port }, {});
-    await settled(h);
-    const names = Array.from({ length: 10 }, (_, i) => `late${i}`);
-    const got = collect(p, names.length);
-    const errors = [];
-    for (const name of names) h.send(Buffer.from(name), p.address().port, '127.0.0.1', (err) => err && errors.push(err));
-    await h.release();
-    assert.deepEqual(await got, names);
-    assert.deepEqual(errors, []);
-    p.close();
-  });
-
   it('reports an unresolvable host in the send callback, and the socket goes on', async () => {
     const h = udp.acquireUdpEndpoint(key(), { localAddress: '127.0.0.1' }, {});
     await settled(h);

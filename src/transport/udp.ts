@@ -5,7 +5,6 @@ import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { DEFAULT_RCVBUF, UdpReceiveGuard } from './udp-guard';
 import type { RecvBufferReport } from './udp-guard';
 
@@ -133,13 +132,6 @@ export const MAX_DATAGRAM_UDP6 = 65527;
 
 // Sends queued while the socket binds; beyond this a send fails rather than growing without bound.
 const MAX_PENDING_SENDS = 1024;
-
-// A send this soon (ms) after the previous one opens a burst: it and the sends after it in this pass of the
-// event loop go out back to back at the start of the next pass. On loopback a datagram sent while the receiver is
-// still awake from the last one costs the kernel less (4.1 us back to back, 4.7-5.9 us with 2-8 us between sends
-// on our 2-core machine), and a split bundle or a fan-out otherwise spaces its sends by the runtime's work per msg.
-// Sends further apart, as at a steady 1,000 msgs/s, go out at once.
-const BURST_GAP_MS = 0.05;
 
 export function resolveUdpOptions(o: UdpEndpointOptions): ResolvedUdpEndpointOptions {
   const ipv = o.ipv === 'udp6' ? 'udp6' : 'udp4';
@@ -310,10 +302,6 @@ export class UdpEndpoint {
   // A plain array of receivers: iterated for every datagram.
   private receivers: UdpEndpointUser[] = [];
   private pending: PendingSend[] = [];
-  /** When a datagram last went to the kernel (performance.now()), to tell a burst from single sends. */
-  private lastSendAt = -Infinity;
-  /** The sends of the current burst, in order, until flushBurst() sends them. */
-  private burst: PendingSend[] | undefined;
   private closeWanted = false;
   private closedPromise: Promise<void> | undefined;
   private generation = 0;
@@ -366,32 +354,6 @@ export class UdpEndpoint {
   }
 
   send(data: Uint8Array, port: number, host: string, cb: SendCallback): void {
-    if (this.burst !== undefined) {
-      this.burst.push({ data, port, host, cb });
-      return;
-    }
-    if (this.state === 'open') {
-      const now = performance.now();
-      if (now - this.lastSendAt < BURST_GAP_MS) {
-        this.burst = [{ data, port, host, cb }];
-        setImmediate(this.flushBurst);
-        return;
-      }
-      this.lastSendAt = now;
-    }
-    this.sendNow(data, port, host, cb);
-  }
-
-  /** Sends the burst back to back; whatever happened to the socket meanwhile, each callback hears of it. */
-  private readonly flushBurst = (): void => {
-    const burst = this.burst;
-    if (burst === undefined) return;
-    this.burst = undefined;
-    for (const p of burst) this.sendNow(p.data, p.port, p.host, p.cb);
-    this.lastSendAt = performance.now();
-  };
-
-  private sendNow(data: Uint8Array, port: number, host: string, cb: SendCallback): void {
     const socket = this.socket;
     if (this.state === 'open' && socket !== undefined) {
       try {
@@ -549,7 +511,7 @@ export class UdpEndpoint {
     this.guard?.startKernelStats(a.port, o.ipv, () => this.notifyStats());
     const pending = this.pending;
     this.pending = [];
-    for (const p of pending) this.sendNow(p.data, p.port, p.host, p.cb);
+    for (const p of pending) this.send(p.data, p.port, p.host, p.cb);
     this.notify();
   }
 
@@ -687,8 +649,6 @@ export class UdpEndpoint {
 
   private close(): Promise<void> {
     if (this.closedPromise) return this.closedPromise;
-    // What its users sent before they left still goes out.
-    this.flushBurst();
     this.closeWanted = true;
     this.generation++;
     this.closedPromise = new Promise<void>((resolve) => {
