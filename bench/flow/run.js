@@ -545,7 +545,7 @@ function report(results, o) {
           '\ndatagrams without decoding; empty relays the bundle whole (one Node-RED msg per 16 OSC messages).'
         : '\nloopback: the generator sending to itself (its own ceiling). empty: udp in -> udp out, the runtime alone.' +
           '\nempty3: udp in -> change (no rules) -> udp out, the runtime alone with as many nodes as ours.' +
-          `\np99 after idle: the same 1,000 msgs/s after every runtime sat ${IDLE_MS / 1000} s without traffic (V8 has shrunk its young generation).`
+          `\np99 after idle: the same 1,000 msgs/s after the runtime sat ${IDLE_MS / 1000} s without traffic (V8 shrinks its young generation then).`
     lines.push(
       table(
         mode === 'bundle' ? 'OSC messages sent in 16-message bundles (rates count messages)' : 'OSC messages, one per datagram',
