@@ -415,7 +415,7 @@ function inMode(chain, mode) {
 }
 
 /** Has the chain answer and lets the JIT and the sockets settle; a result that says whether it is available. */
-async function warmUp(gen, chain, target, mode, o) {
+async function warmUp(gen, chain, target, mode, warmMs) {
   focus(target);
   await gen.target(target.port);
   if (!(await gen.probe(mode))) {
@@ -423,7 +423,7 @@ async function warmUp(gen, chain, target, mode, o) {
     console.log(`    ${chain}: no message came back, chain not available\n${log}`);
     return { chain, mode, available: false, log };
   }
-  await gen.run({ rate: 2000, durationMs: o.quick ? 500 : 1500, drainMs: 200, mode });
+  await gen.run({ rate: 2000, durationMs: warmMs, drainMs: 200, mode });
   return { chain, mode, available: true };
 }
 
@@ -440,10 +440,11 @@ async function benchMode(gen, mode, o) {
   const results = [];
   // A slice p99 is its 10th-worst message, so one stall of the machine moves one slice, not the median.
   const slices = o.quick ? 3 : 10;
+  const warmMs = o.quick ? 500 : 1500;
   for (const chain of chains) {
     const target = await start(chain, mode, gen, o);
     try {
-      const result = await warmUp(gen, chain, target, mode, o);
+      const result = await warmUp(gen, chain, target, mode, warmMs);
       results.push(result);
       if (!result.available) continue;
       // At a steady 1,000 msgs/s: what a runtime under continuous traffic gives.
@@ -477,7 +478,7 @@ async function benchMode(gen, mode, o) {
   try {
     const live = [];
     for (let i = 0; i < measured.length; i++) {
-      if ((await warmUp(gen, measured[i].chain, targets[i], mode, o)).available) {
+      if ((await warmUp(gen, measured[i].chain, targets[i], mode, warmMs)).available) {
         live.push({ chain: measured[i].chain, target: targets[i], result: measured[i] });
       }
     }
@@ -643,9 +644,7 @@ async function inside(gen, o) {
     for (const chain of chains) {
       const t = await start(chain, 'message', gen, o, { insideDir: dir });
       try {
-        await gen.target(t.port);
-        if (!(await gen.probe('message'))) throw new Error(`chain ${chain} not available`);
-        await gen.run({ rate: 2000, durationMs: 1500, drainMs: 200, mode: 'message' });
+        if (!(await warmUp(gen, chain, t, 'message', 1500)).available) throw new Error(`chain ${chain} not available`);
         if (o.afterIdle) {
           await sleep(IDLE_MS);
           await gen.run({ rate: 1000, durationMs: 400, drainMs: 50, mode: 'message' });
