@@ -6,6 +6,7 @@
 //   empty3     udp in -> change (no rules) -> udp out: the runtime with as many nodes and hand-offs as ours
 //   incumbent  udp in -> osc (node-red-contrib-osc) -> switch on topic -> osc -> udp out
 //   ours       osc-in -> osc-route -> osc-out
+//   bare       osc-in -> osc-out (bundles only): ours without the router, the floor of our chain
 // For each: the highest rate sustained with under 0.1% loss (a coarse ramp, then a binary search), latency at
 // 1,000 msgs/s, and for ours the RSS of Node-RED over a run at its sustained rate. Messages and 16-message bundles.
 // Options: --quick (short steps: a smoke check), --chains a,b  --modes message,bundle  --no-mem  --mem-all
@@ -31,7 +32,7 @@ const { startNodeRed, rssOf } = require('./node-red');
 const { summarizeProfile, printProfile } = require('./profile');
 
 const root = path.resolve(__dirname, '..', '..');
-const ALL_CHAINS = ['loopback', 'raw', 'empty', 'empty3', 'incumbent', 'ours', 'alt'];
+const ALL_CHAINS = ['loopback', 'raw', 'empty', 'empty3', 'incumbent', 'ours', 'bare', 'alt'];
 const DEFAULT_CHAINS = ALL_CHAINS.filter((c) => c !== 'alt');
 const LOSS_LIMIT = 0.001;
 const COST_RATE = 10000;
@@ -168,7 +169,7 @@ async function startTarget(chain, mode, gen, o, extra = {}) {
   const flow = FLOWS[chain === 'alt' ? 'ours' : chain]({ inPort, outPort: gen.port, mode });
   const red = startNodeRed({
     flow,
-    withOurs: chain === 'ours' || chain === 'alt',
+    withOurs: chain === 'ours' || chain === 'alt' || chain === 'bare',
     oursDir: chain === 'alt' ? o.alt : undefined,
     cpuProfDir: extra.cpuProfDir,
     insideDir: extra.insideDir,
@@ -409,9 +410,13 @@ async function stop(t) {
   await t.stop();
 }
 
-/** loopback and empty3 are measured with single messages only: with bundles they would repeat other rows. */
+/**
+ * loopback and empty3 are measured with single messages only: with bundles they would repeat other rows. bare is
+ * measured with bundles only: with single messages empty3 already shows what the runtime costs a chain.
+ */
 function inMode(chain, mode) {
-  return mode === 'message' || (chain !== 'loopback' && chain !== 'empty3');
+  if (mode === 'message') return chain !== 'bare';
+  return chain !== 'loopback' && chain !== 'empty3';
 }
 
 /** Has the chain answer and lets the JIT and the sockets settle; a result that says whether it is available. */
@@ -543,7 +548,8 @@ function report(results, o) {
     const notes =
       mode === 'bundle'
         ? '\nOurs and the incumbent route and send each of the 16 messages on its own; raw cuts the bundle into 16' +
-          '\ndatagrams without decoding; empty relays the bundle whole (one Node-RED msg per 16 OSC messages).'
+          '\ndatagrams without decoding; empty relays the bundle whole (one Node-RED msg per 16 OSC messages);' +
+          '\nbare: osc in -> osc out, ours without the router.'
         : '\nloopback: the generator sending to itself (its own ceiling). empty: udp in -> udp out, the runtime alone.' +
           '\nempty3: udp in -> change (no rules) -> udp out, the runtime alone with as many nodes as ours.' +
           `\np99 after idle: the same 1,000 msgs/s after the runtime sat ${IDLE_MS / 1000} s without traffic (V8 shrinks its young generation then).`
@@ -570,6 +576,8 @@ function report(results, o) {
     if (ours && raw) {
       const l = ours.latency1k.p99Ms / raw.latency1k.p99Ms;
       verdicts.push(`${mode}: p99@1k ours/raw ${l.toFixed(2)}x (target <= 1.5x): ${l <= 1.5 ? 'PASS' : 'FAIL'}`);
+      const bare = get('bare', mode);
+      if (bare) verdicts.push(`${mode}: p99@1k bare/raw ${(bare.latency1k.p99Ms / raw.latency1k.p99Ms).toFixed(2)}x (not a target: ours without the router)`);
       // After idle, next to three core nodes that do nothing: what the runtime alone gives a chain of our length.
       const li = ours.latencyAfterIdle.p99Ms / raw.latencyAfterIdle.p99Ms;
       const e3 = get('empty3', mode);
