@@ -175,6 +175,27 @@ describe('UDP endpoint pool (transport/udp)', () => {
     await h.release();
   });
 
+  it('still sends what it was handed right before the last user released it, and calls back', async () => {
+    const p = await peer();
+    const got = [];
+    p.on('message', (d) => got.push(d.toString()));
+    const h = udp.acquireUdpEndpoint(key(), { localAddress: '127.0.0.1' }, {});
+    await settled(h);
+    // Not connected, so dgram first looks the address up (next tick for an address, the resolver for a name) and,
+    // if the socket closed meanwhile, drops the send without calling back: an osc-out's done() would never come.
+    const sends = [
+      ['by address', '127.0.0.1'],
+      ['by name', 'localhost'],
+    ].map(([text, host]) => new Promise((resolve) => h.send(Buffer.from(text), p.address().port, host, resolve)));
+    const released = h.release();
+    assert.deepEqual(await Promise.all(sends), [null, null]);
+    await released;
+    assert.equal(h.endpoint.state, 'closed');
+    while (got.length < 2) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(got.sort(), ['by address', 'by name']);
+    p.close();
+  });
+
   it('reports an unresolvable host in the send callback, and the socket goes on', async () => {
     const h = udp.acquireUdpEndpoint(key(), { localAddress: '127.0.0.1' }, {});
     await settled(h);

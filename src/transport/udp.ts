@@ -132,6 +132,8 @@ export const MAX_DATAGRAM_UDP6 = 65527;
 
 // Sends queued while the socket binds; beyond this a send fails rather than growing without bound.
 const MAX_PENDING_SENDS = 1024;
+// How long closing waits for sends still looking up their address; a lookup slower than this fails its send.
+const INFLIGHT_GRACE_MS = 2000;
 
 export function resolveUdpOptions(o: UdpEndpointOptions): ResolvedUdpEndpointOptions {
   const ipv = o.ipv === 'udp6' ? 'udp6' : 'udp4';
@@ -302,6 +304,11 @@ export class UdpEndpoint {
   // A plain array of receivers: iterated for every datagram.
   private receivers: UdpEndpointUser[] = [];
   private pending: PendingSend[] = [];
+  // Unconnected sends handed to dgram and not yet called back. dgram holds each one until its address lookup
+  // answers (a tick for an IP address, the resolver for a name) and drops it without calling back when the socket
+  // closes meanwhile, so closing waits for them and fails what is left.
+  private readonly inflight = new Set<SendCallback>();
+  private drained: (() => void) | undefined;
   private closeWanted = false;
   private closedPromise: Promise<void> | undefined;
   private generation = 0;
@@ -358,7 +365,7 @@ export class UdpEndpoint {
     if (this.state === 'open' && socket !== undefined) {
       try {
         if (!this.connected) {
-          socket.send(data, port, host, cb);
+          socket.send(data, port, host, this.track(cb));
         } else if (port === this.options.remotePort && host === this.options.remoteHost) {
           socket.send(data, this.unreachable ? this.sentWhileUnreachable(cb) : cb);
         } else {
@@ -378,6 +385,21 @@ export class UdpEndpoint {
       const why = this.error ? `: ${this.error.message}` : '';
       process.nextTick(cb, new UdpEndpointError(this.error?.code ?? 'ENOTCONN', `endpoint ${this.label} is not open${why}`, 'endpoint not open'));
     }
+  }
+
+  private track(cb: SendCallback): SendCallback {
+    const tracked: SendCallback = (err) => {
+      // Called once: by dgram, or by failInflight() when the socket went first.
+      if (!this.inflight.delete(tracked)) return;
+      cb(err);
+      if (this.inflight.size === 0) this.drained?.();
+    };
+    this.inflight.add(tracked);
+    return tracked;
+  }
+
+  private failInflight(err: UdpEndpointError): void {
+    for (const tracked of this.inflight) process.nextTick(tracked, err);
   }
 
   /** @internal */
@@ -617,6 +639,7 @@ export class UdpEndpoint {
         // never bound: nothing to release
       }
     }
+    this.failInflight(err);
     const pending = this.pending;
     this.pending = [];
     for (const p of pending) process.nextTick(p.cb, err);
@@ -675,9 +698,10 @@ export class UdpEndpoint {
     live.delete(this);
     const resolve = this.resolveClosed;
     this.resolveClosed = undefined;
+    const closedEarly = new UdpEndpointError('ENOTCONN', `endpoint ${this.label} closed before the packet was sent`, 'closed');
     const pending = this.pending;
     this.pending = [];
-    for (const p of pending) process.nextTick(p.cb, new UdpEndpointError('ENOTCONN', `endpoint ${this.label} closed before the packet was sent`, 'closed'));
+    for (const p of pending) process.nextTick(p.cb, closedEarly);
     if (!resolve) return;
     if (!socket) {
       resolve();
@@ -685,11 +709,25 @@ export class UdpEndpoint {
     }
     socket.removeAllListeners('message');
     socket.on('error', () => undefined);
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve();
+    let grace: NodeJS.Timeout | undefined;
+    const closeSocket = (): void => {
+      if (grace !== undefined) clearTimeout(grace);
+      this.drained = undefined;
+      this.failInflight(closedEarly);
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    };
+    // Sends made just before the release (a flow's last messages at a redeploy) still go out.
+    if (this.inflight.size === 0) {
+      closeSocket();
+      return;
     }
+    grace = setTimeout(closeSocket, INFLIGHT_GRACE_MS);
+    grace.unref();
+    this.drained = closeSocket;
   }
 }
 
