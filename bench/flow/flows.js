@@ -7,7 +7,7 @@
 //              user needs split (one msg per packet) and change (topic = address, payload = args) before the switch;
 //   empty:     relays the bundle datagram whole (it does not know OSC): one Node-RED msg per 16 OSC messages;
 //   empty3:    messages only (for bundles it would be empty with one more hop);
-//   bare:      bundles only: ours without the router (osc-in -> osc-out), the shortest chain of ours that splits;
+//   inout:     bundles only: ours without the router (osc-in -> osc-out), the shortest chain of ours that splits;
 //   raw:       relay.js split: cuts the bundle along its element sizes, one datagram per message, no decoding.
 const { RULE_ADDRESSES } = require('./packets');
 
@@ -124,12 +124,12 @@ function oursFlow({ inPort, outPort }) {
  * can stand in for osc-in (none splits an OSC bundle), so this row is the floor of our chain: what routing adds,
  * and what is left without it.
  */
-function bareFlow({ inPort, outPort, mode }) {
+function inoutFlow({ inPort, outPort, mode }) {
   return oursFlow({ inPort, outPort, mode })
     .filter((n) => n.id !== 'route')
     .map((n) => (n.id === 'in' ? { ...n, wires: [['out']] } : n));
 }
 
-const FLOWS = { empty: emptyFlow, empty3: empty3Flow, incumbent: incumbentFlow, ours: oursFlow, bare: bareFlow };
+const FLOWS = { empty: emptyFlow, empty3: empty3Flow, incumbent: incumbentFlow, ours: oursFlow, inout: inoutFlow };
 
 module.exports = { FLOWS };

@@ -20,7 +20,7 @@ const LABELS = {
   },
   bundle: {
     ours: 'ours: osc in (splits bundles) → osc route → osc out',
-    bare: 'ours without the router: osc in (splits bundles) → osc out',
+    inout: 'ours without the router: osc in (splits bundles) → osc out',
     incumbent: 'node-red-contrib-osc: udp in → osc → split → change → switch → osc → udp out',
     empty: 'empty flow: udp in → udp out (relays each bundle whole: 1 msg per 16)',
     raw: 'plain Node.js dgram relay, cutting each bundle into 16 datagrams',
@@ -34,7 +34,7 @@ function tableFor(mode) {
   const inc = get('incumbent');
   const raw = get('raw');
   const x = (a, b) => (b ? `${(a / b).toFixed(1)}×` : '');
-  const rows = ['ours', 'bare', 'incumbent', 'empty', 'empty3', 'raw'].map(get).filter(Boolean).map((r) => {
+  const rows = ['ours', 'inout', 'incumbent', 'empty', 'empty3', 'raw'].map(get).filter(Boolean).map((r) => {
     const s = r.search ? r.search.sustained : NaN;
     return [
       LABELS[mode][r.chain],

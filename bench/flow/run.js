@@ -6,7 +6,7 @@
 //   empty3     udp in -> change (no rules) -> udp out: the runtime with as many nodes and hand-offs as ours
 //   incumbent  udp in -> osc (node-red-contrib-osc) -> switch on topic -> osc -> udp out
 //   ours       osc-in -> osc-route -> osc-out
-//   bare       osc-in -> osc-out (bundles only): ours without the router, the floor of our chain
+//   inout      osc-in -> osc-out (bundles only): ours without the router, the floor of our chain
 // For each: the highest rate sustained with under 0.1% loss (a coarse ramp, then a binary search), latency at
 // 1,000 msgs/s, and for ours the RSS of Node-RED over a run at its sustained rate. Messages and 16-message bundles.
 // Options: --quick (short steps: a smoke check), --chains a,b  --modes message,bundle  --no-mem  --mem-all
@@ -32,7 +32,7 @@ const { startNodeRed, rssOf } = require('./node-red');
 const { summarizeProfile, printProfile } = require('./profile');
 
 const root = path.resolve(__dirname, '..', '..');
-const ALL_CHAINS = ['loopback', 'raw', 'empty', 'empty3', 'incumbent', 'ours', 'bare', 'alt'];
+const ALL_CHAINS = ['loopback', 'raw', 'empty', 'empty3', 'incumbent', 'ours', 'inout', 'alt'];
 const DEFAULT_CHAINS = ALL_CHAINS.filter((c) => c !== 'alt');
 const LOSS_LIMIT = 0.001;
 const COST_RATE = 10000;
@@ -169,7 +169,7 @@ async function startTarget(chain, mode, gen, o, extra = {}) {
   const flow = FLOWS[chain === 'alt' ? 'ours' : chain]({ inPort, outPort: gen.port, mode });
   const red = startNodeRed({
     flow,
-    withOurs: chain === 'ours' || chain === 'alt' || chain === 'bare',
+    withOurs: chain === 'ours' || chain === 'alt' || chain === 'inout',
     oursDir: chain === 'alt' ? o.alt : undefined,
     cpuProfDir: extra.cpuProfDir,
     insideDir: extra.insideDir,
@@ -411,11 +411,11 @@ async function stop(t) {
 }
 
 /**
- * loopback and empty3 are measured with single messages only: with bundles they would repeat other rows. bare is
+ * loopback and empty3 are measured with single messages only: with bundles they would repeat other rows. inout is
  * measured with bundles only: with single messages empty3 already shows what the runtime costs a chain.
  */
 function inMode(chain, mode) {
-  if (mode === 'message') return chain !== 'bare';
+  if (mode === 'message') return chain !== 'inout';
   return chain !== 'loopback' && chain !== 'empty3';
 }
 
@@ -549,7 +549,7 @@ function report(results, o) {
       mode === 'bundle'
         ? '\nOurs and the incumbent route and send each of the 16 messages on its own; raw cuts the bundle into 16' +
           '\ndatagrams without decoding; empty relays the bundle whole (one Node-RED msg per 16 OSC messages);' +
-          '\nbare: osc in -> osc out, ours without the router.'
+          '\ninout: osc in -> osc out, ours without the router.'
         : '\nloopback: the generator sending to itself (its own ceiling). empty: udp in -> udp out, the runtime alone.' +
           '\nempty3: udp in -> change (no rules) -> udp out, the runtime alone with as many nodes as ours.' +
           `\np99 after idle: the same 1,000 msgs/s after the runtime sat ${IDLE_MS / 1000} s without traffic (V8 shrinks its young generation then).`
@@ -576,8 +576,8 @@ function report(results, o) {
     if (ours && raw) {
       const l = ours.latency1k.p99Ms / raw.latency1k.p99Ms;
       verdicts.push(`${mode}: p99@1k ours/raw ${l.toFixed(2)}x (target <= 1.5x): ${l <= 1.5 ? 'PASS' : 'FAIL'}`);
-      const bare = get('bare', mode);
-      if (bare) verdicts.push(`${mode}: p99@1k bare/raw ${(bare.latency1k.p99Ms / raw.latency1k.p99Ms).toFixed(2)}x (not a target: ours without the router)`);
+      const inout = get('inout', mode);
+      if (inout) verdicts.push(`${mode}: p99@1k inout/raw ${(inout.latency1k.p99Ms / raw.latency1k.p99Ms).toFixed(2)}x (not a target: ours without the router)`);
       // After idle, next to three core nodes that do nothing: what the runtime alone gives a chain of our length.
       const li = ours.latencyAfterIdle.p99Ms / raw.latencyAfterIdle.p99Ms;
       const e3 = get('empty3', mode);
