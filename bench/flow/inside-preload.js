@@ -24,7 +24,8 @@ let on = false;
 new PerformanceObserver((list) => {
   if (!on) return;
   for (const e of list.getEntries()) {
-    (e.detail && e.detail.kind === constants.NODE_PERFORMANCE_GC_MINOR ? scavenges : otherGcs).push(e.duration);
+    if (e.detail && e.detail.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges.push([e.startTime, e.duration]);
+    else otherGcs.push(e.duration);
   }
 }).observe({ entryTypes: ['gc'] });
 
@@ -64,13 +65,32 @@ process.on('SIGWINCH', () => {
     return;
   }
   on = false;
-  // Every datagram in makes as many out (messages; bundles are not for this tool), in order: pair them by position.
-  const n = Math.min(received.length, sent.length);
+  // Every datagram in makes `per` out, in order (1 for messages, 16 for bundles that a chain splits): pair them by
+  // position. A datagram is hit by a scavenge that starts between its arrival and its last reply; every message of
+  // it waits for that pause, so the share of messages in hit datagrams says whether scavenges reach the p99.
+  const per = Math.max(1, Math.round(sent.length / Math.max(1, received.length)));
+  const n = Math.min(received.length * per, sent.length - (sent.length % per));
   const inside = new Float64Array(n);
-  for (let i = 0; i < n; i++) inside[i] = sent[i] - received[i];
+  const clean = [];
+  let hit = 0;
+  let k = 0;
+  for (let d = 0; d * per < n; d++) {
+    const from = received[d];
+    const to = sent[d * per + per - 1];
+    while (k < scavenges.length && scavenges[k][0] < from) k++;
+    const isHit = k < scavenges.length && scavenges[k][0] <= to;
+    if (isHit) hit += per;
+    for (let i = d * per; i < d * per + per; i++) {
+      inside[i] = sent[i] - from;
+      if (!isHit) clean.push(inside[i]);
+    }
+  }
   const newSpace = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space');
   const gc = {
-    scavenges: percentiles(scavenges),
+    scavenges: percentiles(scavenges.map((e) => e[1])),
+    perDatagram: per,
+    hitShare: n ? hit / n : NaN,
+    insideWithoutHits: percentiles(clean),
     other: { n: otherGcs.length, totalMs: otherGcs.reduce((a, b) => a + b, 0) },
     // V8 sizes the young generation by what survives: it shrinks while the process is idle and grows back slowly.
     newSpaceBytes: newSpace ? newSpace.space_size : NaN,

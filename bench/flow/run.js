@@ -12,8 +12,9 @@
 // Options: --quick (short steps: a smoke check), --chains a,b  --modes message,bundle  --no-mem  --mem-all
 //          --no-search (only latency and CPU per message: a quick A/B of a change)
 //          --profile <chain> [--rate N] [--seconds N]  (a CPU profile of the Node-RED child under load)
-//          --inside  (messages at 1,000/s: how much of each chain's latency is spent inside the runtime, and
-//                    how long msgs wait between nodes; see inside-preload.js) [--after-idle: measured after 15 s idle]
+//          --inside  (at 1,000 msgs/s: how much of each chain's latency is spent inside the runtime, how long msgs
+//                    wait between nodes, and how many a scavenge delayed; see inside-preload.js; --modes bundle for
+//                    bundles) [--after-idle: measured after 15 s idle]
 //          --alt <dir>  adds the chain "alt": ours, loaded from a copy of the package in <dir> (package.json and
 //                       dist/), to measure a candidate change side by side with the current code
 // Latency (at 1,000 msgs/s, steady and after 15 s idle) and CPU per message are measured one chain at a time, each
@@ -644,24 +645,25 @@ async function profile(gen, o) {
  */
 async function inside(gen, o) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-inside-'));
-  const chains = o.chains.filter((c) => c !== 'loopback');
+  const mode = o.modes.length === 1 ? o.modes[0] : 'message';
+  const chains = o.chains.filter((c) => c !== 'loopback' && inMode(c, mode));
   const seconds = o.seconds || (o.quick ? 3 : 8);
   const rows = [];
   try {
     // One chain at a time, each in a process started for it, as for the main latency numbers.
     for (const chain of chains) {
-      const t = await start(chain, 'message', gen, o, { insideDir: dir });
+      const t = await start(chain, mode, gen, o, { insideDir: dir });
       try {
-        if (!(await warmUp(gen, chain, t, 'message', 1500)).available) throw new Error(`chain ${chain} not available`);
+        if (!(await warmUp(gen, chain, t, mode, 1500)).available) throw new Error(`chain ${chain} not available`);
         if (o.afterIdle) {
           await sleep(IDLE_MS);
-          await gen.run({ rate: 1000, durationMs: 400, drainMs: 50, mode: 'message' });
+          await gen.run({ rate: 1000, durationMs: 400, drainMs: 50, mode });
         }
         // Only a Node-RED has the preload; the raw relay gives the end-to-end reference alone.
         const file = t.red ? path.join(dir, `inside-${t.pid}.json`) : undefined;
         if (file) process.kill(t.pid, 'SIGWINCH');
         await sleep(100);
-        const r = await gen.run({ rate: 1000, durationMs: seconds * 1000, drainMs: o.drainMs, mode: 'message' });
+        const r = await gen.run({ rate: 1000, durationMs: seconds * 1000, drainMs: o.drainMs, mode });
         let ins;
         if (file) {
           process.kill(t.pid, 'SIGWINCH');
@@ -678,13 +680,14 @@ async function inside(gen, o) {
   }
   const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : '');
   const text = table(
-    `Latency at 1,000 msgs/s for ${seconds} s${o.afterIdle ? ` after ${IDLE_MS / 1000} s idle` : ''}, end to end and inside the runtime (ms)`,
-    ['chain', 'end to end p50', 'end to end p99', 'inside p50', 'inside p90', 'inside p99', 'inside p99.9', 'setImmediate waits per msg', 'wait p50', 'wait p99', 'scavenges per 1k msgs', 'scavenge p50', 'other GC ms', 'new space MB'],
+    `Latency at 1,000 msgs/s${mode === 'bundle' ? ' in 16-message bundles' : ''} for ${seconds} s${o.afterIdle ? ` after ${IDLE_MS / 1000} s idle` : ''}, end to end and inside the runtime (ms)`,
+    ['chain', 'end to end p50', 'end to end p99', 'inside p50', 'inside p90', 'inside p99', 'inside p99.9', 'setImmediate waits per msg', 'wait p50', 'wait p99', 'scavenges per 1k msgs', 'scavenge p50', 'msgs a scavenge delayed', 'inside p99 without them', 'other GC ms', 'new space MB'],
     rows.map((r) => [
       r.chain, f(r.endToEnd.p50Ms), f(r.endToEnd.p99Ms),
       r.inside ? f(r.inside.p50Ms) : '', r.inside ? f(r.inside.p90Ms) : '', r.inside ? f(r.inside.p99Ms) : '', r.inside ? f(r.inside.p999Ms) : '',
       r.hops ? (r.hops.n / Math.max(1, r.inside.n)).toFixed(1) : '', r.hops ? f(r.hops.p50Ms) : '', r.hops ? f(r.hops.p99Ms) : '',
-      r.gc ? ((1000 * r.gc.scavenges.n) / Math.max(1, r.received)).toFixed(1) : '', r.gc ? f(r.gc.scavenges.p50Ms) : '',
+      r.gc ? ((1000 * r.gc.scavenges.n) / Math.max(1, r.sent)).toFixed(1) : '', r.gc ? f(r.gc.scavenges.p50Ms) : '',
+      r.gc ? `${(100 * r.gc.hitShare).toFixed(2)}%` : '', r.gc ? f(r.gc.insideWithoutHits.p99Ms) : '',
       r.gc ? r.gc.other.totalMs.toFixed(1) : '', r.gc ? (r.gc.newSpaceBytes / 2 ** 20).toFixed(1) : '',
     ]),
   );
