@@ -14,7 +14,7 @@
 //          --profile <chain> [--rate N] [--seconds N]  (a CPU profile of the Node-RED child under load)
 //          --inside  (at 1,000 msgs/s: how much of each chain's latency is spent inside the runtime, how long msgs
 //                    wait between nodes, and how many a scavenge delayed; see inside-preload.js; --modes bundle for
-//                    bundles) [--after-idle: measured after 15 s idle]
+//                    bundles) [--after-idle: measured after 15 s idle] [--seconds N: default 8]
 //          --alt <dir>  adds the chain "alt": ours, loaded from a copy of the package in <dir> (package.json and
 //                       dist/), to measure a candidate change side by side with the current code
 // Latency (at 1,000 msgs/s, steady and after 15 s idle) and CPU per message are measured one chain at a time, each
