@@ -41,4 +41,44 @@ function printTable(title, columns, rows) {
   for (const l of lines) console.log(fmt(l));
 }
 
-module.exports = { opsPerSecond, formatOps, printTable };
+/**
+ * Ops per second of each function, measured in interleaved rounds (each round runs every contender once) and
+ * taking each one's best round: on a shared, busy machine a burst of load then hits all contenders alike
+ * instead of whichever happened to be running, so the ratios stay meaningful.
+ */
+function interleavedOps(fns, { rounds = 7, roundMs = 60 } = {}) {
+  const iterations = fns.map((fn) => {
+    let n = 256;
+    for (;;) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) fn(i);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (ms >= roundMs / 4) return Math.max(1, Math.round((n * roundMs) / ms));
+      n *= 4;
+    }
+  });
+  const best = fns.map(() => 0);
+  for (let r = 0; r < rounds; r++) {
+    fns.forEach((fn, k) => {
+      const n = iterations[k];
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) fn(i);
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      best[k] = Math.max(best[k], n / s);
+    });
+  }
+  return best;
+}
+
+/**
+ * What the package in `dir` exports at `subpath` ('./codec', './pattern'), found through its package.json as a
+ * user's require() would find it: the same code path whatever file layout that checkout has.
+ */
+function loadEntry(dir, subpath) {
+  const path = require('node:path');
+  const pkg = require(path.join(dir, 'package.json'));
+  const target = pkg.exports[subpath];
+  return require(path.join(dir, typeof target === 'string' ? target : target.default));
+}
+
+module.exports = { opsPerSecond, interleavedOps, formatOps, printTable, loadEntry };
