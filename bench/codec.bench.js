@@ -3,7 +3,7 @@
 // same packets, checked first to produce (or read back) the same bytes so that nobody is measured doing less work.
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { formatOps, interleavedOps, printTable, loadEntry } = require('./measure');
+const { compiled, formatOps, interleavedOps, printTable, loadEntry } = require('./measure');
 const ours = loadEntry(path.resolve(__dirname, '..'), './codec');
 const osc = require('osc');
 const nodeOsc = require('node-osc');
@@ -73,7 +73,7 @@ function bytesOf(x) {
   return Buffer.from(x.buffer, x.byteOffset, x.byteLength);
 }
 
-async function run({ alt: altDir } = {}) {
+async function run({ alt: altDir, rounds } = {}) {
   const alt = altDir ? loadEntry(altDir, './codec') : undefined;
   const oscMin = await import('osc-min');
   const peers = [
@@ -89,10 +89,10 @@ async function run({ alt: altDir } = {}) {
   // Ours and alt come first in every round, the peers after: the same order for both.
   const mine = alt ? [ours, alt] : [ours];
   const columns = [...(alt ? ['ours', 'alt'] : ['ours']), ...peers.map((p) => p.name), 'x fastest peer'];
+  // 'ours / alt': the median over rounds of the two measured back to back, steadier than the ratio of their bests.
   if (alt) columns.push('alt x fastest', 'ours / alt');
   const encRows = [];
   const decRows = [];
-  let sink = 0;
   for (const w of workloads()) {
     const bytes = ours.encodePacket(w.packet);
     // Every peer must produce the very bytes we do, or the comparison is meaningless.
@@ -107,29 +107,28 @@ async function run({ alt: altDir } = {}) {
       assert.deepEqual(alt.decodePacket(bytes), ours.decodePacket(bytes), `alt decodes ${w.name} differently`);
     }
 
-    const enc = { name: w.name, cells: {} };
-    const dec = { name: w.name, cells: {} };
+    const encRow = { name: w.name, cells: {} };
+    const decRow = { name: w.name, cells: {} };
     const inputs = peers.map((peer) => peer.prepare(w.packet));
-    const encOps = interleavedOps([
-      ...mine.map((codec) => () => {
-        sink += codec.encodePacket(w.packet).length;
-      }),
-      ...peers.map((peer, k) => () => {
-        sink += peer.encode(inputs[k]).byteLength;
-      }),
-    ]);
-    const decOps = interleavedOps([
-      ...mine.map((codec) => () => {
-        sink += codec.decodePacket(bytes).address ? 1 : 0;
-      }),
-      ...peers.map((peer) => () => {
-        sink += peer.decode(bytes) ? 1 : 0;
-      }),
-    ]);
+    const timing = rounds ? { rounds } : undefined;
+    const enc = interleavedOps(
+      [
+        ...mine.map((codec) => compiled(['codec', 'packet'], 'return codec.encodePacket(packet).length;', codec, w.packet)),
+        ...peers.map((peer, k) => compiled(['encode', 'input'], 'return encode(input).byteLength;', peer.encode, inputs[k])),
+      ],
+      timing,
+    );
+    const dec = interleavedOps(
+      [
+        ...mine.map((codec) => compiled(['codec', 'bytes'], 'return codec.decodePacket(bytes);', codec, bytes)),
+        ...peers.map((peer) => compiled(['decode', 'bytes'], 'return decode(bytes);', peer.decode, bytes)),
+      ],
+      timing,
+    );
     const m = mine.length;
-    for (const [row, ops] of [
-      [enc, encOps],
-      [dec, decOps],
+    for (const [row, { best: ops, median }] of [
+      [encRow, enc],
+      [decRow, dec],
     ]) {
       const fastestPeer = Math.max(...ops.slice(m));
       row.cells.ours = formatOps(ops[0]);
@@ -140,15 +139,14 @@ async function run({ alt: altDir } = {}) {
       row.cells['x fastest peer'] = (ops[0] / fastestPeer).toFixed(2) + 'x';
       if (alt) {
         row.cells['alt x fastest'] = (ops[1] / fastestPeer).toFixed(2) + 'x';
-        row.cells['ours / alt'] = (ops[0] / ops[1]).toFixed(2);
+        row.cells['ours / alt'] = median(0, 1).toFixed(2);
       }
     }
-    encRows.push(enc);
-    decRows.push(dec);
+    encRows.push(encRow);
+    decRows.push(decRow);
   }
   printTable('codec: encode, ops/s (typed arguments)', columns, encRows);
   printTable('codec: decode, ops/s', columns, decRows);
-  if (sink === 0.5) console.log(sink); // keeps the results alive
 }
 
 module.exports = { run };

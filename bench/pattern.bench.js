@@ -95,20 +95,20 @@ const ADDRESSES = [
 
 /**
  * Ops/s of ours, of alt (another checkout, when given) and of the baseline, in interleaved rounds; the row's
- * cells, with `ratio` ours / baseline and `ours / alt`.
+ * cells, with `ratio` ours / baseline and `ours / alt` (the median over rounds, as in codec.bench.js).
  */
-function compare(name, ours, alt, base, baseName, ratioDigits) {
-  const ops = interleavedOps(alt ? [ours, alt, base] : [ours, base], { rounds: 5, roundMs: 200 });
+function compare(name, ours, alt, base, baseName, ratioDigits, rounds = 5) {
+  const { best: ops, median } = interleavedOps(alt ? [ours, alt, base] : [ours, base], { rounds, roundMs: 200 });
   const b = ops[ops.length - 1];
   const cells = { ours: formatOps(ops[0]), [baseName]: formatOps(b), ratio: (ops[0] / b).toFixed(ratioDigits) + 'x' };
   if (alt) {
     cells.alt = formatOps(ops[1]);
-    cells['ours / alt'] = (ops[0] / ops[1]).toFixed(2);
+    cells['ours / alt'] = median(0, 1).toFixed(2);
   }
   return { name, cells };
 }
 
-async function run({ alt: altDir } = {}) {
+async function run({ alt: altDir, rounds } = {}) {
   const alt = altDir ? loadEntry(altDir, './pattern') : undefined;
   const altCols = alt ? ['alt', 'ours / alt'] : [];
   const typical = '/mixer/ch/12/fader';
@@ -125,7 +125,7 @@ async function run({ alt: altDir } = {}) {
     const re = regexOf(p);
     if (c.match(typical) !== re.test(typical) || !c.match(typical)) throw new Error(`bench setup: ${p} disagrees`);
     if (a && !a.match(typical)) throw new Error(`bench setup: alt disagrees on ${p}`);
-    rows.push(compare(`${name} ${p}`, () => c.match(typical), a && (() => a.match(typical)), () => re.test(typical), 'regex (baseline)', 2));
+    rows.push(compare(`${name} ${p}`, () => c.match(typical), a && (() => a.match(typical)), () => re.test(typical), 'regex (baseline)', 2, rounds));
   }
   printTable(`One compiled pattern on ${typical}, matches/s`, ['ours', ...altCols, 'regex (baseline)', 'ratio'], rows);
 
@@ -152,6 +152,7 @@ async function run({ alt: altDir } = {}) {
         (i) => baseline.match(ADDRESSES[i % k]),
         'regex per rule (baseline)',
         1,
+        rounds,
       ),
     );
   }

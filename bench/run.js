@@ -3,6 +3,7 @@
 // are measured side by side under the same conditions. Pass names to run only some: `node bench/run.js codec`.
 // --alt <dir> adds the column "alt": the same package from another checkout (its package.json and built dist/),
 // e.g. main before a change, measured in the same rounds as ours: `node bench/run.js --alt ../main`.
+// --rounds N measures in N interleaved rounds instead of the default few: more is steadier on a busy machine.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -14,6 +15,9 @@ async function main() {
     if (argv[i] === '--alt') {
       options.alt = path.resolve(argv[++i] ?? '');
       if (!fs.existsSync(path.join(options.alt, 'package.json'))) throw new Error(`--alt ${options.alt}: no package.json there`);
+    } else if (argv[i] === '--rounds') {
+      options.rounds = Number(argv[++i]);
+      if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error('--rounds needs a positive integer');
     } else if (argv[i].startsWith('--')) {
       throw new Error(`unknown option ${argv[i]}`);
     } else {
