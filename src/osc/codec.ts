@@ -13,11 +13,22 @@
 // Encoding and decoding are synchronous and never re-entered, which is what makes their module-level scratch
 // state safe.
 
+import * as decoder from './decoder';
+import * as encoder from './encoder';
+import * as plain from './plain';
+
 export * from './types';
 export { OscError, isOscError } from './errors';
 export * from './timetag';
 export { DEFAULT_MAX_ARGS, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE } from './codec-options';
 export type { DecodeOptions, EncodeOptions } from './codec-options';
-export { isBundle, isMessage, plainValue, plainValues } from './plain';
-export { encodePacket } from './encoder';
-export { decodePacket } from './decoder';
+
+// The functions called for every packet or argument are constants here rather than `export { ... } from`, which
+// TypeScript compiles to a getter that every call through this module would run first. Their types and
+// documentation are the originals'.
+export const encodePacket = encoder.encodePacket;
+export const decodePacket = decoder.decodePacket;
+export const isBundle = plain.isBundle;
+export const isMessage = plain.isMessage;
+export const plainValue = plain.plainValue;
+export const plainValues = plain.plainValues;
