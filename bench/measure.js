@@ -56,9 +56,10 @@ function compiled(params, body, ...args) {
  * Ops per second of each function, measured in interleaved rounds (each round runs every contender once, starting
  * with a different one each round) and taking each one's best round: on a shared, busy machine a burst of load
  * then hits all contenders alike instead of whichever happened to be running, so the ratios stay meaningful.
- * Returns { best: ops/s per function, median(a, b): the median over rounds of a's ops/s over b's in the same
- * round }, the second being the steadier way to compare two versions of the same code. Each function runs in a
- * loop of its own (see `compiled`), and what it returns is kept so that its work cannot be optimised away.
+ * Time is the process's CPU time, not the clock's: on a machine shared with other work, time spent waiting for a
+ * core is not ours. Returns { best: ops/s per function, median(a, b): the median over rounds of a's ops/s over b's
+ * in the same round }, the second being the steadier way to compare two versions of the same code. Each function
+ * runs in a loop of its own (see `compiled`), and what it returns is kept so that its work cannot be optimised away.
  */
 function interleavedOps(fns, { rounds = 7, roundMs = 60 } = {}) {
   const loops = fns.map((fn) => compiled(['fn'], 'let s = 0; for (let k = 0; k < i; k++) s += fn(k) ? 1 : 0; return s;', fn));
@@ -80,10 +81,10 @@ function interleavedOps(fns, { rounds = 7, roundMs = 60 } = {}) {
     for (let j = 0; j < fns.length; j++) {
       const k = (j + r) % fns.length;
       const n = iterations[k];
-      const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
       kept += loops[k](n);
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      ops[k] = n / s;
+      const c = process.cpuUsage(c0);
+      ops[k] = n / ((c.user + c.system) / 1e6);
       best[k] = Math.max(best[k], ops[k]);
     }
     perRound.push(ops);
