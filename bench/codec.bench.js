@@ -73,6 +73,7 @@ function bytesOf(x) {
   return Buffer.from(x.buffer, x.byteOffset, x.byteLength);
 }
 
+/** @param {{ alt?: string, rounds?: number }} [options] see run.js */
 async function run({ alt: altDir, rounds } = {}) {
   const alt = altDir ? loadEntry(altDir, './codec') : undefined;
   const oscMin = await import('osc-min');

@@ -108,6 +108,7 @@ function compare(name, ours, alt, base, baseName, ratioDigits, rounds = 5) {
   return { name, cells };
 }
 
+/** @param {{ alt?: string, rounds?: number }} [options] see run.js */
 async function run({ alt: altDir, rounds } = {}) {
   const alt = altDir ? loadEntry(altDir, './pattern') : undefined;
   const altCols = alt ? ['alt', 'ours / alt'] : [];
