@@ -44,6 +44,32 @@ describe('codec: encoding plain values', () => {
     assert.equal(tagsOf({ address: '/x', args: null }), 'N');
   });
 
+  it('writes blobs of every length, from any view, as their size, their bytes and zero padding', () => {
+    const backing = Buffer.alloc(200);
+    for (let i = 0; i < backing.length; i++) backing[i] = 0xa0 + (i % 91);
+    const big = Buffer.alloc(4100, 0x5a);
+    for (let n = 0; n <= 70; n++) {
+      const src = backing.subarray(3, 3 + n);
+      const pad = (4 - (n % 4)) % 4;
+      const size = Buffer.alloc(4);
+      size.writeUInt32BE(n);
+      const want = Buffer.concat([Buffer.from('/b\0\0,b\0\0', 'latin1'), size, src, Buffer.alloc(pad)]);
+      for (const [how, value] of [
+        ['Buffer', src],
+        ['Uint8Array at an odd offset', new Uint8Array(backing.buffer, backing.byteOffset + 3, n)],
+      ]) {
+        for (const args of [[{ type: 'b', value }], [value], value]) {
+          const packet = { address: '/b', args };
+          assert.equal(hex(encodePacket(packet)), hex(want), `${n} bytes, ${how}`);
+          // Then in a bundle, and after a 4 KiB blob so that the next packet's memory was not just zeroed.
+          encodePacket({ address: '/big', args: [big] });
+          const b = decodePacket(encodePacket({ timetag: IMMEDIATELY, packets: [packet, packet] }));
+          for (const m of b.packets) assert.equal(hex(Buffer.from(m.args[0].value)), hex(src), `${n} bytes in a bundle`);
+        }
+      }
+    }
+  });
+
   it("number policy 'int' (default): int32 -> i, other integers -> h (or d beyond int64), fractions -> f", () => {
     const args = [0, -1, 2147483647, -2147483648, 2147483648, -2147483649, 2 ** 53, 1e300, 0.5, NaN, Infinity];
     assert.equal(tagsOf({ address: '/n', args }), 'iiiihhhdfff');

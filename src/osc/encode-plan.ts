@@ -36,6 +36,8 @@ const plan = {
 let cap = 64;
 let nodeCap = 16;
 
+/** Largest blob: its size word, bytes and padding must keep positions within int32. */
+const MAX_BLOB = 0x7ffffff0;
 const TWO_31 = 2147483648;
 const TWO_63 = 9223372036854775808;
 const INT64_MIN = -(BigInt(1) << BigInt(63));
@@ -216,7 +218,7 @@ function planChar(v: unknown): void {
 
 function planBlob(v: unknown): void {
   if (!(v instanceof Uint8Array)) throw argError('BAD_ARGUMENT', `'b' needs a Uint8Array or Buffer, got ${describe(v)}`);
-  if (v.length > 0x7ffffff0) throw new OscError('LIMIT_EXCEEDED', `${where()}: a blob of ${v.length} bytes is too large`, -1, path[0]);
+  if (v.length > MAX_BLOB) throw new OscError('LIMIT_EXCEEDED', `${where()}: a blob of ${v.length} bytes is too large`, -1, path[0]);
   addObj(Tag.b, v.length, v);
   dataSize += 4 + ((v.length + 3) & ~3);
 }
@@ -545,8 +547,8 @@ function planMessage(m: OscMessageInput): number {
     pathLen = 1;
     for (let k = 0; k < args.length; k++) {
       const a = args[k] as PlainArg;
-      // Inline fast path for the commonest arguments, typed 'f', 'i' and short 's' whose values plainly fit;
-      // everything else, refusals included, takes the general path.
+      // Inline fast path for the commonest arguments, typed 'f', 'i', short 's' and 'b', whose values plainly
+      // fit; everything else, refusals included, takes the general path.
       if (typeof a === 'object' && a !== null && plan.n < cap) {
         const type = (a as { type?: unknown }).type;
         const v = (a as { value?: unknown }).value;
@@ -568,6 +570,14 @@ function planMessage(m: OscMessageInput): number {
           plan.obj[plan.n++] = v;
           heldObj = true;
           dataSize += (v.length + 4) & ~3;
+          continue;
+        }
+        if (type === 'b' && v instanceof Uint8Array && v.length <= MAX_BLOB) {
+          plan.tags[plan.n] = Tag.b;
+          plan.num[plan.n] = v.length;
+          plan.obj[plan.n++] = v;
+          heldObj = true;
+          dataSize += 4 + ((v.length + 3) & ~3);
           continue;
         }
       }

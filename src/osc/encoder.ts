@@ -114,6 +114,7 @@ function writeMessage(buf: Buffer, p: number, node: number): number {
         v = plan.num2[k];
         break;
       case Tag.b: {
+        // The size, then the bytes copied once, straight from the caller's blob; padding only when there is some.
         const bytes = objs[k] as Uint8Array;
         const n = bytes.length;
         buf[p] = n >>> 24;
@@ -121,13 +122,20 @@ function writeMessage(buf: Buffer, p: number, node: number): number {
         buf[p + 2] = n >>> 8;
         buf[p + 3] = n;
         p += 4;
+        const end = p + ((n + 3) & ~3);
+        if ((n & 3) !== 0) {
+          // Zero the last word first: the bytes then overwrite what is not padding, with no loop.
+          buf[end - 4] = 0;
+          buf[end - 3] = 0;
+          buf[end - 2] = 0;
+          buf[end - 1] = 0;
+        }
         if (n < 32) {
           for (let j = 0; j < n; j++) buf[p + j] = bytes[j];
         } else {
           buf.set(bytes, p);
         }
-        const end = p + ((n + 3) & ~3);
-        for (p += n; p < end; p++) buf[p] = 0;
+        p = end;
         continue;
       }
       default:
