@@ -62,7 +62,9 @@ function compiled(params, body, ...args) {
  * runs in a loop of its own (see `compiled`), and what it returns is kept so that its work cannot be optimised away.
  */
 function interleavedOps(fns, { rounds = 7, roundMs = 60 } = {}) {
-  const loops = fns.map((fn) => compiled(['fn'], 'let s = 0; for (let k = 0; k < i; k++) s += fn(k) ? 1 : 0; return s;', fn));
+  const loops = fns.map((fn) =>
+    compiled(['fn'], 'let s = 0; for (let k = 0; k < i; k++) s += fn(k) ? 1 : 0; return s;', fn),
+  );
   let kept = 0;
   const iterations = loops.map((loop) => {
     let n = 256;

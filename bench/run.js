@@ -14,7 +14,8 @@ async function main() {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--alt') {
       options.alt = path.resolve(argv[++i] ?? '');
-      if (!fs.existsSync(path.join(options.alt, 'package.json'))) throw new Error(`--alt ${options.alt}: no package.json there`);
+      if (!fs.existsSync(path.join(options.alt, 'package.json')))
+        throw new Error(`--alt ${options.alt}: no package.json there`);
     } else if (argv[i] === '--rounds') {
       options.rounds = Number(argv[++i]);
       if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error('--rounds needs a positive integer');

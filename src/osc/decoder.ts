@@ -37,9 +37,17 @@ let tagPos = 0;
 /** Something runs past `end`: a truncated packet, or (inside a bundle) an element whose size is too small. */
 function overrun(what: string, offset: number, stringCode = false): OscError {
   if (inElement > 0) {
-    return new OscError('BAD_BUNDLE_ELEMENT', `${what} runs past the end of its bundle element (offset ${offset}): the element size is too small`, offset);
+    return new OscError(
+      'BAD_BUNDLE_ELEMENT',
+      `${what} runs past the end of its bundle element (offset ${offset}): the element size is too small`,
+      offset,
+    );
   }
-  return new OscError(stringCode ? 'BAD_STRING' : 'TRUNCATED', `${what} runs past the end of the packet (offset ${offset})`, offset);
+  return new OscError(
+    stringCode ? 'BAD_STRING' : 'TRUNCATED',
+    `${what} runs past the end of the packet (offset ${offset})`,
+    offset,
+  );
 }
 
 /**
@@ -219,11 +227,16 @@ function decodeMessage(buf: Uint8Array, p: number, end: number): OscMessage {
     const c = buf[q];
     if (c === 0) break;
     if (c >= 128 || known[c] === 0) {
-      throw new OscError('UNKNOWN_TYPE_TAG', `unknown type tag ${JSON.stringify(String.fromCharCode(c))} at offset ${q} in message ${address}`, q);
+      throw new OscError(
+        'UNKNOWN_TYPE_TAG',
+        `unknown type tag ${JSON.stringify(String.fromCharCode(c))} at offset ${q} in message ${address}`,
+        q,
+      );
     }
     if (c === Tag.OPEN) {
       hasArray = true;
-      if (++depth > decMaxDepth) throw new OscError('LIMIT_EXCEEDED', `arrays nested deeper than ${decMaxDepth} at offset ${q}`, q);
+      if (++depth > decMaxDepth)
+        throw new OscError('LIMIT_EXCEEDED', `arrays nested deeper than ${decMaxDepth} at offset ${q}`, q);
     } else if (c === Tag.CLOSE) {
       if (--depth < 0) throw new OscError('BAD_ARRAY', `']' at offset ${q} closes no array`, q);
     }
@@ -232,7 +245,8 @@ function decodeMessage(buf: Uint8Array, p: number, end: number): OscMessage {
   }
   if (q >= end) throw overrun('the type-tag string (no terminating NUL)', p, true);
   if (depth !== 0) throw new OscError('BAD_ARRAY', `an array '[' in message ${address} is never closed`, p);
-  if (count > maxArgs) throw new OscError('LIMIT_EXCEEDED', `message ${address} has ${count} arguments, more than ${maxArgs}`, p);
+  if (count > maxArgs)
+    throw new OscError('LIMIT_EXCEEDED', `message ${address} has ${count} arguments, more than ${maxArgs}`, p);
   const next = (q + 4) & ~3;
   if (next > end) throw overrun("the type-tag string's padding", q);
   for (let k = q + 1; k < next; k++) {
@@ -257,7 +271,8 @@ function decodeBundle(buf: Uint8Array, p: number, end: number, depth: number): O
   ) {
     throw new OscError('BAD_PACKET', `a packet starting with '#' at offset ${p} must be a "#bundle"`, p);
   }
-  if (depth > decMaxDepth) throw new OscError('LIMIT_EXCEEDED', `bundles nested deeper than ${decMaxDepth} at offset ${p}`, p);
+  if (depth > decMaxDepth)
+    throw new OscError('LIMIT_EXCEEDED', `bundles nested deeper than ${decMaxDepth} at offset ${p}`, p);
   const timetag: Timetag = { seconds: readU32(buf, p + 8), fraction: readU32(buf, p + 12) };
   const packets: OscPacket[] = [];
   p += 16;
@@ -265,7 +280,11 @@ function decodeBundle(buf: Uint8Array, p: number, end: number, depth: number): O
     if (p + 4 > end) throw overrun('a bundle element size', p);
     const size = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
     if (size <= 0 || (size & 3) !== 0) {
-      throw new OscError('BAD_BUNDLE_ELEMENT', `bundle element size ${size} at offset ${p} is not a positive multiple of 4`, p);
+      throw new OscError(
+        'BAD_BUNDLE_ELEMENT',
+        `bundle element size ${size} at offset ${p} is not a positive multiple of 4`,
+        p,
+      );
     }
     const start = p + 4;
     const elementEnd = start + size;
@@ -290,7 +309,11 @@ function decodeBundle(buf: Uint8Array, p: number, end: number, depth: number): O
     } else if (first === Char.HASH) {
       packets.push(decodeBundle(buf, start, elementEnd, depth + 1));
     } else {
-      throw new OscError('BAD_PACKET', `bundle element at offset ${start} is neither a message ('/') nor a bundle ('#')`, start);
+      throw new OscError(
+        'BAD_PACKET',
+        `bundle element at offset ${start} is neither a message ('/') nor a bundle ('#')`,
+        start,
+      );
     }
     inElement--;
     p = elementEnd;
@@ -334,10 +357,18 @@ export function decodePacket(bytes: Uint8Array, options?: DecodeOptions): OscPac
   if (first === Char.SLASH) {
     const m = decodeMessage(buf, 0, n);
     if (pos !== n) {
-      throw new OscError('TRAILING_BYTES', `${n - pos} byte(s) after the arguments of ${m.address}, at offset ${pos}`, pos);
+      throw new OscError(
+        'TRAILING_BYTES',
+        `${n - pos} byte(s) after the arguments of ${m.address}, at offset ${pos}`,
+        pos,
+      );
     }
     return m;
   }
   if (first === Char.HASH) return decodeBundle(buf, 0, n, 1);
-  throw new OscError('BAD_PACKET', `a packet must start with '/' (message) or '#' (bundle), got byte 0x${first.toString(16).padStart(2, '0')}`, 0);
+  throw new OscError(
+    'BAD_PACKET',
+    `a packet must start with '/' (message) or '#' (bundle), got byte 0x${first.toString(16).padStart(2, '0')}`,
+    0,
+  );
 }

@@ -180,7 +180,9 @@ function planInt64(v: unknown): void {
   } else {
     throw argError(
       'BAD_ARGUMENT',
-      typeof v === 'number' ? `${v} is not an integer within int64 and cannot be sent as 'h'` : `'h' needs a bigint or an integral number, got ${describe(v)}`,
+      typeof v === 'number'
+        ? `${v} is not an integer within int64 and cannot be sent as 'h'`
+        : `'h' needs a bigint or an integral number, got ${describe(v)}`,
     );
   }
   if (b < INT64_MIN || b > INT64_MAX) {
@@ -198,7 +200,9 @@ function planString(tag: number, v: unknown): void {
   if (len < 0) {
     throw argError(
       'BAD_ARGUMENT',
-      len === HAS_NUL ? 'a string cannot contain NUL (U+0000): OSC-strings end at the first NUL' : 'the string holds a lone surrogate, which has no UTF-8 form',
+      len === HAS_NUL
+        ? 'a string cannot contain NUL (U+0000): OSC-strings end at the first NUL'
+        : 'the string holds a lone surrogate, which has no UTF-8 form',
     );
   }
   addObj(tag, len, v);
@@ -217,8 +221,10 @@ function planChar(v: unknown): void {
 }
 
 function planBlob(v: unknown): void {
-  if (!(v instanceof Uint8Array)) throw argError('BAD_ARGUMENT', `'b' needs a Uint8Array or Buffer, got ${describe(v)}`);
-  if (v.length > MAX_BLOB) throw new OscError('LIMIT_EXCEEDED', `${where()}: a blob of ${v.length} bytes is too large`, -1, path[0]);
+  if (!(v instanceof Uint8Array))
+    throw argError('BAD_ARGUMENT', `'b' needs a Uint8Array or Buffer, got ${describe(v)}`);
+  if (v.length > MAX_BLOB)
+    throw new OscError('LIMIT_EXCEEDED', `${where()}: a blob of ${v.length} bytes is too large`, -1, path[0]);
   addObj(Tag.b, v.length, v);
   dataSize += 4 + ((v.length + 3) & ~3);
 }
@@ -234,7 +240,10 @@ function planTimetag(v: unknown): void {
       throw argError('BAD_ARGUMENT', isOscError(e) ? e.message : 'not a valid time');
     }
   } else {
-    throw argError('BAD_ARGUMENT', `'t' needs { seconds, fraction } (uint32 each), a Date or epoch milliseconds, got ${describe(v)}`);
+    throw argError(
+      'BAD_ARGUMENT',
+      `'t' needs { seconds, fraction } (uint32 each), a Date or epoch milliseconds, got ${describe(v)}`,
+    );
   }
   add(Tag.t, t.seconds);
   plan.num2[plan.n - 1] = t.fraction;
@@ -264,7 +273,10 @@ function planMidi(v: unknown): void {
     !isByte(a[2]) ||
     !isByte(a[3])
   ) {
-    throw argError('BAD_ARGUMENT', `'m' needs exactly 4 bytes (port, status, data1, data2), got ${describe(v)}${a && typeof a.length === 'number' ? ` of length ${a.length}` : ''}`);
+    throw argError(
+      'BAD_ARGUMENT',
+      `'m' needs exactly 4 bytes (port, status, data1, data2), got ${describe(v)}${a && typeof a.length === 'number' ? ` of length ${a.length}` : ''}`,
+    );
   }
   add(Tag.m, ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0);
   dataSize += 4;
@@ -302,13 +314,16 @@ function planTyped(a: OscArg, depth: number): void {
     case Tag.m:
       return planMidi(v);
     case Tag.T:
-      if (v !== true && v !== undefined) throw argError('BAD_ARGUMENT', `'T' has the value true (or none), got ${describe(v)}`);
+      if (v !== true && v !== undefined)
+        throw argError('BAD_ARGUMENT', `'T' has the value true (or none), got ${describe(v)}`);
       return add(Tag.T, 0);
     case Tag.F:
-      if (v !== false && v !== undefined) throw argError('BAD_ARGUMENT', `'F' has the value false (or none), got ${describe(v)}`);
+      if (v !== false && v !== undefined)
+        throw argError('BAD_ARGUMENT', `'F' has the value false (or none), got ${describe(v)}`);
       return add(Tag.F, 0);
     case Tag.N:
-      if (v !== null && v !== undefined) throw argError('BAD_ARGUMENT', `'N' has the value null (or none), got ${describe(v)}`);
+      if (v !== null && v !== undefined)
+        throw argError('BAD_ARGUMENT', `'N' has the value null (or none), got ${describe(v)}`);
       return add(Tag.N, 0);
     case Tag.I:
       if (v !== undefined && v !== null && v !== true) {
@@ -529,7 +544,9 @@ function planMessage(m: OscMessageInput): number {
   if (addrLen < 0) {
     throw new OscError(
       'BAD_ADDRESS',
-      addrLen === HAS_NUL ? 'an OSC address cannot contain NUL (U+0000)' : 'the OSC address holds a lone surrogate, which has no UTF-8 form',
+      addrLen === HAS_NUL
+        ? 'an OSC address cannot contain NUL (U+0000)'
+        : 'the OSC address holds a lone surrogate, which has no UTF-8 form',
     );
   }
   if (plan.nodes === nodeCap) growNodes();

@@ -1,16 +1,20 @@
 // Packets told apart, and typed arguments as the plain JS values a flow expects in msg.payload.
 
-import type { OscArg, OscBundle, OscBundleInput, OscMessage, OscMessageInput, OscPacket, OscPacketInput } from './types';
+import type {
+  OscArg,
+  OscBundle,
+  OscBundleInput,
+  OscMessage,
+  OscMessageInput,
+  OscPacket,
+  OscPacketInput,
+} from './types';
 
-export function isBundle<P extends OscPacket | OscPacketInput>(
-  p: P,
-): p is Extract<P, OscBundle | OscBundleInput> {
+export function isBundle<P extends OscPacket | OscPacketInput>(p: P): p is Extract<P, OscBundle | OscBundleInput> {
   return typeof p === 'object' && p !== null && Array.isArray((p as { packets?: unknown }).packets);
 }
 
-export function isMessage<P extends OscPacket | OscPacketInput>(
-  p: P,
-): p is Extract<P, OscMessage | OscMessageInput> {
+export function isMessage<P extends OscPacket | OscPacketInput>(p: P): p is Extract<P, OscMessage | OscMessageInput> {
   return typeof p === 'object' && p !== null && typeof (p as { address?: unknown }).address === 'string';
 }
 

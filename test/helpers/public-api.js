@@ -18,12 +18,20 @@ async function exportedNames(pkgDir) {
     const js = path.join(pkgDir, target.default);
     const dts = path.join(pkgDir, target.types);
     const values = Object.keys(require(js)).sort();
-    const esm = Object.keys(await import(pathToFileURL(js).href)).filter((n) => n !== 'default' && n !== '__esModule').sort();
+    const esm = Object.keys(await import(pathToFileURL(js).href))
+      .filter((n) => n !== 'default' && n !== '__esModule')
+      .sort();
     const program = ts.createProgram([dts], { types: [], noEmit: true });
     const checker = program.getTypeChecker();
     const all = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(dts)));
-    const types = all.map((s) => s.name).filter((n) => !values.includes(n)).sort();
-    const declared = all.map((s) => s.name).filter((n) => values.includes(n)).sort();
+    const types = all
+      .map((s) => s.name)
+      .filter((n) => !values.includes(n))
+      .sort();
+    const declared = all
+      .map((s) => s.name)
+      .filter((n) => values.includes(n))
+      .sort();
     out[subpath] = { values, esm, types, declared };
   }
   return out;
