@@ -2,8 +2,9 @@
 // The codec against the JS OSC libraries people use today, side by side in one process: encode and decode of the
 // same packets, checked first to produce (or read back) the same bytes so that nobody is measured doing less work.
 const assert = require('node:assert/strict');
-const { formatOps, printTable } = require('./measure');
-const ours = require('../dist/osc/codec.js');
+const path = require('node:path');
+const { compiled, formatOps, interleavedOps, printTable, loadEntry } = require('./measure');
+const ours = loadEntry(path.resolve(__dirname, '..'), './codec');
 const osc = require('osc');
 const nodeOsc = require('node-osc');
 
@@ -66,42 +67,15 @@ function forNodeOsc(p) {
   return new nodeOsc.Message(p.address, ...p.args.map((a) => ({ type: a.type, value: a.value })));
 }
 
-/**
- * Ops per second of each function, measured in interleaved rounds (each round runs every contender once) and
- * taking each one's best round: on a shared, busy machine a burst of load then hits all contenders alike
- * instead of whichever happened to be running, so the ratios stay meaningful.
- */
-function interleavedOps(fns, { rounds = 7, roundMs = 60 } = {}) {
-  const iterations = fns.map((fn) => {
-    let n = 256;
-    for (;;) {
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) fn(i);
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (ms >= roundMs / 4) return Math.max(1, Math.round((n * roundMs) / ms));
-      n *= 4;
-    }
-  });
-  const best = fns.map(() => 0);
-  for (let r = 0; r < rounds; r++) {
-    fns.forEach((fn, k) => {
-      const n = iterations[k];
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) fn(i);
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      best[k] = Math.max(best[k], n / s);
-    });
-  }
-  return best;
-}
-
 function bytesOf(x) {
   if (Buffer.isBuffer(x)) return x;
   if (x instanceof DataView) return Buffer.from(x.buffer, x.byteOffset, x.byteLength);
   return Buffer.from(x.buffer, x.byteOffset, x.byteLength);
 }
 
-async function run() {
+/** @param {{ alt?: string, rounds?: number }} [options] see run.js */
+async function run({ alt: altDir, rounds } = {}) {
+  const alt = altDir ? loadEntry(altDir, './codec') : undefined;
   const oscMin = await import('osc-min');
   const peers = [
     {
@@ -113,10 +87,13 @@ async function run() {
     { name: 'osc-min', prepare: forOscMin, encode: (p) => oscMin.toBuffer(p), decode: (b) => oscMin.fromBuffer(b) },
     { name: 'node-osc', prepare: forNodeOsc, encode: (p) => nodeOsc.encode(p), decode: (b) => nodeOsc.decode(b) },
   ];
-  const columns = ['ours', ...peers.map((p) => p.name), 'x fastest peer'];
+  // Ours and alt come first in every round, the peers after: the same order for both.
+  const mine = alt ? [ours, alt] : [ours];
+  const columns = [...(alt ? ['ours', 'alt'] : ['ours']), ...peers.map((p) => p.name), 'x fastest peer'];
+  // 'ours / alt': the median over rounds of the two measured back to back, steadier than the ratio of their bests.
+  if (alt) columns.push('alt x fastest', 'ours / alt');
   const encRows = [];
   const decRows = [];
-  let sink = 0;
   for (const w of workloads()) {
     const bytes = ours.encodePacket(w.packet);
     // Every peer must produce the very bytes we do, or the comparison is meaningless.
@@ -126,40 +103,51 @@ async function run() {
       peer.decode(bytes);
     }
     assert.deepEqual(ours.encodePacket(ours.decodePacket(bytes)), bytes);
+    if (alt) {
+      assert.equal(alt.encodePacket(w.packet).toString('hex'), bytes.toString('hex'), `alt encodes ${w.name} differently`);
+      assert.deepEqual(alt.decodePacket(bytes), ours.decodePacket(bytes), `alt decodes ${w.name} differently`);
+    }
 
-    const enc = { name: w.name, cells: {} };
-    const dec = { name: w.name, cells: {} };
+    const encRow = { name: w.name, cells: {} };
+    const decRow = { name: w.name, cells: {} };
     const inputs = peers.map((peer) => peer.prepare(w.packet));
-    const encOps = interleavedOps([
-      () => {
-        sink += ours.encodePacket(w.packet).length;
-      },
-      ...peers.map((peer, k) => () => {
-        sink += peer.encode(inputs[k]).byteLength;
-      }),
-    ]);
-    const decOps = interleavedOps([
-      () => {
-        sink += ours.decodePacket(bytes).address ? 1 : 0;
-      },
-      ...peers.map((peer) => () => {
-        sink += peer.decode(bytes) ? 1 : 0;
-      }),
-    ]);
-    enc.cells.ours = formatOps(encOps[0]);
-    dec.cells.ours = formatOps(decOps[0]);
-    peers.forEach((peer, k) => {
-      enc.cells[peer.name] = formatOps(encOps[k + 1]);
-      dec.cells[peer.name] = formatOps(decOps[k + 1]);
-    });
-    enc.cells['x fastest peer'] = (encOps[0] / Math.max(...encOps.slice(1))).toFixed(1) + 'x';
-    dec.cells['x fastest peer'] = (decOps[0] / Math.max(...decOps.slice(1))).toFixed(1) + 'x';
-    encRows.push(enc);
-    decRows.push(dec);
+    const timing = rounds ? { rounds } : undefined;
+    const enc = interleavedOps(
+      [
+        ...mine.map((codec) => compiled(['codec', 'packet'], 'return codec.encodePacket(packet).length;', codec, w.packet)),
+        ...peers.map((peer, k) => compiled(['encode', 'input'], 'return encode(input).byteLength;', peer.encode, inputs[k])),
+      ],
+      timing,
+    );
+    const dec = interleavedOps(
+      [
+        ...mine.map((codec) => compiled(['codec', 'bytes'], 'return codec.decodePacket(bytes);', codec, bytes)),
+        ...peers.map((peer) => compiled(['decode', 'bytes'], 'return decode(bytes);', peer.decode, bytes)),
+      ],
+      timing,
+    );
+    const m = mine.length;
+    for (const [row, { best: ops, median }] of [
+      [encRow, enc],
+      [decRow, dec],
+    ]) {
+      const fastestPeer = Math.max(...ops.slice(m));
+      row.cells.ours = formatOps(ops[0]);
+      if (alt) row.cells.alt = formatOps(ops[1]);
+      peers.forEach((peer, k) => {
+        row.cells[peer.name] = formatOps(ops[m + k]);
+      });
+      row.cells['x fastest peer'] = (ops[0] / fastestPeer).toFixed(2) + 'x';
+      if (alt) {
+        row.cells['alt x fastest'] = (ops[1] / fastestPeer).toFixed(2) + 'x';
+        row.cells['ours / alt'] = median(0, 1).toFixed(2);
+      }
+    }
+    encRows.push(encRow);
+    decRows.push(decRow);
   }
   printTable('codec: encode, ops/s (typed arguments)', columns, encRows);
   printTable('codec: decode, ops/s', columns, decRows);
-  if (sink === 0.5) console.log(sink); // keeps the results alive
 }
 
 module.exports = { run };

@@ -1,8 +1,9 @@
 'use strict';
 // Address pattern matching and routing, against the usual approach (aiosc, python-osc, osc-js): translate each
 // rule's pattern to a regular expression once, then test every rule against every incoming address.
-const { compilePattern, Router } = require('../dist/osc/pattern');
-const { opsPerSecond, formatOps, printTable } = require('./measure');
+const path = require('node:path');
+const { interleavedOps, formatOps, printTable, loadEntry } = require('./measure');
+const { compilePattern, Router } = loadEntry(path.resolve(__dirname, '..'), './pattern');
 
 /** aiosc's translation ('*' -> [^/]*, '?' -> [^/], '//' -> any number of parts), written carefully enough to be correct. */
 function regexOf(pattern) {
@@ -92,7 +93,25 @@ const ADDRESSES = [
   '/touchosc/page1/xy',
 ];
 
-async function run() {
+/**
+ * Ops/s of ours, of alt (another checkout, when given) and of the baseline, in interleaved rounds; the row's
+ * cells, with `ratio` ours / baseline and `ours / alt` (the median over rounds, as in codec.bench.js).
+ */
+function compare(name, ours, alt, base, baseName, ratioDigits, rounds = 5) {
+  const { best: ops, median } = interleavedOps(alt ? [ours, alt, base] : [ours, base], { rounds, roundMs: 200 });
+  const b = ops[ops.length - 1];
+  const cells = { ours: formatOps(ops[0]), [baseName]: formatOps(b), ratio: (ops[0] / b).toFixed(ratioDigits) + 'x' };
+  if (alt) {
+    cells.alt = formatOps(ops[1]);
+    cells['ours / alt'] = median(0, 1).toFixed(2);
+  }
+  return { name, cells };
+}
+
+/** @param {{ alt?: string, rounds?: number }} [options] see run.js */
+async function run({ alt: altDir, rounds } = {}) {
+  const alt = altDir ? loadEntry(altDir, './pattern') : undefined;
+  const altCols = alt ? ['alt', 'ours / alt'] : [];
   const typical = '/mixer/ch/12/fader';
   const one = [
     ['literal', '/mixer/ch/12/fader'],
@@ -103,31 +122,42 @@ async function run() {
   const rows = [];
   for (const [name, p] of one) {
     const c = compilePattern(p);
+    const a = alt?.compilePattern(p);
     const re = regexOf(p);
     if (c.match(typical) !== re.test(typical) || !c.match(typical)) throw new Error(`bench setup: ${p} disagrees`);
-    const ours = opsPerSecond(() => c.match(typical));
-    const base = opsPerSecond(() => re.test(typical));
-    rows.push({ name: `${name} ${p}`, cells: { ours: formatOps(ours), 'regex (baseline)': formatOps(base), ratio: (ours / base).toFixed(2) + 'x' } });
+    if (a && !a.match(typical)) throw new Error(`bench setup: alt disagrees on ${p}`);
+    rows.push(compare(`${name} ${p}`, () => c.match(typical), a && (() => a.match(typical)), () => re.test(typical), 'regex (baseline)', 2, rounds));
   }
-  printTable(`One compiled pattern on ${typical}, matches/s`, ['ours', 'regex (baseline)', 'ratio'], rows);
+  printTable(`One compiled pattern on ${typical}, matches/s`, ['ours', ...altCols, 'regex (baseline)', 'ratio'], rows);
 
   const routerRows = [];
   for (const n of [10, 100, 1000]) {
     const rules = makeRules(n);
     const router = new Router();
     for (const [p, payload] of rules) router.add(p, payload);
+    const altRouter = alt && new alt.Router();
+    if (altRouter) for (const [p, payload] of rules) altRouter.add(p, payload);
     const baseline = new RegexRouter(rules);
     for (const a of ADDRESSES) {
       const got = router.match(a).map((m) => m.index).join();
       const want = baseline.match(a).map((m) => m.index).join();
       if (got !== want) throw new Error(`bench setup: router and baseline disagree on ${a} with ${n} rules`);
+      if (altRouter && altRouter.match(a).map((m) => m.index).join() !== got) throw new Error(`bench setup: alt disagrees on ${a}`);
     }
     const k = ADDRESSES.length;
-    const ours = opsPerSecond((i) => router.match(ADDRESSES[i % k]));
-    const base = opsPerSecond((i) => baseline.match(ADDRESSES[i % k]));
-    routerRows.push({ name: `${n} rules`, cells: { ours: formatOps(ours), 'regex per rule (baseline)': formatOps(base), ratio: (ours / base).toFixed(1) + 'x' } });
+    routerRows.push(
+      compare(
+        `${n} rules`,
+        (i) => router.match(ADDRESSES[i % k]),
+        altRouter && ((i) => altRouter.match(ADDRESSES[i % k])),
+        (i) => baseline.match(ADDRESSES[i % k]),
+        'regex per rule (baseline)',
+        1,
+        rounds,
+      ),
+    );
   }
-  printTable('Router lookups/s (every matching rule, in order; mixed literal, wildcard and // rules)', ['ours', 'regex per rule (baseline)', 'ratio'], routerRows);
+  printTable('Router lookups/s (every matching rule, in order; mixed literal, wildcard and // rules)', ['ours', ...altCols, 'regex per rule (baseline)', 'ratio'], routerRows);
   console.log('target: at least 10x the baseline at 1,000 rules');
 }
 

@@ -44,6 +44,67 @@ describe('codec: encoding plain values', () => {
     assert.equal(tagsOf({ address: '/x', args: null }), 'N');
   });
 
+  it('writes blobs of every length, from any view, as their size, their bytes and zero padding', () => {
+    const backing = Buffer.alloc(200);
+    for (let i = 0; i < backing.length; i++) backing[i] = 0xa0 + (i % 91);
+    const big = Buffer.alloc(4100, 0x5a);
+    for (let n = 0; n <= 70; n++) {
+      const src = backing.subarray(3, 3 + n);
+      const pad = (4 - (n % 4)) % 4;
+      const size = Buffer.alloc(4);
+      size.writeUInt32BE(n);
+      const want = Buffer.concat([Buffer.from('/b\0\0,b\0\0', 'latin1'), size, src, Buffer.alloc(pad)]);
+      for (const [how, value] of [
+        ['Buffer', src],
+        ['Uint8Array at an odd offset', new Uint8Array(backing.buffer, backing.byteOffset + 3, n)],
+      ]) {
+        for (const args of [[{ type: 'b', value }], [value], value]) {
+          const packet = { address: '/b', args };
+          assert.equal(hex(encodePacket(packet)), hex(want), `${n} bytes, ${how}`);
+          // Then in a bundle, and after a 4 KiB blob so that the next packet's memory was not just zeroed.
+          encodePacket({ address: '/big', args: [big] });
+          const b = decodePacket(encodePacket({ timetag: IMMEDIATELY, packets: [packet, packet] }));
+          for (const m of b.packets) assert.equal(hex(Buffer.from(m.args[0].value)), hex(src), `${n} bytes in a bundle`);
+        }
+      }
+    }
+  });
+
+  it('gives each packet memory of its own, whole, even when packets share an ArrayBuffer', () => {
+    const sizes = [];
+    for (let n = 0; n < 300; n++) sizes.push([0, 400, 490, 500, 1000, 4000, 16360, 16400, 30000][n % 9] + (n % 7));
+    const packets = sizes.map((n, k) => {
+      const blob = Buffer.alloc(n, k & 255);
+      return { blob, bytes: encodePacket({ address: '/p', args: [{ type: 'i', value: k }, blob] }) };
+    });
+    const byMemory = new Map();
+    packets.forEach(({ bytes }, k) => {
+      if (!byMemory.has(bytes.buffer)) byMemory.set(bytes.buffer, []);
+      byMemory.get(bytes.buffer).push([bytes.byteOffset, bytes.byteOffset + bytes.length, k]);
+    });
+    for (const ranges of byMemory.values()) {
+      ranges.sort((a, b) => a[0] - b[0]);
+      for (let j = 1; j < ranges.length; j++) {
+        assert.ok(ranges[j][0] >= ranges[j - 1][1], `packets ${ranges[j - 1][2]} and ${ranges[j][2]} overlap`);
+      }
+    }
+    packets.forEach(({ blob, bytes }, k) => {
+      const m = decodePacket(bytes);
+      assert.equal(m.args[0].value, k);
+      assert.ok(Buffer.from(m.args[1].value).equals(blob), `packet ${k} (${blob.length}-byte blob) changed`);
+    });
+  });
+
+  it("keeps a packet's bytes when its ArrayBuffer is put in a transfer list", () => {
+    for (const n of [10, 1000, 10000]) {
+      const bytes = encodePacket({ address: '/t', args: [Buffer.alloc(n, 7)] });
+      const copy = Buffer.from(bytes);
+      structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+      assert.ok(bytes.equals(copy), `${n}-byte blob: the packet lost its bytes`);
+      assert.ok(encodePacket({ address: '/t', args: [Buffer.alloc(n, 8)] }).length > n);
+    }
+  });
+
   it("number policy 'int' (default): int32 -> i, other integers -> h (or d beyond int64), fractions -> f", () => {
     const args = [0, -1, 2147483647, -2147483648, 2147483648, -2147483649, 2 ** 53, 1e300, 0.5, NaN, Infinity];
     assert.equal(tagsOf({ address: '/n', args }), 'iiiihhhdfff');

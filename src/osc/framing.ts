@@ -2,6 +2,7 @@
 // slip.ts), and 'auto', which tells them apart by a connection's first byte. Pure and synchronous.
 
 import { OscError } from './errors';
+import { asBuffer } from '../util';
 import {
   SlipDecoder,
   checkMaxFrameSize,
@@ -54,10 +55,6 @@ export function createStreamDecoder(framing: DecodeFraming, options: StreamDecod
   if (framing === 'length-prefix') return new LengthPrefixDecoder(options);
   if (framing === 'auto') return new AutoDecoder(options);
   throw new RangeError(`unknown framing ${String(framing)}: expected 'slip', 'length-prefix' or 'auto'`);
-}
-
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**

@@ -13,7 +13,7 @@
  * the same string (deciding whether two patterns share an address is not what OSC dispatch means, and
  * exact equality keeps it predictable). An invalid incoming pattern matches nothing.
  */
-import { compilePattern, isPattern, type CompiledPattern } from './pattern';
+import { compilePattern, isPattern, type CompiledPattern } from './address-pattern';
 
 export interface RouteMatch<T> {
   payload: T;

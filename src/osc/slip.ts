@@ -3,6 +3,7 @@
 // bridges) feed it whatever chunks the stream delivers.
 
 import { OscError } from './errors';
+import { asBuffer } from '../util';
 
 export const SLIP_END = 0xc0;
 export const SLIP_ESC = 0xdb;
@@ -60,10 +61,6 @@ export function checkMaxFrameSize(n: number | undefined): number {
     throw new RangeError(`maxFrameSize must be an integer from 1 to 2147483647, got ${String(n)}`);
   }
   return n;
-}
-
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**

@@ -2,13 +2,18 @@
 // The tarball users download: everything Node-RED and `require('@oscflow/node-red-osc/codec')` need, and
 // nothing of the development tree (sources, tests, benchmarks, local Node-RED data, source maps).
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { pkg, packOnce } = require('../helpers/packed-package');
+const { expected, exportedNames } = require('../helpers/public-api');
 
 describe('e2e: the packed package (npm pack)', function () {
   this.timeout(120000);
   let files;
-  before(async () => { ({ files } = await packOnce()); });
+  let tarball;
+  before(async () => { ({ files, tarball } = await packOnce()); });
 
   it('leaves the development tree out', () => {
     const unwanted = files.filter((f) =>
@@ -38,6 +43,30 @@ describe('e2e: the packed package (npm pack)', function () {
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       const targets = typeof target === 'string' ? [target] : Object.values(target);
       for (const t of targets) assert.ok(files.includes(t.replace(/^\.\//, '')), `export ${subpath}: ${t} missing`);
+    }
+  });
+
+  it('exports the public API at each entry of the unpacked tarball, by the package name', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-unpacked-'));
+    try {
+      const installed = path.join(dir, 'node_modules', ...pkg.name.split('/'));
+      fs.mkdirSync(installed, { recursive: true });
+      execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+      const got = await exportedNames(installed);
+      assert.deepEqual(Object.keys(got).sort(), Object.keys(expected).sort(), 'the package entries');
+      for (const [subpath, want] of Object.entries(expected)) {
+        const name = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
+        const target = path.join(installed, pkg.exports[subpath].default);
+        // From a process of its own in dir: in this one, the name would resolve to the work tree's own package.
+        const resolved = execFileSync(process.execPath, ['-p', `require.resolve(${JSON.stringify(name)})`], { cwd: dir });
+        assert.equal(fs.realpathSync(resolved.toString().trim()), fs.realpathSync(target), `${name} resolves to its entry`);
+        assert.deepEqual(got[subpath].values, want.values, `${name}: require()`);
+        assert.deepEqual(got[subpath].esm, want.values, `${name}: import`);
+        assert.deepEqual(got[subpath].declared, want.values, `${name}: values in the declarations`);
+        assert.deepEqual(got[subpath].types, want.types, `${name}: types in the declarations`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
