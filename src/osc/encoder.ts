@@ -3,7 +3,6 @@
 // packet round again with exact lengths.
 
 import { Buffer } from 'node:buffer';
-import { markAsUntransferable } from 'node:worker_threads';
 import { HI, LO, nanToFloatBits, scratchF32, scratchF64, scratchI64, scratchU32 } from './bits';
 import { DEFAULT_MAX_DEPTH, DEPTH_CEILING, describe, limit, type EncodeOptions } from './codec-options';
 import { Speculation, makePlan, plan as thePlan, releasePlan } from './encode-plan';
@@ -16,30 +15,6 @@ const plan = thePlan;
 const makePlanOf = makePlan;
 const releasePlanOf = releasePlan;
 const BUNDLE_HEADER = HEADER;
-
-// Packets of SLAB_MIN bytes and more are carved from a slab of our own, as Buffer.allocUnsafe carves smaller ones
-// from Node's 8 KiB pool: at a few packets per pool, making the pool's ArrayBuffer (and collecting it) would cost
-// more than writing the packet. Smaller packets stay in Node's pool, larger ones get memory of their own.
-const SLAB = 65536;
-const SLAB_MIN = 512;
-const SLAB_MAX = 16384;
-let slab = new ArrayBuffer(0);
-let slabUsed = 0;
-
-/** size bytes for a packet, not zeroed (every byte is written). */
-function allocate(size: number): Buffer {
-  if (size < SLAB_MIN || size > SLAB_MAX) return Buffer.allocUnsafe(size);
-  // A slab that was detached (its ArrayBuffer transferred away) has byteLength 0 and is replaced here too.
-  if (size > slab.byteLength - slabUsed) {
-    slab = Buffer.allocUnsafeSlow(SLAB).buffer as ArrayBuffer;
-    // As Node does for its pool: a transfer of one packet's ArrayBuffer would take every other packet's memory.
-    markAsUntransferable(slab);
-    slabUsed = 0;
-  }
-  const buf = Buffer.from(slab, slabUsed, size);
-  slabUsed = (slabUsed + size + 7) & ~7;
-  return buf;
-}
 
 /** After a miss, how many packets to encode with exact lengths before guessing again. */
 const EXACT_RUNS = 64;
@@ -208,9 +183,7 @@ function writeNodes(buf: Buffer): number {
 }
 
 /**
- * Encodes a message or bundle into a new Buffer of exactly its size. As with Buffer.allocUnsafe, that Buffer may be
- * a view of memory shared with other packets (buf.buffer is larger than the packet): copy it with Buffer.from(buf)
- * before keeping a few packets among many for long, or they keep the rest of that memory alive.
+ * Encodes a message or bundle into a new Buffer of exactly its size.
  *
  * Arguments may be typed ({ type, value }), plain JS values, or a mix. Plain values are typed as: number by
  * options.numbers (see EncodeOptions), string 's', boolean 'T'/'F', null 'N', bigint 'h', Uint8Array/Buffer
@@ -257,7 +230,7 @@ export function encodePacket(packet: OscPacketInput | OscPacket, options?: Encod
 
 function encodeOnce(packet: OscPacketInput, policy: number, maxDepth: number, guess: boolean): Buffer | undefined {
   const size = makePlanOf(packet, policy, maxDepth, guess);
-  const buf = allocate(size);
+  const buf = Buffer.allocUnsafe(size);
   const written = plan.nodes === 1 && plan.nodeKind[0] === 0 ? writeMessage(buf, 0, 0) : writeNodes(buf);
   releasePlanOf();
   return written < 0 ? undefined : buf;
