@@ -1,5 +1,7 @@
 import type { TcpEndpointHandle, TcpEndpointOptions, TcpEndpointUser } from '../transport/tcp-endpoint';
 import type { UdpEndpointHandle, UdpEndpointOptions, UdpEndpointUser } from '../transport/udp';
+import type { NodeErrorReport } from './report';
+import type { Translate } from './texts';
 
 // The few parts of Node-RED's runtime API our nodes use, typed locally: no @types/node-red exists for 4.x,
 // and a narrow interface documents exactly what we depend on.
@@ -12,9 +14,9 @@ export interface NodeMessage {
 }
 
 // _msgid for the msgs osc-in creates. Left to the runtime, every new msg gets eight random bytes formatted one by
-// one: about 0.5 µs and 17 strings of garbage, a twentieth of a message's whole trip through osc-in, osc-route and
-// osc-out. A random prefix and a counter give ids of the same form (16 hex digits), unique within the runtime, at
-// a tenth of the cost; the prefix is drawn again whenever the counter wraps.
+// one, a string of garbage per byte: a noticeable share of a message's whole trip through osc-in, osc-route and
+// osc-out. A random prefix and a counter give ids of the same form (16 hex digits), unique within the runtime, for
+// far less; the prefix is drawn again whenever the counter wraps.
 let msgIdPrefix = '';
 let msgIdCount = 0x100000000;
 
@@ -41,7 +43,7 @@ export interface NodeDef {
 }
 
 export type SendFunction = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null> | null) => void;
-export type DoneFunction = (err?: Error) => void;
+export type DoneFunction = (err?: Error | NodeErrorReport) => void;
 
 export interface Node {
   readonly id: string;
@@ -52,7 +54,7 @@ export interface Node {
   send(msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>): void;
   status(status: NodeStatus): void;
   /** With a msg, the error reaches Catch nodes (msg.error.code is copied from an Error's `code`). */
-  error(logMessage: string | Error, msg?: NodeMessage): void;
+  error(logMessage: string | Error | NodeErrorReport, msg?: NodeMessage): void;
   warn(logMessage: string | Error): void;
   log(logMessage: string): void;
 }
@@ -64,6 +66,11 @@ export interface NodeAPI {
     createNode(node: Node, def: NodeDef): void;
     registerType<N extends Node, D extends NodeDef>(type: string, constructor: NodeConstructor<N, D>): void;
     getNode(id: string): Node | null;
+  };
+  /** The message catalogue of the node's file (its locales/): keys without the namespace, __params__. */
+  _: Translate;
+  util: {
+    getMessageProperty(msg: NodeMessage, expr: string): unknown;
   };
 }
 

@@ -1,0 +1,76 @@
+// How our nodes hand errors to Node-RED, and how they keep a flood of them readable.
+import { RateLimiter } from '../transport/throttle';
+import type { NodeMessage } from './red';
+import type { TextParams, Texts } from './texts';
+
+/**
+ * An error as a node reports it (node.error(report, msg), done(report)): one readable sentence that still carries
+ * the code Catch flows match on.
+ *
+ * Why not an Error: the runtime builds msg.error.message from `toString()` ("OscOutputError: ..." for an Error)
+ * and copies `code` only when it is an own property, and an Error nobody catches goes to the debug sidebar as a
+ * collapsed object whose message is cut short, where a string shows whole. A String object carrying `code` is
+ * all three: the sentence as msg.error.message, the code as msg.error.code, and a string in the sidebar and log.
+ */
+export interface NodeErrorReport {
+  readonly code: string;
+  toString(): string;
+}
+
+export function nodeError(code: string, sentence: string): NodeErrorReport {
+  // eslint-disable-next-line no-new-wrappers -- deliberately a String object, see above
+  const r = new String(sentence) as String & { code: string };
+  r.code = code;
+  return r;
+}
+
+/** The error ("EADDRINUSE", ...) behind any thrown value, as a report with its own sentence. */
+export function isNodeErrorReport(v: unknown): v is NodeErrorReport {
+  return v instanceof String && typeof (v as { code?: unknown }).code === 'string';
+}
+
+/** What a reporter needs of a node. */
+export interface ReportTarget {
+  error(report: string | NodeErrorReport, msg?: NodeMessage): void;
+  warn(text: string): void;
+}
+
+/**
+ * Errors from a hot path (one per malformed packet, per refused bundle): each reaches node.error with its msg (and
+ * so Catch nodes) up to `perSecond`; the rest are counted and summed up in one warning at the end of the second.
+ * Every error counts towards `count` and `lastCode`, which the status shows.
+ */
+export class ErrorTally {
+  count = 0;
+  lastCode = '';
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    private readonly target: ReportTarget,
+    texts: Texts,
+    perSecond: number,
+    /** The catalogue key of the summary; its __count__ is the number not reported one by one. */
+    summaryKey: string,
+  ) {
+    this.limiter = new RateLimiter(perSecond, 1000, (n) => target.warn(texts.t(summaryKey, { count: n })));
+  }
+
+  /**
+   * Counts an error with `code`; returns whether it is to be reported in full (the caller then builds the
+   * sentence and calls report(), so that a flood costs no text at all).
+   */
+  failed(code: string): boolean {
+    this.count++;
+    this.lastCode = code;
+    return this.limiter.allow();
+  }
+
+  /** Counts and, within the rate, reports: the sentence `key` of `texts` with `params`, and `msg` for Catch nodes. */
+  report(code: string, texts: Texts, key: string, params: TextParams, msg: NodeMessage): void {
+    if (this.failed(code)) this.target.error(nodeError(code, texts.t(key, params)), msg);
+  }
+
+  stop(): void {
+    this.limiter.stop();
+  }
+}
