@@ -24,9 +24,16 @@ export function nodeError(code: string, sentence: string): NodeErrorReport {
   return r;
 }
 
-/** The error ("EADDRINUSE", ...) behind any thrown value, as a report with its own sentence. */
-export function isNodeErrorReport(v: unknown): v is NodeErrorReport {
-  return v instanceof String && typeof (v as { code?: unknown }).code === 'string';
+/** A failure named by its text in the node's catalogue ("<type>.runtime.<key>") and that text's params. */
+export interface KeyedError {
+  readonly code: string;
+  readonly key: string;
+  readonly params: TextParams;
+}
+
+/** A keyed failure in the words of `texts`. */
+export function reportOf(texts: Texts, e: KeyedError): NodeErrorReport {
+  return nodeError(e.code, texts.t(e.key, e.params));
 }
 
 /** What a reporter needs of a node. */
