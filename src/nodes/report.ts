@@ -63,8 +63,8 @@ export class ErrorTally {
   }
 
   /**
-   * Counts an error with `code`; returns whether it is to be reported in full (the caller then builds the
-   * sentence and calls report(), so that a flood costs no text at all).
+   * Counts an error with `code`; returns whether it is to be reported in full (then the caller words it and
+   * calls report(), so that a flood costs no words at all).
    */
   failed(code: string): boolean {
     this.count++;
@@ -72,9 +72,9 @@ export class ErrorTally {
     return this.limiter.allow();
   }
 
-  /** Counts and, within the rate, reports: the sentence `key` of `texts` with `params`, and `msg` for Catch nodes. */
-  report(code: string, texts: Texts, key: string, params: TextParams, msg: NodeMessage): void {
-    if (this.failed(code)) this.target.error(nodeError(code, texts.t(key, params)), msg);
+  /** Reports an error failed() let through: the sentence, and `msg` for Catch nodes. */
+  report(code: string, sentence: string, msg: NodeMessage): void {
+    this.target.error(nodeError(code, sentence), msg);
   }
 
   stop(): void {
