@@ -55,7 +55,7 @@ function recordingUser() {
 }
 
 function acquire(node, user) {
-  const h = node.acquire(user);
+  const h = node.register(user);
   user.endpoint = h.endpoint;
   return h;
 }
@@ -109,12 +109,12 @@ describe('osc-tcp config node', function () {
       const h = acquire(node, u);
       const ep = await u.until(opened);
       assert.match(ep.label, /^127\.0\.0\.1:\d+$/);
-      assert.equal(ep.statusText(), `listening on tcp ${ep.label} · 0 clients`);
+      assert.equal(ep.status().text, `listening on tcp ${ep.label} · 0 clients`);
       const port = ep.address.port;
       const a = await rawClient(port);
       const b = await rawClient(port);
       await u.until(() => ep.clients().length === 2);
-      assert.equal(ep.statusText(), `listening on tcp ${ep.label} · 2 clients`);
+      assert.equal(ep.status().text, `listening on tcp ${ep.label} · 2 clients`);
       // a speaks SLIP in 1-byte chunks, b the size prefix.
       for (const byte of slipEncode(P1)) await new Promise((r) => a.sock.write(Buffer.from([byte]), r));
       b.sock.write(lengthPrefixEncode(P2));
@@ -245,7 +245,7 @@ describe('osc-tcp config node', function () {
       const h = acquire(node, u);
       const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
       assert.equal(ep.error.code, 'EADDRINUSE');
-      assert.equal(ep.statusText(), `port ${port} in use`);
+      assert.equal(ep.status().text, `port ${port} in use`);
       await new Promise((r) => blocker.close(r));
       const u2 = recordingUser();
       const h2 = acquire(node, u2);
@@ -288,7 +288,7 @@ describe('osc-tcp config node', function () {
       const u = recordingUser();
       const h = acquire(helper.getNode('t1'), u);
       const ep = await u.until(opened);
-      assert.equal(ep.statusText(), `connected to 127.0.0.1:${port}`);
+      assert.equal(ep.status().text, `connected to 127.0.0.1:${port}`);
       assert.equal(ep.label, `127.0.0.1:${port}`);
       await until(() => conns.length === 1);
       const got = [];
@@ -320,7 +320,7 @@ describe('osc-tcp config node', function () {
       cleanups.push(() => h.release());
       const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
       assert.equal(ep.error.code, 'ECONNREFUSED');
-      assert.match(ep.statusText(), /^refused · retrying 127\.0\.0\.1:\d+$/);
+      assert.match(ep.status().text, /^refused · retrying 127\.0\.0\.1:\d+$/);
       assert.match(ep.error.message, /retrying in \d/);
       await assert.rejects(sendVia(h, P1), { code: 'ENOTCONN', message: /not connected/ });
       // Let two more attempts of the backoff fail (after 0.25 s, then 0.5 s), then start the server.
@@ -338,7 +338,7 @@ describe('osc-tcp config node', function () {
       // Lost again: reported, then reconnects by itself.
       sock.destroy();
       await u.until((x) => x.endpoint.state === 'failed');
-      assert.match(ep.statusText(), /retrying/);
+      assert.match(ep.status().text, /retrying/);
       await u.until(opened);
     });
 
