@@ -8,8 +8,8 @@ import type { DueInfo } from '../osc/scheduler';
 import { RateLimiter, Throttle } from '../transport/throttle';
 import { bundleToMsg, messageToMsg, splitBundle } from './convert';
 import type { OscInMsg } from './convert';
-import { acquireEndpoint, findEndpoint, reportFailure, wantsTcp } from './endpoint';
-import type { EndpointChoice, EndpointUser, EndpointView } from './endpoint';
+import { findEndpoint, reportFailure, wantsTcp } from './endpoint';
+import type { Endpoint, EndpointChoice, EndpointUser } from './endpoint';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
 import { nextMsgId } from './red';
 
@@ -62,25 +62,25 @@ export = function (RED: NodeAPI): void {
     let received = 0;
     let malformed = 0;
     let lastCode = '';
-    let endpoint: EndpointView | undefined;
-    let rejectedLogged = 0;
-    let rejectedLoggedAt = -Infinity;
-    let bufferWarned: string | undefined;
+    let endpoint: Endpoint | undefined;
     let scheduler: BundleScheduler | undefined;
 
     const updateStatus = (): void => {
       const ep = endpoint;
-      if (ep === undefined || ep.state === 'opening') {
-        const text = ep?.statusText ? ep.statusText() : `opening ${ep ? ep.label : ''}`.trim();
-        node.status({ fill: 'yellow', shape: 'ring', text });
+      if (ep === undefined) {
+        node.status({ fill: 'yellow', shape: 'ring', text: 'opening' });
         return;
       }
-      if (ep.state === 'failed' || ep.state === 'closed') {
-        const text = ep.statusText ? ep.statusText() : ep.error ? ep.error.short : 'closed';
-        node.status({ fill: 'red', shape: 'ring', text });
+      const st = ep.status('receive');
+      if (st.state === 'opening') {
+        node.status({ fill: 'yellow', shape: 'ring', text: st.text });
         return;
       }
-      let text = ep.statusText ? ep.statusText() : `listening on ${ep.label}`;
+      if (st.state === 'failed' || st.state === 'closed') {
+        node.status({ fill: 'red', shape: 'ring', text: st.text });
+        return;
+      }
+      let text = st.text;
       if (received > 0) text += ` · ${received} in`;
       if (scheduler !== undefined) {
         const st = scheduler.stats();
@@ -94,8 +94,8 @@ export = function (RED: NodeAPI): void {
       if (malformed > 0) text += ` · ${malformed} bad (${lastCode})`;
       else if (ep.error) text += ` · ${ep.error.short}`;
       // Counted at the endpoint, so every osc in on it shows the same numbers.
-      if (ep.rejected) text += ` · ${ep.rejected} not allowed`;
-      if (ep.kernelDrops) text += ` · ${ep.kernelDrops} dropped by OS`;
+      if (st.counters.rejected) text += ` · ${st.counters.rejected} not allowed`;
+      if (st.counters.kernelDrops) text += ` · ${st.counters.kernelDrops} dropped by OS`;
       node.status({ fill: 'green', shape: 'dot', text });
     };
     const status = new Throttle(STATUS_INTERVAL_MS, updateStatus);
@@ -239,24 +239,12 @@ export = function (RED: NodeAPI): void {
         status.now();
         if (ep.state === 'failed') reportFailure(ep, node);
         else if (ep.state === 'open' && ep.error) node.warn(ep.error.message);
-        if (ep.state === 'open' && ep.recvBufferWarning && ep.recvBufferWarning !== bufferWarned) {
-          bufferWarned = ep.recvBufferWarning;
-          node.warn(`${ep.label}: ${ep.recvBufferWarning}`);
-        }
       },
-      onStats(ep) {
+      onStats() {
         status.mark();
-        // An osc-tcp server logs its refused clients itself, once for all of its users.
-        if (config.transport === 'tcp') return;
-        // A line when strangers start sending, then at most one a minute: the status keeps the running count.
-        const rejected = ep.rejected ?? 0;
-        const now = Date.now();
-        if (rejected > rejectedLogged && now - rejectedLoggedAt >= 60000) {
-          const n = rejected - rejectedLogged;
-          node.warn(`dropped ${n} packet${n === 1 ? '' : 's'} from senders not in the allow-list of ${ep.label} (last from ${ep.lastRejected ?? '?'})`);
-          rejectedLogged = rejected;
-          rejectedLoggedAt = now;
-        }
+      },
+      onWarning(w) {
+        node.warn(w.message);
       },
       onStreamError(e, remote) {
         malformed++;
@@ -269,7 +257,7 @@ export = function (RED: NodeAPI): void {
         node.error(err, remote ? { ip: remote.address, port: remote.port } : {});
       },
     };
-    const handle = acquireEndpoint(config, user);
+    const handle = config.register(user);
     endpoint = handle.endpoint;
     updateStatus();
 

@@ -4,11 +4,11 @@ import * as net from 'node:net';
 import { encodePacket } from '../osc/codec';
 import type { NumberPolicy } from '../osc/codec';
 import { Throttle } from '../transport/throttle';
-import { acquireUdpEndpoint } from '../transport/udp';
+import { udpEndpointHolder } from '../transport/udp';
 import { OscOutputError, msgToPacket } from './convert';
 import type { OutgoingOptions } from './convert';
-import { acquireEndpoint, findEndpoint, reportFailure, wantsTcp } from './endpoint';
-import type { EndpointChoice, EndpointHandle, EndpointUser, EndpointView } from './endpoint';
+import { findEndpoint, reportFailure, wantsTcp } from './endpoint';
+import type { Endpoint, EndpointChoice, EndpointHandle, EndpointUser } from './endpoint';
 import type { DoneFunction, Node, NodeAPI, NodeDef } from './red';
 
 interface OscOutDef extends NodeDef, EndpointChoice {
@@ -39,25 +39,25 @@ export = function (RED: NodeAPI): void {
     let sent = 0;
     let failed = 0;
     let lastError = '';
-    let endpoint: EndpointView | undefined;
+    let endpoint: Endpoint | undefined;
 
     const updateStatus = (): void => {
       const ep = endpoint;
       if (ep === undefined) return;
-      if (ep.state === 'opening') {
-        node.status({ fill: 'yellow', shape: 'ring', text: ep.statusText ? ep.statusText() : `opening ${ep.label}` });
+      const st = ep.status('send');
+      if (st.state === 'opening') {
+        node.status({ fill: 'yellow', shape: 'ring', text: st.text });
         return;
       }
-      if (ep.state === 'failed' || ep.state === 'closed') {
-        const text = ep.statusText ? ep.statusText() : ep.error ? ep.error.short : 'closed';
-        node.status({ fill: 'red', shape: 'ring', text });
+      if (st.state === 'failed' || st.state === 'closed') {
+        node.status({ fill: 'red', shape: 'ring', text: st.text });
         return;
       }
-      if (ep.unreachable === true) {
+      if (st.unreachable) {
         node.status({ fill: 'red', shape: 'ring', text: `receiver unreachable${sent > 0 ? ` · ${sent} out` : ''}` });
         return;
       }
-      let text = ep.statusText ? ep.statusText() : `from ${ep.label}`;
+      let text = st.text;
       if (sent > 0) text += ` · ${sent} out`;
       if (failed > 0) text += ` · ${failed} failed (${lastError})`;
       node.status({ fill: failed > 0 ? 'yellow' : 'green', shape: 'dot', text });
@@ -72,9 +72,10 @@ export = function (RED: NodeAPI): void {
       onStateChange(ep) {
         status.now();
         reportFailure(ep, node);
-        if (ep.unreachable === true && !unreachable) node.warn(ep.error?.message ?? `receiver ${host}:${port} unreachable`);
-        else if (ep.unreachable !== true && unreachable) node.warn(`receiver ${host}:${port} reachable again`);
-        unreachable = ep.unreachable === true;
+        const now = ep.status().unreachable;
+        if (now && !unreachable) node.warn(ep.error?.message ?? `receiver ${host}:${port} unreachable`);
+        else if (!now && unreachable) node.warn(`receiver ${host}:${port} reachable again`);
+        unreachable = now;
       },
     };
 
@@ -96,20 +97,17 @@ export = function (RED: NodeAPI): void {
         );
         return;
       }
-      handle = acquireEndpoint(config, user);
+      handle = config.register(user);
     } else {
       // A socket of our own on a free port, of the family the configured host needs.
       ownFamily = net.isIPv6(host) ? 'udp6' : 'udp4';
       // With a fixed destination the socket is connected to it, so a receiver that is gone gets noticed (see udp.ts).
       const fixed = host !== '' && Number.isInteger(port) && port >= 1 && port <= 65535;
-      handle = acquireUdpEndpoint(
-        `osc-out:${node.id}`,
-        { ipv: ownFamily, localPort: 0, ...(fixed ? { remoteHost: host, remotePort: port } : {}) },
-        user,
-      );
+      // Held by this node alone: the same kind of endpoint as a config node's, registered with in the same way.
+      handle = udpEndpointHolder({ ipv: ownFamily, localPort: 0, ...(fixed ? { remoteHost: host, remotePort: port } : {}) }).register(user);
     }
     endpoint = handle.endpoint;
-    const maxDatagram = endpoint.maxDatagram;
+    const maxDatagram = endpoint.maxPacket;
     updateStatus();
 
     const fail = (done: DoneFunction, err: Error): void => {
@@ -162,7 +160,7 @@ export = function (RED: NodeAPI): void {
       }
       let via = handle;
       if (ownFamily !== undefined && host === '' && (net.isIPv6(toHost) ? 'udp6' : 'udp4') !== ownFamily) {
-        otherFamily ??= acquireUdpEndpoint(`osc-out:${node.id}:other`, { ipv: ownFamily === 'udp4' ? 'udp6' : 'udp4', localPort: 0 }, {});
+        otherFamily ??= udpEndpointHolder({ ipv: ownFamily === 'udp4' ? 'udp6' : 'udp4', localPort: 0 }).register({});
         via = otherFamily;
       }
       via.send(bytes, toPort, toHost, (err) => {

@@ -1,5 +1,4 @@
-import type { TcpEndpointHandle, TcpEndpointOptions, TcpEndpointUser } from '../transport/tcp-endpoint';
-import type { UdpEndpointHandle, UdpEndpointOptions, UdpEndpointUser } from '../transport/udp';
+import type { EndpointHandle, EndpointUser, Transport } from '../transport/endpoint';
 import type { NodeErrorReport } from './report';
 import type { Translate } from './texts';
 
@@ -74,27 +73,17 @@ export interface NodeAPI {
   };
 }
 
-/** What osc-in and osc-out see of an osc-udp config node. */
-export interface OscUdpNode extends Node {
-  endpointOptions: UdpEndpointOptions;
-  acquire(user: UdpEndpointUser): UdpEndpointHandle;
+/**
+ * What osc-in and osc-out see of an osc-udp or osc-tcp config node: it holds one endpoint, and nodes register
+ * with it (the first opens it) and release their handle (the last closes it), as with the core MQTT broker node.
+ */
+export interface OscEndpointNode extends Node {
+  readonly transport: Transport;
+  register(user: EndpointUser): EndpointHandle;
 }
 
 /** A config node looked up by id may be missing, or (after a bad import) of another type. */
-export function isOscUdpNode(n: Node | null): n is OscUdpNode {
-  return n !== null && typeof (n as Partial<OscUdpNode>).acquire === 'function';
-}
-
-/**
- * What osc-in and osc-out see of an osc-tcp config node: the same acquire() as osc-udp, whose endpoint has the
- * same state, label, error, maxDatagram and send(); `transport` tells the two apart.
- */
-export interface OscTcpNode extends Node {
-  readonly transport: 'tcp';
-  tcpOptions: TcpEndpointOptions;
-  acquire(user: TcpEndpointUser): TcpEndpointHandle;
-}
-
-export function isOscTcpNode(n: Node | null): n is OscTcpNode {
-  return n !== null && (n as Partial<OscTcpNode>).transport === 'tcp' && typeof (n as Partial<OscTcpNode>).acquire === 'function';
+export function isOscEndpointNode(n: Node | null): n is OscEndpointNode {
+  const e = n as Partial<OscEndpointNode> | null;
+  return e !== null && (e.transport === 'udp' || e.transport === 'tcp') && typeof e.register === 'function';
 }
