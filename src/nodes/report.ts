@@ -1,5 +1,7 @@
 // How our nodes hand errors to Node-RED, and how they keep a flood of them readable.
+import type { Endpoint } from '../transport/endpoint';
 import { RateLimiter } from '../transport/throttle';
+import type { EndpointWords } from './endpoint-words';
 import type { NodeMessage } from './red';
 import type { TextParams, Texts } from './texts';
 
@@ -79,5 +81,44 @@ export class ErrorTally {
 
   stop(): void {
     this.limiter.stop();
+  }
+}
+
+/**
+ * What a node says when its endpoint changes state. An endpoint that cannot open (a port in use, a bad setting)
+ * is an error; a connection being retried (a device switched off) is routine, a warning. An error while open (a
+ * socket error, a receiver gone) is a warning; for a sender, so is the receiver's return.
+ */
+export class EndpointReports {
+  private unreachable = false;
+  private unreachableTo: string | number | undefined;
+
+  constructor(
+    private readonly target: ReportTarget,
+    private readonly words: EndpointWords,
+    private readonly texts: Texts,
+  ) {}
+
+  stateChanged(ep: Endpoint): void {
+    const e = ep.error;
+    const st = ep.status();
+    if (st.unreachable !== this.unreachable) {
+      this.unreachable = st.unreachable;
+      if (st.unreachable) {
+        this.unreachableTo = e?.params.to;
+        if (e !== undefined) this.target.warn(this.words.message(e));
+      } else {
+        this.target.warn(this.texts.t('endpoint-reachable', { to: this.unreachableTo ?? '' }));
+      }
+      return;
+    }
+    if (ep.state === 'open') {
+      if (e !== undefined && !st.unreachable) this.target.warn(this.words.message(e));
+      return;
+    }
+    if (ep.state !== 'failed' || e === undefined) return;
+    const text = this.words.message(e);
+    if (st.retrying) this.target.warn(text);
+    else this.target.error(text);
   }
 }

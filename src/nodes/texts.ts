@@ -64,6 +64,12 @@ export class Texts {
    * where the catalogue has them, by the rules of the runtime's language (English here).
    */
   t(key: string, params?: TextParams): string {
+    // A key missing from the catalogue shows as itself: visible, and caught by the tests that read English.
+    return this.find(key, params) ?? this.prefix + key;
+  }
+
+  /** The text for `key`, or undefined when no catalogue has it (the caller then uses words of its own). */
+  find(key: string, params?: TextParams): string | undefined {
     const full = this.prefix + key;
     if (this.translate !== undefined) {
       const s = this.translate(full, params);
@@ -74,7 +80,6 @@ export class Texts {
     let text: string | undefined;
     if (typeof count === 'number') text = lookup(c, `${full}_${count === 1 ? 'one' : 'other'}`);
     text ??= lookup(c, full);
-    // A key missing from the catalogue shows as itself: visible, and caught by the tests that read English.
-    return text === undefined ? full : interpolate(text, params);
+    return text === undefined ? undefined : interpolate(text, params);
   }
 }
