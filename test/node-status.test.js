@@ -100,15 +100,32 @@ describe("reports on an endpoint's state (EndpointReports)", () => {
     return t;
   };
 
-  it('an endpoint that cannot open is an error; a connection being retried a warning', () => {
+  it('an endpoint that cannot open is an error for Catch nodes, naming the endpoint; a connection being retried a warning', () => {
     const t = target();
     const r = new EndpointReports(t, inWords, inTexts);
     r.stateChanged(endpoint({ state: 'failed', key: 'failed', error: inUse() }));
     assert.equal(String(t.errors[0].report), 'cannot listen on 0.0.0.0:9000: port 9000 is already in use by another program or node (EADDRINUSE)');
+    assert.equal(t.errors[0].report.code, 'EADDRINUSE');
+    assert.deepEqual(t.errors[0].msg, { endpoint: '0.0.0.0:9000' }, 'a msg: what makes node.error reach Catch nodes');
     const refused = new EndpointError('ECONNREFUSED', 'English', 'refused', 'ECONNREFUSED.tcp', { where: 'h:1', host: 'h', port: 1 });
     r.stateChanged(endpoint({ state: 'failed', key: 'retrying', error: refused, retrying: true }));
     assert.deepEqual(t.warnings, ['connection to h:1 refused (is the OSC server running?)']);
     assert.equal(t.errors.length, 1);
+  });
+
+  it('reports a failure once: not again while the endpoint stays failed the same way, again after it opened', () => {
+    const t = target();
+    const r = new EndpointReports(t, inWords, inTexts);
+    const failed = () => endpoint({ state: 'failed', key: 'failed', error: inUse() });
+    r.stateChanged(failed());
+    r.stateChanged(failed());
+    assert.equal(t.errors.length, 1);
+    const bad = new EndpointError('EINVAL', 'English', 'bad TTL', 'EINVAL.ttl', { ttl: '300' });
+    r.stateChanged(endpoint({ state: 'failed', key: 'failed', error: bad }));
+    assert.deepEqual(t.errors.map((e) => e.report.code), ['EADDRINUSE', 'EINVAL'], 'another failure is reported');
+    r.stateChanged(endpoint({}));
+    r.stateChanged(failed());
+    assert.deepEqual(t.errors.map((e) => e.report.code), ['EADDRINUSE', 'EINVAL', 'EADDRINUSE'], 'failing again after it opened is news');
   });
 
   it('an error while open is a warning; a receiver gone and back, one warning each', () => {

@@ -4,7 +4,7 @@ const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const codec = require('../dist/osc/codec');
 const udp = require('../dist/transport/udp');
-const { helper, UDP_NODES, waitStatus, collect } = require('./helpers/nodes');
+const { helper, UDP_NODES, waitStatus, collect, until, recorderNode, recorded } = require('./helpers/nodes');
 const { udpPeer, receive } = require('./helpers/net');
 
 function outFlow(props = {}) {
@@ -306,21 +306,25 @@ describe('osc-out node', function () {
     assert.equal(p.address, '/still');
   });
 
-  it('shows a busy endpoint in red and refuses to send through it, with a catchable error', async () => {
+  it('shows a busy endpoint in red, tells Catch nodes once, and refuses to send through it, with a catchable error', async () => {
     const holder = await udpPeer();
     const busy = holder.address().port;
-    await helper.load(UDP_NODES, [
+    await helper.load([...UDP_NODES, recorderNode], [
       { id: 'f1', type: 'tab' },
       { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: busy },
       { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'udp1', host: '127.0.0.1', port: destPort, wires: [] },
       { id: 'catch1', z: 'f1', type: 'catch', scope: null, wires: [['caught']] },
-      { id: 'caught', z: 'f1', type: 'helper' },
+      { id: 'caught', z: 'f1', type: 'recorder' },
     ]);
     const o1 = helper.getNode('o1');
     assert.deepEqual(await waitStatus(o1, /in use/), { fill: 'red', shape: 'ring', text: `port ${busy} in use` });
-    const caught = collect(helper.getNode('caught'), 1);
+    // The endpoint's failure itself reaches the Catch node once, at deploy, before any msg is sent.
+    const failure = await until(() => recorded('caught').find((m) => m.endpoint !== undefined), 5000);
+    assert.equal(failure.error.code, 'EADDRINUSE');
+    assert.equal(failure.endpoint, `127.0.0.1:${busy}`);
     o1.receive({ topic: '/x', payload: 1 });
-    const [err] = await caught;
+    const err = await until(() => recorded('caught').find((m) => m.topic === '/x'), 5000);
+    assert.equal(recorded('caught').filter((m) => m.endpoint !== undefined).length, 1, 'the failure is reported once');
     assert.equal(err.error.code, 'EADDRINUSE');
     assert.match(err.error.message, new RegExp(`send to 127\\.0\\.0\\.1:${destPort} failed: endpoint 127\\.0\\.0\\.1:${busy} is not open`));
     holder.close();

@@ -85,11 +85,16 @@ export class ErrorTally {
 }
 
 /**
- * What a node says when its endpoint changes state. An endpoint that cannot open (a port in use, a bad setting)
- * is an error; a connection being retried (a device switched off) is routine, a warning. An error while open (a
- * socket error, a receiver gone) is a warning; for a sender, so is the receiver's return.
+ * What a node says when its endpoint changes state.
+ *
+ * An endpoint that cannot open (a port in use, a bad setting, an address not on this machine) is an error Catch
+ * nodes get, with a msg naming the endpoint (msg.endpoint, "0.0.0.0:9000"), so a flow can alert when its port is
+ * taken; once per failure: the same failure reported again (a redeploy of another node retries the port) stays in
+ * the status. A connection being retried (a device switched off) is routine: a warning, and never for Catch.
+ * An error while open (a socket error, a receiver gone) is a warning; for a sender, so is the receiver's return.
  */
 export class EndpointReports {
+  private caught: string | undefined;
   private unreachable = false;
   private unreachableTo: string | number | undefined;
 
@@ -113,12 +118,18 @@ export class EndpointReports {
       return;
     }
     if (ep.state === 'open') {
+      this.caught = undefined;
       if (e !== undefined && !st.unreachable) this.target.warn(this.words.message(e));
       return;
     }
     if (ep.state !== 'failed' || e === undefined) return;
     const text = this.words.message(e);
-    if (st.retrying) this.target.warn(text);
-    else this.target.error(text);
+    if (st.retrying) {
+      this.target.warn(text);
+      return;
+    }
+    if (this.caught === e.key) return;
+    this.caught = e.key;
+    this.target.error(nodeError(e.code, text), { endpoint: ep.label });
   }
 }
