@@ -81,14 +81,21 @@ describe('osc-out status (outStatus)', () => {
   const c = (o = {}) => ({ sent: 0, failed: 0, lastCode: '', ...o });
   const sending = (o = {}) => endpoint({ key: 'sendingFrom', params: { label: '0.0.0.0:41000' }, ...o });
 
-  it('counts what was sent and failed: green, yellow once something failed', () => {
-    assert.deepEqual(outStatus(outTexts, outWords, sending(), c({ sent: 3 })), { fill: 'green', shape: 'dot', text: 'from 0.0.0.0:41000 · 3 out' });
-    assert.deepEqual(outStatus(outTexts, outWords, sending(), c({ sent: 3, failed: 1, lastCode: 'NO_ADDRESS' })), { fill: 'yellow', shape: 'dot', text: 'from 0.0.0.0:41000 · 3 out · 1 failed (NO_ADDRESS)' });
+  it('shows where it sends, not its own source port, and counts what was sent and failed', () => {
+    assert.deepEqual(outStatus(outTexts, outWords, sending(), '127.0.0.1:9001', c()), { fill: 'green', shape: 'dot', text: '→ 127.0.0.1:9001' });
+    assert.deepEqual(outStatus(outTexts, outWords, sending(), '127.0.0.1:9001', c({ sent: 12 })), { fill: 'green', shape: 'dot', text: '→ 127.0.0.1:9001 · 12 sent' });
+    assert.deepEqual(outStatus(outTexts, outWords, sending(), 'msg.ip', c({ sent: 1, failed: 2, lastCode: 'NO_ADDRESS' })), { fill: 'yellow', shape: 'dot', text: '→ msg.ip · 1 sent · 2 failed (NO_ADDRESS)' });
+  });
+
+  it('over TCP (no destination of its own) shows the connection', () => {
+    const tcp = endpoint({ key: 'connected', params: { label: '10.0.0.5:53000' } });
+    assert.deepEqual(outStatus(outTexts, outWords, tcp, undefined, c({ sent: 3 })), { fill: 'green', shape: 'dot', text: 'connected to 10.0.0.5:53000 · 3 sent' });
   });
 
   it('is red when the endpoint failed or nothing listens at the fixed destination', () => {
-    assert.deepEqual(outStatus(outTexts, outWords, sending({ state: 'failed', key: 'failed', error: inUse() }), c()), { fill: 'red', shape: 'ring', text: 'port 9000 in use' });
-    assert.equal(outStatus(outTexts, outWords, sending({ unreachable: true }), c({ sent: 2 })).fill, 'red');
+    assert.deepEqual(outStatus(outTexts, outWords, sending({ state: 'failed', key: 'failed', error: inUse() }), '127.0.0.1:9001', c()), { fill: 'red', shape: 'ring', text: 'port 9000 in use' });
+    assert.deepEqual(outStatus(outTexts, outWords, sending({ unreachable: true }), '127.0.0.1:9001', c({ sent: 2 })), { fill: 'red', shape: 'ring', text: 'receiver 127.0.0.1:9001 unreachable · 2 sent' });
+    assert.deepEqual(outStatus(outTexts, outWords, sending({ state: 'opening', key: 'opening', params: { label: '0.0.0.0:0' } }), '127.0.0.1:9001', c()), { fill: 'yellow', shape: 'ring', text: 'opening 0.0.0.0:0' });
   });
 });
 

@@ -101,7 +101,7 @@ describe('osc-in and osc-out over osc-tcp', function () {
       assert.deepEqual((await a.wait(2))[1], { address: '/all', args: [{ type: 'i', value: 2 }] });
       assert.deepEqual((await b.wait(2))[1], { address: '/all', args: [{ type: 'i', value: 2 }] });
       assert.equal(a.packets.length, 2);
-      await waitStatus(helper.getNode('o1'), /listening on tcp 127\.0\.0\.1:\d+ · 2 clients · 3 out/);
+      await waitStatus(helper.getNode('o1'), /listening on tcp 127\.0\.0\.1:\d+ · 2 clients · 3 sent/);
       a.sock.destroy();
       b.sock.destroy();
     });

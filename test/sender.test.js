@@ -57,6 +57,14 @@ describe('osc-out destination (Destination)', () => {
     assert.deepEqual(t(new Destination({ host: 'x', port: '1' }, true), { port: -1 }), ['NO_DESTINATION', 'msg.port -1 is not a port number (1-65535)']);
   });
 
+  it('describes where it sends for the status: Host and Port, or the msg property standing in for either', () => {
+    assert.equal(new Destination({ host: '10.0.0.5', port: '9001' }, false).describe(), '10.0.0.5:9001');
+    assert.equal(new Destination({ host: 'fe80::1', port: 9001 }, false).describe(), '[fe80::1]:9001');
+    assert.equal(new Destination({ host: '', port: '9001' }, false).describe(), 'msg.ip:9001');
+    assert.equal(new Destination({ host: 'mixer.local' }, false).describe(), 'mixer.local:msg.port');
+    assert.equal(new Destination({}, false).describe(), 'msg.ip');
+  });
+
   it('over TCP ignores Host and Port: msg.ip and msg.port name a client of a server, neither means every client', () => {
     const d = new Destination({ host: '10.0.0.5', port: '9001' }, true);
     assert.equal(d.fixed, false);

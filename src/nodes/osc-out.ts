@@ -23,7 +23,8 @@ export = function (RED: NodeAPI): void {
     const words = new EndpointWords(texts);
     const tcp = wantsTcp(def);
     const sender = new Sender(def, tcp, texts, words, () => status.mark());
-    const status = new Throttle(STATUS_INTERVAL_MS, () => node.status(outStatus(texts, words, route.handle.endpoint, sender)));
+    const to = tcp ? undefined : sender.destination.describe();
+    const status = new Throttle(STATUS_INTERVAL_MS, () => node.status(outStatus(texts, words, route.handle.endpoint, to, sender)));
     const reports = new EndpointReports(node, words, texts);
     const user: EndpointUser = {
       onStateChange(ep) {

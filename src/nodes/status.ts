@@ -71,16 +71,17 @@ export interface OutCounters {
 }
 
 /**
- * osc-out: the endpoint's state ("from 0.0.0.0:41000", over TCP the connection's), what it sent and what failed.
- * Yellow while opening or once a send failed, red when it cannot send or nothing listens at its fixed destination.
+ * osc-out: where it sends ("→ 10.0.0.5:9001", "→ msg.ip"; over TCP the connection's state), what it sent and
+ * what failed. `to` is the destination (UDP), undefined over TCP. Yellow while opening or once a send failed, red
+ * when it cannot send or nothing listens at its fixed destination.
  */
-export function outStatus(texts: Texts, words: EndpointWords, ep: EndpointView, c: OutCounters): NodeStatus {
+export function outStatus(texts: Texts, words: EndpointWords, ep: EndpointView, to: string | undefined, c: OutCounters): NodeStatus {
   const st = ep.status('send');
   const sent = c.sent > 0 ? SEP + texts.t('status.sent', { count: c.sent }) : '';
   if (st.state === 'opening') return { fill: 'yellow', shape: 'ring', text: words.status(st, ep.error) };
   if (st.state !== 'open') return { fill: 'red', shape: 'ring', text: words.status(st, ep.error) };
-  if (st.unreachable) return { fill: 'red', shape: 'ring', text: texts.t('status.unreachable') + sent };
-  let text = words.status(st, ep.error) + sent;
+  if (st.unreachable) return { fill: 'red', shape: 'ring', text: texts.t('status.unreachable', { to: to ?? '' }) + sent };
+  let text = (to === undefined ? words.status(st, ep.error) : texts.t('status.to', { to })) + sent;
   if (c.failed > 0) text += SEP + texts.t('status.failed', { count: c.failed, code: c.lastCode });
   return { fill: c.failed > 0 ? 'yellow' : 'green', shape: 'dot', text };
 }
