@@ -2,12 +2,14 @@
 // Our nodes in a real Node-RED (a child process, as users run it), for what only a real runtime shows: the
 // runtime texts come from the message catalogue through RED._ under the node file's namespace (a translation
 // added to a copy of the package shows in the status and the errors, and no key shows anywhere), and an osc in
-// whose port is taken reaches a Catch node. What the flow sees comes back to the test as OSC, through osc-out.
+// whose port is taken reaches a Catch node; an error reads as one sentence, in msg.error.message for a Catch node
+// and whole, as a string, in the debug sidebar. What the flow sees comes back to the test as OSC, through osc-out.
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const WebSocket = require('ws');
 const codec = require('../dist/osc/codec');
 const { startNodeRed } = require('./helpers/node-red-child');
 
@@ -72,6 +74,36 @@ function flow({ busyPort, reportPort }) {
   ];
 }
 
+/** What the runtime publishes to the editor's debug sidebar (topic "debug"), through the comms websocket. */
+async function debugSidebar(base) {
+  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/comms`);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const got = [];
+  const waiters = [];
+  ws.on('message', (data) => {
+    for (const m of JSON.parse(String(data))) {
+      if (m.topic !== 'debug') continue;
+      got.push(m.data);
+      for (const w of waiters.splice(0)) {
+        if (w.test(m.data)) w.resolve(m.data);
+        else waiters.push(w);
+      }
+    }
+  });
+  ws.send(JSON.stringify({ subscribe: 'debug' }));
+  return {
+    close: () => ws.close(),
+    wait: (test) => new Promise((resolve) => {
+      const hit = got.find(test);
+      if (hit) resolve(hit);
+      else waiters.push({ test, resolve });
+    }),
+  };
+}
+
 describe('our nodes in a real Node-RED: catalogue texts, and a taken port for Catch nodes', function () {
   this.timeout(60000);
   let nr;
@@ -106,6 +138,41 @@ describe('our nodes in a real Node-RED: catalogue texts, and a taken port for Ca
     assert.deepEqual(await seen.wait('/status', (m) => /in use/.test(m[1])), ['/status', `port ${busyPort} in use`]);
     assert.doesNotMatch(nr.log(), /\.runtime\./, 'no catalogue key in the log');
     assert.equal(seen.got.filter((m) => m[0] === '/caught').length, 1);
+  });
+
+  it('words an error as one sentence: msg.error.message for a Catch node, a whole string in the debug sidebar', async () => {
+    const reportPort = rx.address().port;
+    const seen = reports(rx);
+    // Two osc-outs given a msg without an OSC address (the long NO_ADDRESS sentence): one caught, one not.
+    nr = await startNodeRed({
+      flow: [
+        { id: 'tab1', type: 'tab', label: 'errors' },
+        { id: 'report', type: 'osc-out', z: 'tab1', host: '127.0.0.1', port: String(reportPort), address: '', numbers: 'int', wires: [] },
+        {
+          id: 'fnCatch', type: 'function', z: 'tab1', outputs: 1,
+          func: "msg.topic = '/caught'; msg.payload = [String(msg.error.code), String(msg.error.message)]; delete msg.osc; return msg;",
+          wires: [['report']],
+        },
+        { id: 'catch1', type: 'catch', z: 'tab1', scope: ['caughtOut'], uncaught: false, wires: [['fnCatch']] },
+        { id: 'caughtOut', type: 'osc-out', z: 'tab1', host: '127.0.0.1', port: String(reportPort), address: '', numbers: 'int', wires: [] },
+        { id: 'lonelyOut', type: 'osc-out', z: 'tab1', host: '127.0.0.1', port: String(reportPort), address: '', numbers: 'int', wires: [] },
+        { id: 'go', type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '1', payloadType: 'num', repeat: '', once: false, wires: [['caughtOut', 'lonelyOut']] },
+      ],
+    });
+    const sidebar = await debugSidebar(nr.base);
+    try {
+      const res = await fetch(`${nr.base}/inject/go`, { method: 'POST' });
+      assert.equal(res.status, 200);
+      const sentence = 'no OSC address: set the Address of the node, or msg.topic, or send a string such as "/path 1 2.5 foo"';
+      assert.deepEqual(await seen.wait('/caught'), ['/caught', 'NO_ADDRESS', sentence], 'no "OscOutputError: " in front, the code beside it');
+      const shown = await sidebar.wait((d) => d.id === 'lonelyOut');
+      assert.equal(shown.level, 20, 'an error');
+      assert.equal(shown.msg, sentence, 'the whole sentence, as a string: not an Error object cut at 80 characters');
+      assert.notEqual(shown.format, 'error');
+      assert.match(nr.log(), /\[error\] \[osc-out:lonelyOut\] no OSC address: set the Address of the node/);
+    } finally {
+      sidebar.close();
+    }
   });
 
   it('renders a translation added to the package: RED._ resolves our keys in the node file\'s namespace', async () => {
