@@ -42,6 +42,8 @@ describe('osc-in work (PacketReceiver)', () => {
     r.packet(bundle(codec.IMMEDIATELY, [{ address: '/b', args: [] }, { address: '/c', args: ['x'] }]), '10.0.0.2', 1);
     assert.deepEqual(n.sent.map((m) => [m.topic, m.ip, m.port]), [['/a', '10.0.0.1', 9000], ['/b', '10.0.0.2', 1], ['/c', '10.0.0.2', 1]]);
     assert.equal(n.sent[0].payload, 1);
+    assert.match(n.sent[0]._msgid, /^[0-9a-f]{16}$/, 'each msg with an id of ours');
+    assert.equal(new Set(n.sent.map((m) => m._msgid)).size, 3);
     assert.equal(r.received, 3);
     assert.equal(n.changed, 2, 'the status is told once per packet');
     [r, n] = make({ bundles: 'whole', payloadArray: 'true' });

@@ -1,11 +1,9 @@
 // osc-codec: OSC without a socket. Bytes in msg.payload become the msgs osc-in would emit; any other msg becomes
 // the bytes osc-out would send. For flows whose transport is a core node (TCP, serial, WebSocket, MQTT, UDP).
 // The work is MsgCodec's (msg-codec.ts); this file wires it to Node-RED.
-import { Throttle } from '../transport/throttle';
-import { MsgCodec } from './msg-codec';
-import type { MsgCodecConfig } from './msg-codec';
+import { MsgCodec, type MsgCodecConfig } from './msg-codec';
 import { reportOf } from './report';
-import { STATUS_INTERVAL_MS, codecStatus } from './status';
+import { codecStatus, statusThrottle } from './status';
 import { Texts } from './texts';
 import type { Node, NodeAPI, NodeDef } from './red';
 
@@ -17,7 +15,7 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const texts = new Texts('osc-codec', RED._);
     const codec = new MsgCodec(def);
-    const status = new Throttle(STATUS_INTERVAL_MS, () => node.status(codecStatus(texts, codec)));
+    const status = statusThrottle(() => node.status(codecStatus(texts, codec)));
 
     node.on('input', (msg, send, done) => {
       const err = codec.handle(msg, send);

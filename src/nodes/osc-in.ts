@@ -1,16 +1,12 @@
 // osc-in: decodes every packet arriving on its endpoint (osc-udp, or osc-tcp) and sends each OSC message on as a
 // msg; optionally holding bundles until their timetags are due. The work is PacketReceiver's (receiver.ts), the
 // status inStatus's (status.ts); this file wires them to Node-RED and to the endpoint.
-import { Throttle } from '../transport/throttle';
-import { findEndpoint } from './endpoint';
-import type { EndpointChoice } from './endpoint';
+import { findEndpoint, type EndpointChoice } from './endpoint';
 import { EndpointWords } from './endpoint-words';
-import { PacketReceiver } from './receiver';
-import type { ReceiveConfig } from './receiver';
-import { nextMsgId } from './red';
+import { PacketReceiver, type ReceiveConfig } from './receiver';
 import type { Node, NodeAPI, NodeDef } from './red';
 import { EndpointReports } from './report';
-import { STATUS_INTERVAL_MS, inStatus } from './status';
+import { inStatus, statusThrottle } from './status';
 import { Texts } from './texts';
 
 interface OscInDef extends NodeDef, EndpointChoice, ReceiveConfig {}
@@ -27,12 +23,9 @@ export = function (RED: NodeAPI): void {
       return;
     }
     const words = new EndpointWords(texts);
-    const status = new Throttle(STATUS_INTERVAL_MS, () => node.status(inStatus(texts, words, handle.endpoint, receiver, Date.now())));
+    const status = statusThrottle(() => node.status(inStatus(texts, words, handle.endpoint, receiver, Date.now())));
     const receiver = new PacketReceiver(def, texts, {
-      send(msg) {
-        msg._msgid = nextMsgId();
-        node.send(msg);
-      },
+      send: (msg) => node.send(msg),
       // One send of an array for output 1: the group's messages go on in order, with nothing in between.
       sendGroup: (msgs) => node.send([msgs]),
       error: (report, msg) => node.error(report, msg),

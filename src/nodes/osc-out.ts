@@ -1,16 +1,13 @@
 // osc-out: encodes each msg as an OSC packet and sends it, from its osc-udp endpoint (so replies reach the
 // osc-in nodes on that socket), through an osc-tcp connection, or from a socket of its own on a free port. The work
 // is Sender's (sender.ts), the status outStatus's (status.ts); this file wires them to Node-RED and the endpoint.
-import { Throttle } from '../transport/throttle';
 import { udpEndpointHolder } from '../transport/udp';
-import { findEndpoint, wantsTcp } from './endpoint';
-import type { EndpointChoice, EndpointUser } from './endpoint';
+import { findEndpoint, wantsTcp, type EndpointChoice, type EndpointUser } from './endpoint';
 import { EndpointWords } from './endpoint-words';
 import type { Node, NodeAPI, NodeDef } from './red';
 import { EndpointReports } from './report';
-import { OwnSockets, Sender, sharedRoute } from './sender';
-import type { Route, SendConfig } from './sender';
-import { STATUS_INTERVAL_MS, outStatus } from './status';
+import { OwnSockets, Sender, sharedRoute, type Route, type SendConfig } from './sender';
+import { outStatus, statusThrottle } from './status';
 import { Texts } from './texts';
 
 interface OscOutDef extends NodeDef, EndpointChoice, SendConfig {}
@@ -24,7 +21,7 @@ export = function (RED: NodeAPI): void {
     const tcp = wantsTcp(def);
     const sender = new Sender(def, tcp, texts, words, () => status.mark());
     const to = tcp ? undefined : sender.destination.describe();
-    const status = new Throttle(STATUS_INTERVAL_MS, () => node.status(outStatus(texts, words, route.handle.endpoint, to, sender)));
+    const status = statusThrottle(() => node.status(outStatus(texts, words, route.handle.endpoint, to, sender)));
     const reports = new EndpointReports(node, words, texts);
     const user: EndpointUser = {
       onStateChange(ep) {

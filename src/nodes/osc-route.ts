@@ -1,7 +1,6 @@
 // osc-route: dispatches messages by OSC address pattern. The routing lives in MsgRouter (routing.ts), the pattern
 // matching below it in src/osc; this file wires config, msg and status to it.
-import { MsgRouter } from './routing';
-import type { RouteConfig } from './routing';
+import { MsgRouter, type RouteConfig } from './routing';
 import { nodeError } from './report';
 import { Texts } from './texts';
 import type { Node, NodeAPI, NodeDef } from './red';

@@ -1,6 +1,7 @@
 // Node status composition, without Node-RED: what each node shows under it, from its counters and its endpoint.
 // Statuses go to every open editor, so nodes refresh them at most once per STATUS_INTERVAL_MS (a Throttle).
 import type { SchedulerStats } from '../osc/scheduler';
+import { Throttle } from '../transport/throttle';
 import type { EndpointError, EndpointRole, EndpointStatus } from '../transport/endpoint';
 import type { EndpointWords } from './endpoint-words';
 import type { NodeStatus } from './red';
@@ -8,6 +9,11 @@ import type { Texts } from './texts';
 
 /** How often at most a node's status is refreshed while packets flow. */
 export const STATUS_INTERVAL_MS = 500;
+
+/** Runs `update` at most once per STATUS_INTERVAL_MS after mark(), at once on now(). */
+export function statusThrottle(update: () => void): Throttle {
+  return new Throttle(STATUS_INTERVAL_MS, update);
+}
 
 /** Parts of a status line are joined by this. */
 const SEP = ' · ';
