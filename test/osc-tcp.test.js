@@ -255,6 +255,21 @@ describe('osc-tcp config node', function () {
       await Promise.all([h.release(), h2.release()]);
     });
 
+    it('fails with a reason when no port is set, instead of listening on a random one (0 still picks a free port)', async () => {
+      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: '', framing: 'slip' }]);
+      const u = recordingUser();
+      const h = register(helper.getNode('t1'), u);
+      cleanups.push(() => h.release());
+      const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
+      assert.equal(ep.error.code, 'EINVAL');
+      assert.equal(ep.error.short, 'no port');
+      assert.match(ep.error.message, /needs a port to listen on: set Port/);
+      assert.equal(ep.status().text, 'no port');
+      assert.equal(ep.address, undefined, 'listening nowhere');
+      assert.equal(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', localPort: ' ' }).localPort, undefined);
+      assert.equal(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', localPort: '0' }).localPort, 0);
+    });
+
     it('closes with the last user, and a redeploy binds the same port again', async () => {
       const port = await freeTcpPort();
       const flow = [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' }];
