@@ -15,23 +15,24 @@ export type EndpointParams = Readonly<Record<string, string | number>>;
 /**
  * Why an endpoint could not open, why a send failed, or something worth a warning. `code` is the system's
  * (EADDRINUSE, ECONNREFUSED, ENOTFOUND...) or one of ours (ENOTCONN, ENOBUFS, EINVAL, LIMIT_EXCEEDED...).
- * `message` and `short` are English; a translation renders `key` (`<code>.<case>`, the same key for the same
- * words) with `params`, which hold every value the English words contain.
+ * `message` and `short` are English; a translation renders `key` with `params`, which hold every value the
+ * English words contain. Keys are a fixed set (docs/endpoints.md lists them): `<code>.<case>`, or
+ * `OTHER.<case>` where the system chose the code (it is then params.code, and params.detail the system's words).
  */
 export class EndpointError extends Error {
   readonly code: string;
   /** A few words for a node status, e.g. "port 9000 in use". */
   readonly short: string;
-  /** Catalogue key: the code, then which of its messages this is ("EADDRINUSE.udp", "EINVAL.allowList"). */
+  /** Catalogue key: the code, then which of its messages this is ("EADDRINUSE.udp", "EINVAL.allowList", "OTHER.udpSocket"). */
   readonly key: string;
   readonly params: EndpointParams;
 
-  constructor(code: string, message: string, short: string, key?: string, params: EndpointParams = {}) {
+  constructor(code: string, message: string, short: string, key: string, params: EndpointParams = {}) {
     super(message);
     this.name = 'EndpointError';
     this.code = code;
     this.short = short;
-    this.key = key ?? code;
+    this.key = key;
     this.params = params;
   }
 }

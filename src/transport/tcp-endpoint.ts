@@ -336,7 +336,7 @@ export class TcpEndpoint extends EndpointBase {
       const detail = (e as Error).message;
       this.fail(
         e instanceof AllowListError
-          ? new EndpointError('EINVAL', `cannot listen: ${detail}`, 'bad allow-list', 'EINVAL.allowList', { detail })
+          ? new EndpointError('EINVAL', `cannot listen: ${detail}`, 'bad allow-list', 'EINVAL.tcpAllowList', { detail })
           : new EndpointError('EINVAL', `cannot listen: ${detail}`, 'bad setting', 'EINVAL.tcpServer', { detail }),
       );
       return;
@@ -363,7 +363,7 @@ export class TcpEndpoint extends EndpointBase {
           if (this.state === 'closed' || this.server !== server) return;
           const code = errorCode(e);
           const detail = String((e as Error)?.message ?? e);
-          this.fail(e instanceof EndpointError ? e : new EndpointError(code, detail, code.toLowerCase(), `${code}.tcpListen`, { detail }));
+          this.fail(e instanceof EndpointError ? e : new EndpointError(code, detail, code.toLowerCase(), 'OTHER.tcpListen', { code, detail }));
         },
       );
     });
