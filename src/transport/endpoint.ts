@@ -247,12 +247,14 @@ export abstract class EndpointBase implements Endpoint {
     const p = new Promise<void>((resolve) => (done = resolve));
     this.closedPromise = p;
     registry.closing.add(p);
-    void this.shutdown().then(() => {
+    const finish = (): void => {
       this.state = 'closed';
       registry.live.delete(this);
       registry.closing.delete(p);
       done();
-    });
+    };
+    // A shutdown that went wrong has still let go of what it could: nobody waits on it forever.
+    void this.shutdown().then(finish, finish);
     return p;
   }
 
@@ -288,10 +290,10 @@ export abstract class EndpointBase implements Endpoint {
     }
   }
 
-  /** To the receivers that hear stream errors, or to the holder when none does. */
+  /** To the users that hear stream errors, or to the holder when none does. */
   protected streamError(err: OscError | EndpointError, from: Peer | undefined): void {
     let handled = false;
-    for (const r of this.receivers) {
+    for (const r of this.users) {
       if (!r.onStreamError) continue;
       handled = true;
       try {

@@ -94,8 +94,6 @@ export class TcpEndpoint extends EndpointBase {
   readonly framing: DecodeFraming;
   /** The largest packet osc-out may send through this endpoint: the largest frame we accept from a peer. */
   readonly maxPacket: number;
-  /** Client: why it is not connected (retrying). Server: why it could not listen. */
-  declare error: EndpointError | undefined;
   /** Server: the bound address once listening. Client: the server. */
   address: TcpRemote | undefined;
   /** Server: connections refused by the allow-list since it started listening. */
