@@ -158,6 +158,19 @@ describe('osc-in and osc-out over osc-tcp', function () {
       });
     });
 
+    it('shows a server without a port in red, with an error naming the setting, on every node using it', async () => {
+      await helper.load(NODES, serverFlow({ localPort: '' }));
+      for (const id of ['in1', 'o1']) {
+        assert.deepEqual(await waitStatus(helper.getNode(id), /port/), { fill: 'red', shape: 'ring', text: 'no port' });
+      }
+      await new Promise((resolve) => {
+        const in1 = helper.getNode('in1');
+        const named = (c) => /a TCP server needs a port to listen on: set Port in the osc tcp node/.test(String(c.args[0]));
+        if (in1.error.getCalls().some(named)) return resolve();
+        in1.on('call:error', (c) => named(c) && resolve());
+      });
+    });
+
     it('shows a bad allow-list in red with an error naming the entry, and counts refused clients in the osc in status', async () => {
       await helper.load(NODES, serverFlow({ allow: '127.0.0.1/33' }));
       for (const id of ['in1', 'o1']) {

@@ -115,6 +115,8 @@ describe('osc-tcp config node', function () {
       const b = await rawClient(port);
       await u.until(() => ep.clients().length === 2);
       assert.equal(ep.status().text, `listening on tcp ${ep.label} · 2 clients`);
+      assert.equal(ep.status().counters.peers, 2);
+      assert.deepEqual(ep.status().params, { label: ep.label, clients: 2 });
       // a speaks SLIP in 1-byte chunks, b the size prefix.
       for (const byte of slipEncode(P1)) await new Promise((r) => a.sock.write(Buffer.from([byte]), r));
       b.sock.write(lengthPrefixEncode(P2));
@@ -255,6 +257,21 @@ describe('osc-tcp config node', function () {
       await Promise.all([h.release(), h2.release()]);
     });
 
+    it('fails with a reason when no port is set, instead of listening on a random one (0 still picks a free port)', async () => {
+      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: '', framing: 'slip' }]);
+      const u = recordingUser();
+      const h = register(helper.getNode('t1'), u);
+      cleanups.push(() => h.release());
+      const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
+      assert.equal(ep.error.code, 'EINVAL');
+      assert.equal(ep.error.short, 'no port');
+      assert.match(ep.error.message, /needs a port to listen on: set Port/);
+      assert.equal(ep.status().text, 'no port');
+      assert.equal(ep.address, undefined, 'listening nowhere');
+      assert.equal(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', localPort: ' ' }).localPort, undefined);
+      assert.equal(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', localPort: '0' }).localPort, 0);
+    });
+
     it('closes with the last user, and a redeploy binds the same port again', async () => {
       const port = await freeTcpPort();
       const flow = [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' }];
@@ -321,6 +338,9 @@ describe('osc-tcp config node', function () {
       const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
       assert.equal(ep.error.code, 'ECONNREFUSED');
       assert.match(ep.status().text, /^refused · retrying 127\.0\.0\.1:\d+$/);
+      assert.equal(ep.status().retrying, true, 'a lost connection is retried by itself: a warning, not an error');
+      assert.deepEqual([ep.status().key, ep.status().params.reason], ['retrying', 'refused']);
+      assert.deepEqual([ep.error.key, ep.error.params.port], ['ECONNREFUSED.tcp', port]);
       assert.match(ep.error.message, /retrying in \d/);
       await assert.rejects(sendVia(h, P1), { code: 'ENOTCONN', message: /not connected/ });
       // Let two more attempts of the backoff fail (after 0.25 s, then 0.5 s), then start the server.
@@ -349,6 +369,8 @@ describe('osc-tcp config node', function () {
       cleanups.push(() => h.release());
       const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
       assert.equal(ep.error.short, 'no host');
+      // Nothing to retry until the configuration changes: the status does not claim otherwise.
+      assert.deepEqual([ep.status().text, ep.status().retrying], ['no host', false]);
     });
   });
 });

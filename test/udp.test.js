@@ -72,6 +72,12 @@ describe('UDP endpoint (transport/udp)', () => {
     assert.equal(ep.state, 'open');
     assert.ok(ep.address.port > 0);
     assert.equal(ep.label, `127.0.0.1:${ep.address.port}`);
+    // What a node shows, without knowing the transport: the words for its role, and the counters.
+    assert.deepEqual(ep.status(), {
+      state: 'open', text: `listening on ${ep.label}`, key: 'listening', params: { label: ep.label }, retrying: false, unreachable: false,
+      counters: { rejected: 0, lastRejected: undefined, kernelDrops: ep.kernelDrops, refusals: 0, peers: undefined },
+    });
+    assert.equal(ep.status('send').text, `from ${ep.label}`);
 
     const p = await peer();
     const got = nextMessage(p);
@@ -145,6 +151,11 @@ describe('UDP endpoint (transport/udp)', () => {
     assert.equal(ep.error.code, 'EADDRINUSE');
     assert.equal(ep.error.short, `port ${port} in use`);
     assert.match(ep.error.message, new RegExp(`port ${port} is already in use`));
+    // What a translation needs: which message this is, and the values in it.
+    assert.equal(ep.error.name, 'EndpointError');
+    assert.equal(ep.error.key, 'EADDRINUSE.udp');
+    assert.deepEqual(ep.error.params, { where: `127.0.0.1:${port}`, address: '127.0.0.1', port });
+    assert.deepEqual([ep.status().state, ep.status().text, ep.status().key], ['failed', `port ${port} in use`, 'failed']);
 
     // Sending through a failed endpoint is an error in the callback, never a throw.
     const err = await new Promise((resolve) => h.send(Buffer.from('x'), 9, '127.0.0.1', resolve));

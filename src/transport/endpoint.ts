@@ -15,23 +15,24 @@ export type EndpointParams = Readonly<Record<string, string | number>>;
 /**
  * Why an endpoint could not open, why a send failed, or something worth a warning. `code` is the system's
  * (EADDRINUSE, ECONNREFUSED, ENOTFOUND...) or one of ours (ENOTCONN, ENOBUFS, EINVAL, LIMIT_EXCEEDED...).
- * `message` and `short` are English; a translation renders `key` (`<code>.<case>`, the same key for the same
- * words) with `params`, which hold every value the English words contain.
+ * `message` and `short` are English; a translation renders `key` with `params`, which hold every value the
+ * English words contain. Keys are a fixed set (docs/endpoints.md lists them): `<code>.<case>`, or
+ * `OTHER.<case>` where the system chose the code (it is then params.code, and params.detail the system's words).
  */
 export class EndpointError extends Error {
   readonly code: string;
   /** A few words for a node status, e.g. "port 9000 in use". */
   readonly short: string;
-  /** Catalogue key: the code, then which of its messages this is ("EADDRINUSE.udp", "EINVAL.allowList"). */
+  /** Catalogue key: the code, then which of its messages this is ("EADDRINUSE.udp", "EINVAL.allowList", "OTHER.udpSocket"). */
   readonly key: string;
   readonly params: EndpointParams;
 
-  constructor(code: string, message: string, short: string, key?: string, params: EndpointParams = {}) {
+  constructor(code: string, message: string, short: string, key: string, params: EndpointParams = {}) {
     super(message);
     this.name = 'EndpointError';
     this.code = code;
     this.short = short;
-    this.key = key ?? code;
+    this.key = key;
     this.params = params;
   }
 }
@@ -246,12 +247,14 @@ export abstract class EndpointBase implements Endpoint {
     const p = new Promise<void>((resolve) => (done = resolve));
     this.closedPromise = p;
     registry.closing.add(p);
-    void this.shutdown().then(() => {
+    const finish = (): void => {
       this.state = 'closed';
       registry.live.delete(this);
       registry.closing.delete(p);
       done();
-    });
+    };
+    // A shutdown that went wrong has still let go of what it could: nobody waits on it forever.
+    void this.shutdown().then(finish, finish);
     return p;
   }
 
@@ -287,10 +290,10 @@ export abstract class EndpointBase implements Endpoint {
     }
   }
 
-  /** To the receivers that hear stream errors, or to the holder when none does. */
+  /** To the users that hear stream errors, or to the holder when none does. */
   protected streamError(err: OscError | EndpointError, from: Peer | undefined): void {
     let handled = false;
-    for (const r of this.receivers) {
+    for (const r of this.users) {
       if (!r.onStreamError) continue;
       handled = true;
       try {

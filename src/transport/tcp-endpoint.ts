@@ -17,8 +17,9 @@ export interface TcpEndpointOptions {
   /** Client: the server to connect to. */
   host?: string;
   port?: number;
-  /** Server: where to listen ('0.0.0.0' every IPv4 interface, '::' every interface). 0 = any free port. */
+  /** Server: where to listen ('0.0.0.0' every IPv4 interface, '::' every interface). */
   localAddress?: string;
+  /** Server: required (opening fails without it, rather than listening where nobody looks); 0 = any free port. */
   localPort?: number;
   /** Client: 'slip' or 'length-prefix'; server also 'auto' (per connection, by its first byte). Default 'slip'. */
   framing?: DecodeFraming;
@@ -45,6 +46,10 @@ export interface TcpConfigProperties {
   allow?: string;
 }
 
+function blank(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
 export function tcpOptionsFromConfig(c: TcpConfigProperties): TcpEndpointOptions {
   const mode: TcpMode = c.mode === 'server' ? 'server' : 'client';
   const f = c.framing;
@@ -55,7 +60,8 @@ export function tcpOptionsFromConfig(c: TcpConfigProperties): TcpEndpointOptions
     host: typeof c.host === 'string' ? c.host.trim() : '',
     port: num(c.port, 0),
     localAddress: typeof c.localAddress === 'string' ? c.localAddress.trim() : '',
-    localPort: num(c.localPort, 0),
+    // Empty stays empty: a server without a port is reported, not given a random one.
+    localPort: blank(c.localPort) ? undefined : num(c.localPort, 0),
     framing,
     maxClients: num(c.maxClients, 64),
     allow: typeof c.allow === 'string' ? c.allow : '',
@@ -88,8 +94,6 @@ export class TcpEndpoint extends EndpointBase {
   readonly framing: DecodeFraming;
   /** The largest packet osc-out may send through this endpoint: the largest frame we accept from a peer. */
   readonly maxPacket: number;
-  /** Client: why it is not connected (retrying). Server: why it could not listen. */
-  declare error: EndpointError | undefined;
   /** Server: the bound address once listening. Client: the server. */
   address: TcpRemote | undefined;
   /** Server: connections refused by the allow-list since it started listening. */
@@ -97,8 +101,8 @@ export class TcpEndpoint extends EndpointBase {
   /** Server: the last client refused by the allow-list ("address:port"). */
   lastRejected: string | undefined;
 
-  private readonly options: Required<Omit<TcpEndpointOptions, 'reconnectMinMs' | 'reconnectMaxMs'>> &
-    Pick<TcpEndpointOptions, 'reconnectMinMs' | 'reconnectMaxMs'>;
+  private readonly options: Required<Omit<TcpEndpointOptions, 'localPort' | 'reconnectMinMs' | 'reconnectMaxMs'>> &
+    Pick<TcpEndpointOptions, 'localPort' | 'reconnectMinMs' | 'reconnectMaxMs'>;
   private client: OscTcpClient | undefined;
   private server: OscTcpServer | undefined;
   /** The server's listen() in progress: closing waits for it, or a server bound just after close() would leak. */
@@ -116,7 +120,7 @@ export class TcpEndpoint extends EndpointBase {
       host: (options.host ?? '').trim(),
       port: options.port ?? 0,
       localAddress: (options.localAddress ?? '').trim() || '0.0.0.0',
-      localPort: options.localPort ?? 0,
+      localPort: options.localPort,
       framing: this.framing,
       maxClients: options.maxClients ?? 64,
       allow: (options.allow ?? '').trim(),
@@ -132,7 +136,10 @@ export class TcpEndpoint extends EndpointBase {
   get label(): string {
     if (this.mode === 'client') return hostPort(this.options.host, this.options.port);
     const a = this.address;
-    return a ? hostPort(a.address, a.port) : hostPort(this.options.localAddress, this.options.localPort);
+    if (a) return hostPort(a.address, a.port);
+    const port = this.options.localPort;
+    // "0.0.0.0:?" as the editor labels a server without a port.
+    return port === undefined ? hostPort(this.options.localAddress, 0).replace(/0$/, '?') : hostPort(this.options.localAddress, port);
   }
 
   /** Server: the clients connected now. Client: the server while connected. */
@@ -305,6 +312,14 @@ export class TcpEndpoint extends EndpointBase {
     this.state = 'opening';
     this.error = undefined;
     const o = this.options;
+    if (o.localPort === undefined) {
+      this.fail(
+        new EndpointError('EINVAL', `a TCP server needs a port to listen on: set Port in the osc tcp node (0 picks any free port)`, 'no port', 'EINVAL.noPort', {
+          label: this.label,
+        }),
+      );
+      return;
+    }
     let server: OscTcpServer;
     try {
       server = new OscTcpServer({
@@ -319,7 +334,7 @@ export class TcpEndpoint extends EndpointBase {
       const detail = (e as Error).message;
       this.fail(
         e instanceof AllowListError
-          ? new EndpointError('EINVAL', `cannot listen: ${detail}`, 'bad allow-list', 'EINVAL.allowList', { detail })
+          ? new EndpointError('EINVAL', `cannot listen: ${detail}`, 'bad allow-list', 'EINVAL.tcpAllowList', { detail })
           : new EndpointError('EINVAL', `cannot listen: ${detail}`, 'bad setting', 'EINVAL.tcpServer', { detail }),
       );
       return;
@@ -346,7 +361,7 @@ export class TcpEndpoint extends EndpointBase {
           if (this.state === 'closed' || this.server !== server) return;
           const code = errorCode(e);
           const detail = String((e as Error)?.message ?? e);
-          this.fail(e instanceof EndpointError ? e : new EndpointError(code, detail, code.toLowerCase(), `${code}.tcpListen`, { detail }));
+          this.fail(e instanceof EndpointError ? e : new EndpointError(code, detail, code.toLowerCase(), 'OTHER.tcpListen', { code, detail }));
         },
       );
     });

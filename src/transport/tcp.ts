@@ -118,7 +118,7 @@ function describeSocketError(e: unknown, host: string, port: number): EndpointEr
       return new EndpointError(code, `connection to ${where} timed out`, 'timed out', 'ETIMEDOUT.tcp', params);
     default: {
       const detail = (e as Error | undefined)?.message ?? String(e);
-      return new EndpointError(code, `${where}: ${detail}`, code.toLowerCase(), `${code}.tcpSocket`, { ...params, detail });
+      return new EndpointError(code, `${where}: ${detail}`, code.toLowerCase(), 'OTHER.tcpSocket', { ...params, code, detail });
     }
   }
 }

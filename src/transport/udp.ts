@@ -133,7 +133,7 @@ export function describeBindError(e: unknown, o: ResolvedUdpEndpointOptions): En
         `cannot listen on ${where}: port ${o.localPort} needs privileges (${code}); choose a port above 1023`,
         `port ${o.localPort} needs privileges`,
         `${code}.udp`,
-        params,
+        { ...params, code },
       );
     case 'EADDRNOTAVAIL':
       return new EndpointError(
@@ -145,8 +145,9 @@ export function describeBindError(e: unknown, o: ResolvedUdpEndpointOptions): En
       );
     default: {
       const detail = (e as Error)?.message ?? String(e);
-      return new EndpointError(code, `cannot listen on ${where} (${o.ipv}): ${detail}`, `cannot listen: ${code}`, `${code}.udpListen`, {
+      return new EndpointError(code, `cannot listen on ${where} (${o.ipv}): ${detail}`, `cannot listen: ${code}`, 'OTHER.udpListen', {
         ...params,
+        code,
         ipv: o.ipv,
         detail,
       });
@@ -464,7 +465,7 @@ export class UdpEndpoint extends EndpointBase {
         const code = errorCode(e);
         const where = hostPort(o.localAddress, o.localPort);
         const detail = (e as Error).message;
-        this.fail(new EndpointError(code, `cannot set up ${where}: ${detail}`, `setup failed: ${code}`, `${code}.udpSetup`, { where, detail }));
+        this.fail(new EndpointError(code, `cannot set up ${where}: ${detail}`, `setup failed: ${code}`, 'OTHER.udpSetup', { code, where, detail }));
       }
       return;
     }
@@ -538,19 +539,19 @@ export class UdpEndpoint extends EndpointBase {
     } catch (e) {
       const code = errorCode(e);
       const on = iface !== '' ? ` on interface ${o.multicastInterface}` : '';
-      const [why, hint] =
+      const [key, hint] =
         code === 'EINVAL' && !net.isIP(group)
-          ? ['notIp', `${group} is not an IP address`]
+          ? ['EINVAL.multicastNotIp', `${group} is not an IP address`]
           : code === 'EINVAL'
-            ? ['notGroup', `${group} is not a multicast address, or ${o.multicastInterface || 'the interface'} does not fit ${o.ipv}`]
+            ? ['EINVAL.multicastNotGroup', `${group} is not a multicast address, or ${o.multicastInterface || 'the interface'} does not fit ${o.ipv}`]
             : code === 'ENODEV' || code === 'EADDRNOTAVAIL'
-              ? ['noInterface', `no such interface${on}`]
-              : ['other', (e as Error).message];
-      throw new EndpointError(code, `cannot join multicast group ${group}${on}: ${hint} (${code})`, `multicast ${group}: ${code}`, `${code}.multicast`, {
+              ? [`${code}.multicastNoInterface`, `no such interface${on}`]
+              : ['OTHER.multicast', (e as Error).message];
+      throw new EndpointError(code, `cannot join multicast group ${group}${on}: ${hint} (${code})`, `multicast ${group}: ${code}`, key, {
+        code,
         group,
         iface: o.multicastInterface,
         ipv: o.ipv,
-        why,
         detail: hint,
       });
     }
@@ -627,7 +628,8 @@ export class UdpEndpoint extends EndpointBase {
       this.notify();
       return;
     }
-    this.error = new EndpointError(code, `socket error on ${this.label}: ${err.message}`, `socket error ${code}`, `${code}.udpSocket`, {
+    this.error = new EndpointError(code, `socket error on ${this.label}: ${err.message}`, `socket error ${code}`, 'OTHER.udpSocket', {
+      code,
       label: this.label,
       detail: err.message,
     });
