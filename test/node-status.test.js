@@ -43,11 +43,11 @@ describe("an endpoint's words (EndpointWords)", () => {
     assert.equal(inWords.status({ key: 'retrying', params: { reason: 'English short', label: 'h:1' }, text: 'x' }, refused), 'refused · retrying h:1');
   });
 
-  it("keeps the endpoint's English where the catalogue has no text, and words any system code's case as 'other'", () => {
+  it("keeps the endpoint's English where the catalogue has no text, and words a system-chosen code's case (OTHER)", () => {
     const unknown = new EndpointError('EWHATEVER', 'the English sentence', 'the English short', 'EWHATEVER.notInTheCatalogue', {});
     assert.equal(inWords.message(unknown), 'the English sentence');
     assert.equal(inWords.short(unknown), 'the English short');
-    const sys = new EndpointError('ENETDOWN', 'English', 'English short', 'ENETDOWN.udpSocket', { label: 'h:1', detail: 'network is down' });
+    const sys = new EndpointError('ENETDOWN', 'English', 'English short', 'OTHER.udpSocket', { code: 'ENETDOWN', label: 'h:1', detail: 'network is down' });
     assert.equal(inWords.message(sys), 'socket error on h:1: network is down');
     assert.equal(inWords.short(sys), 'socket error ENETDOWN');
     assert.equal(inWords.status({ key: 'noSuchKey', params: {}, text: 'as the endpoint says' }, undefined), 'as the endpoint says');
@@ -141,7 +141,7 @@ describe("reports on an endpoint's state (EndpointReports)", () => {
     const gone = new EndpointError('ECONNREFUSED', 'English', 'receiver unreachable', 'ECONNREFUSED.udp', { to: '127.0.0.1:9001' });
     r.stateChanged(endpoint({ error: gone, unreachable: true }));
     r.stateChanged(endpoint({}));
-    const sockErr = new EndpointError('EIO', 'English', 'x', 'EIO.udpSocket', { label: 'h:1', detail: 'i/o error' });
+    const sockErr = new EndpointError('EIO', 'English', 'x', 'OTHER.udpSocket', { code: 'EIO', label: 'h:1', detail: 'i/o error' });
     r.stateChanged(endpoint({ error: sockErr }));
     assert.deepEqual(t.warnings, [
       'receiver 127.0.0.1:9001 unreachable: nothing is listening on that port (the system answered "port unreachable")',

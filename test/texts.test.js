@@ -59,5 +59,27 @@ describe('node texts (message catalogue)', () => {
     const cat = (type) => JSON.parse(fs.readFileSync(path.join(dir, `${type}.json`), 'utf8'))[type].runtime;
     // osc-out and osc-codec both turn msgs into OSC (convert.ts): one set of texts, held by each node's catalogue.
     assert.deepEqual(cat('osc-codec').convert, cat('osc-out').convert);
+    // osc-in and osc-out both word their endpoint.
+    for (const group of ['endpoint', 'endpoint-short', 'endpoint-status', 'endpoint-retry', 'endpoint-reachable']) {
+      assert.deepEqual(cat('osc-in')[group], cat('osc-out')[group], group);
+    }
+  });
+
+  it("words only the endpoint errors the transport layer has (its keys, listed in docs/endpoints.md)", () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'endpoints.md'), 'utf8');
+    const known = new Set();
+    for (const row of doc.split('\n').filter((l) => /^\| `[A-Z_]+\.[A-Za-z]+`/.test(l))) {
+      for (const m of row.split('|')[1].matchAll(/`([A-Z_]+\.[A-Za-z]+)`/g)) known.add(m[1]);
+    }
+    assert.ok(known.size > 30, `${known.size} keys read from the table`);
+    const runtime = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'nodes', 'locales', 'en-US', 'osc-in.json'), 'utf8'))['osc-in'].runtime;
+    for (const group of ['endpoint', 'endpoint-short']) {
+      for (const [code, cases] of Object.entries(runtime[group])) {
+        for (const c of Object.keys(cases)) {
+          const key = `${code}.${c.replace(/_(one|other)$/, '')}`;
+          assert.ok(known.has(key), `${group}.${key} is not a key of the transport layer`);
+        }
+      }
+    }
   });
 });

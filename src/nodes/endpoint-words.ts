@@ -1,7 +1,8 @@
 // An endpoint's words (its status, its errors and warnings) in the runtime's language. The transport layer words
-// them in English and names each by a key with its params; the node's catalogue holds the texts under
-// "endpoint" (errors and warnings: "<code>.<case>"), "endpoint-short" (the same keys: a few words for a status)
-// and "endpoint-status" (the status keys). Where the catalogue has no text, the endpoint's English stands.
+// them in English and names each by a key with its params (docs/endpoints.md); the node's catalogue holds the
+// texts under "endpoint" (errors and warnings: "<code>.<case>"), "endpoint-short" (the same keys: a few words for
+// a status) and "endpoint-status" (the status keys). Where the catalogue has no text (words the endpoint takes
+// from a parser, or builds in parts), the endpoint's English stands.
 import type { EndpointError, EndpointStatus } from '../transport/endpoint';
 import type { TextParams, Texts } from './texts';
 
@@ -32,15 +33,8 @@ export class EndpointWords {
     return this.texts.find(`endpoint-status.${st.key}`, params) ?? st.text;
   }
 
-  /**
-   * "<group>.<code>.<case>", else "<group>.other.<case>": a system error the catalogue does not name (any code
-   * the OS may give) still has its case worded, with the code as __code__.
-   */
+  /** "<group>.<key>": the keys are a fixed set (docs/endpoints.md); a system-chosen code is "OTHER.<case>". */
   private find(group: string, e: EndpointError): string | undefined {
-    const found = this.texts.find(`${group}.${e.key}`, e.params);
-    if (found !== undefined) return found;
-    const dot = e.key.indexOf('.');
-    if (dot < 0) return undefined;
-    return this.texts.find(`${group}.other${e.key.slice(dot)}`, { ...e.params, code: e.code });
+    return this.texts.find(`${group}.${e.key}`, e.params);
   }
 }
