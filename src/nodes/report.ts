@@ -20,7 +20,6 @@ export interface NodeErrorReport {
 }
 
 export function nodeError(code: string, sentence: string): NodeErrorReport {
-  // eslint-disable-next-line no-new-wrappers -- deliberately a String object, see above
   const r = new String(sentence) as String & { code: string };
   r.code = code;
   return r;
