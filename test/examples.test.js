@@ -119,7 +119,7 @@ describe('example flows', () => {
     const opened = new Promise((resolve) => {
       probe.onStateChange = (ep) => ep.state === 'open' && resolve(ep);
     });
-    const handle = udp.acquire(probe);
+    const handle = udp.register(probe);
     try {
       const ep = handle.endpoint.state === 'open' ? handle.endpoint : await opened;
       const byName = (name) => helper.getNode(flow.find((n) => n.name === name).id);

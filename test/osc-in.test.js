@@ -3,7 +3,7 @@
 const assert = require('node:assert/strict');
 const codec = require('../dist/osc/codec');
 const udp = require('../dist/transport/udp');
-const { helper, UDP_NODES, waitStatus, listeningPort, collect } = require('./helpers/nodes');
+const { helper, UDP_NODES, waitStatus, listeningPort, collect, until, recorderNode, recorded } = require('./helpers/nodes');
 const { udpPeer, sendTo, freeUdpPort } = require('./helpers/net');
 
 function flow(inProps = {}, udpProps = {}) {
@@ -187,6 +187,40 @@ describe('osc-in node', function () {
     const got = collect(helper.getNode('out'), 1);
     await sendTo(sender, codec.encodePacket({ address: '/alive', args: [] }), port2);
     assert.equal((await got)[0].topic, '/alive');
+    holder.close();
+  });
+
+  it('hands a port taken by another program, or by another endpoint, to a Catch node: once, as one sentence', async () => {
+    const holder = await udpPeer();
+    const taken = holder.address().port;
+    const shared = await freeUdpPort();
+    await helper.load([...UDP_NODES, recorderNode], [
+      { id: 'f1', type: 'tab', label: 'test' },
+      { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: taken },
+      // Two endpoints on one port: whichever binds second fails.
+      { id: 'udpA', type: 'osc-udp', localAddress: '127.0.0.1', localPort: shared },
+      { id: 'udpB', type: 'osc-udp', localAddress: '127.0.0.1', localPort: shared },
+      { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', wires: [] },
+      { id: 'inA', z: 'f1', type: 'osc-in', endpoint: 'udpA', wires: [] },
+      { id: 'inB', z: 'f1', type: 'osc-in', endpoint: 'udpB', wires: [] },
+      { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'f1', type: 'recorder' },
+    ]);
+    const failures = await until(() => (recorded('caught').length >= 2 ? recorded('caught') : undefined), 5000);
+    const byProgram = failures.find((m) => m.error.source.id === 'in1');
+    assert.ok(byProgram, 'the osc in whose port another program holds');
+    assert.equal(byProgram.error.code, 'EADDRINUSE');
+    assert.equal(byProgram.endpoint, `127.0.0.1:${taken}`);
+    assert.equal(byProgram.error.message, `cannot listen on 127.0.0.1:${taken}: port ${taken} is already in use by another program or node (EADDRINUSE)`);
+    const byEndpoint = failures.find((m) => m.error.source.id === 'inA' || m.error.source.id === 'inB');
+    assert.ok(byEndpoint, 'the osc in whose port another endpoint of the flow holds');
+    assert.equal(byEndpoint.error.code, 'EADDRINUSE');
+    assert.equal(byEndpoint.endpoint, `127.0.0.1:${shared}`);
+    // The other of A and B listens; by then every failure has been reported, and each only once.
+    const winner = byEndpoint.error.source.id === 'inA' ? 'inB' : 'inA';
+    await waitStatus(helper.getNode(winner), /^listening on /);
+    await waitStatus(helper.getNode(byEndpoint.error.source.id), /in use/);
+    assert.equal(recorded('caught').length, 2, recorded('caught').map((m) => m.error.message).join('\n'));
     holder.close();
   });
 

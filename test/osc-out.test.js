@@ -4,7 +4,7 @@ const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const codec = require('../dist/osc/codec');
 const udp = require('../dist/transport/udp');
-const { helper, UDP_NODES, waitStatus, collect } = require('./helpers/nodes');
+const { helper, UDP_NODES, waitStatus, collect, until, recorderNode, recorded } = require('./helpers/nodes');
 const { udpPeer, receive } = require('./helpers/net');
 
 function outFlow(props = {}) {
@@ -44,9 +44,10 @@ describe('osc-out node', function () {
     o1.receive({ topic: '/ch/01/mix/on', payload: 0 });
     const [{ bytes, rinfo }] = await got;
     assert.deepEqual(codec.decodePacket(bytes), { address: '/ch/01/mix/on', args: [{ type: 'i', value: 0 }] });
-    const s = await waitStatus(o1, /1 out/);
-    // Connected to its fixed destination, the socket shows the local address the system picked to reach it.
-    assert.deepEqual(s, { fill: 'green', shape: 'dot', text: `from 127.0.0.1:${rinfo.port} · 1 out` });
+    assert.equal(rinfo.address, '127.0.0.1');
+    // The status says where it sends and how much, not the socket's own (new at every deploy) source port.
+    const s = await waitStatus(o1, /1 sent/);
+    assert.deepEqual(s, { fill: 'green', shape: 'dot', text: `→ 127.0.0.1:${destPort} · 1 sent` });
   });
 
   it('builds arguments: a value, an array, typed objects, null as N, none and [] as no arguments', async () => {
@@ -200,7 +201,7 @@ describe('osc-out node', function () {
       await seen;
       return hit;
     };
-    const down = await sendUntil(/receiver unreachable/);
+    const down = await sendUntil(/^receiver 127\.0\.0\.1:\d+ unreachable/);
     assert.equal(down.fill, 'red');
     assert.ok(o1.warn.getCalls().some((c) => /receiver 127\.0\.0\.1:\d+ unreachable/.test(String(c.args[0]))));
     assert.equal(o1.error.getCalls().length, 0, 'sends are not failed: UDP cannot tie the refusal to one msg');
@@ -209,7 +210,7 @@ describe('osc-out node', function () {
     await new Promise((r) => dest.bind(destPort, '127.0.0.1', r));
     const back = receive(dest);
     o1.status.resetHistory();
-    const up = await sendUntil(/^from .* out$/);
+    const up = await sendUntil(/^→ .* sent$/);
     assert.equal(up.fill, 'green');
     [p] = await back;
     assert.equal(codec.decodePacket(p.bytes).address, '/fader');
@@ -286,7 +287,7 @@ describe('osc-out node', function () {
     // Nothing was sent: the first datagram the peer gets is the valid one sent now.
     const [p] = await sendAll([{ topic: '/valid', payload: 1 }]);
     assert.equal(p.address, '/valid');
-    await waitStatus(o1, new RegExp(`1 out · ${bad.length} failed`));
+    await waitStatus(o1, new RegExp(`1 sent · ${bad.length} failed`));
   });
 
   it('reports a missing destination and an unknown host to Catch, and keeps working', async () => {
@@ -306,21 +307,25 @@ describe('osc-out node', function () {
     assert.equal(p.address, '/still');
   });
 
-  it('shows a busy endpoint in red and refuses to send through it, with a catchable error', async () => {
+  it('shows a busy endpoint in red, tells Catch nodes once, and refuses to send through it, with a catchable error', async () => {
     const holder = await udpPeer();
     const busy = holder.address().port;
-    await helper.load(UDP_NODES, [
+    await helper.load([...UDP_NODES, recorderNode], [
       { id: 'f1', type: 'tab' },
       { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: busy },
       { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'udp1', host: '127.0.0.1', port: destPort, wires: [] },
       { id: 'catch1', z: 'f1', type: 'catch', scope: null, wires: [['caught']] },
-      { id: 'caught', z: 'f1', type: 'helper' },
+      { id: 'caught', z: 'f1', type: 'recorder' },
     ]);
     const o1 = helper.getNode('o1');
     assert.deepEqual(await waitStatus(o1, /in use/), { fill: 'red', shape: 'ring', text: `port ${busy} in use` });
-    const caught = collect(helper.getNode('caught'), 1);
+    // The endpoint's failure itself reaches the Catch node once, at deploy, before any msg is sent.
+    const failure = await until(() => recorded('caught').find((m) => m.endpoint !== undefined), 5000);
+    assert.equal(failure.error.code, 'EADDRINUSE');
+    assert.equal(failure.endpoint, `127.0.0.1:${busy}`);
     o1.receive({ topic: '/x', payload: 1 });
-    const [err] = await caught;
+    const err = await until(() => recorded('caught').find((m) => m.topic === '/x'), 5000);
+    assert.equal(recorded('caught').filter((m) => m.endpoint !== undefined).length, 1, 'the failure is reported once');
     assert.equal(err.error.code, 'EADDRINUSE');
     assert.match(err.error.message, new RegExp(`send to 127\\.0\\.0\\.1:${destPort} failed: endpoint 127\\.0\\.0\\.1:${busy} is not open`));
     holder.close();
@@ -347,8 +352,7 @@ describe('osc-out node', function () {
     assert.equal(replies[0].payload, 'ok');
     assert.equal(replies[0].port, destPort);
     assert.equal(udp.openEndpointCount(), 1, 'one socket for both nodes');
-    const inStatus = await waitStatus(helper.getNode('in1'), /2 in/);
-    const port = /:(\d+)/.exec(inStatus.text)[1];
-    await waitStatus(helper.getNode('o1'), new RegExp(`from 127\\.0\\.0\\.1:${port} · 2 out`));
+    await waitStatus(helper.getNode('in1'), /2 in/);
+    await waitStatus(helper.getNode('o1'), new RegExp(`^→ 127\\.0\\.0\\.1:${destPort} · 2 sent$`));
   });
 });

@@ -101,7 +101,7 @@ describe('osc-in and osc-out over osc-tcp', function () {
       assert.deepEqual((await a.wait(2))[1], { address: '/all', args: [{ type: 'i', value: 2 }] });
       assert.deepEqual((await b.wait(2))[1], { address: '/all', args: [{ type: 'i', value: 2 }] });
       assert.equal(a.packets.length, 2);
-      await waitStatus(helper.getNode('o1'), /listening on tcp 127\.0\.0\.1:\d+ · 2 clients · 3 out/);
+      await waitStatus(helper.getNode('o1'), /listening on tcp 127\.0\.0\.1:\d+ · 2 clients · 3 sent/);
       a.sock.destroy();
       b.sock.destroy();
     });
@@ -155,6 +155,19 @@ describe('osc-in and osc-out over osc-tcp', function () {
         const in1 = helper.getNode('in1');
         if (in1.error.getCalls().some((c) => /already in use/.test(String(c.args[0])))) return resolve();
         in1.on('call:error', (c) => /already in use/.test(String(c.args[0])) && resolve());
+      });
+    });
+
+    it('shows a server without a port in red, with an error naming the setting, on every node using it', async () => {
+      await helper.load(NODES, serverFlow({ localPort: '' }));
+      for (const id of ['in1', 'o1']) {
+        assert.deepEqual(await waitStatus(helper.getNode(id), /port/), { fill: 'red', shape: 'ring', text: 'no port' });
+      }
+      await new Promise((resolve) => {
+        const in1 = helper.getNode('in1');
+        const named = (c) => /a TCP server needs a port to listen on: set Port in the osc tcp node/.test(String(c.args[0]));
+        if (in1.error.getCalls().some(named)) return resolve();
+        in1.on('call:error', (c) => named(c) && resolve());
       });
     });
 

@@ -1,6 +1,6 @@
 'use strict';
 // The osc-tcp config node in a Node-RED runtime over real TCP sockets on 127.0.0.1: its endpoint as users see
-// it (acquire, state, send, release), client reconnection with backoff, server with several clients and
+// it (register, state, send, release), client reconnection with backoff, server with several clients and
 // maxClients, and closing that frees the port.
 const assert = require('node:assert/strict');
 const net = require('node:net');
@@ -54,8 +54,8 @@ function recordingUser() {
   return user;
 }
 
-function acquire(node, user) {
-  const h = node.acquire(user);
+function register(node, user) {
+  const h = node.register(user);
   user.endpoint = h.endpoint;
   return h;
 }
@@ -100,21 +100,23 @@ describe('osc-tcp config node', function () {
   });
 
   describe('server mode', () => {
-    it('listens when the first user acquires it, hears several clients (SLIP and size prefix under auto), answers one or all', async () => {
+    it('listens when the first user registers, hears several clients (SLIP and size prefix under auto), answers one or all', async () => {
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'auto', maxClients: 8 }]);
       const node = helper.getNode('t1');
       assert.equal(node.transport, 'tcp');
       assert.equal(tcpEndpoint.openTcpEndpointCount(), 0, 'nothing opens before a user');
       const u = recordingUser();
-      const h = acquire(node, u);
+      const h = register(node, u);
       const ep = await u.until(opened);
       assert.match(ep.label, /^127\.0\.0\.1:\d+$/);
-      assert.equal(ep.statusText(), `listening on tcp ${ep.label} · 0 clients`);
+      assert.equal(ep.status().text, `listening on tcp ${ep.label} · 0 clients`);
       const port = ep.address.port;
       const a = await rawClient(port);
       const b = await rawClient(port);
       await u.until(() => ep.clients().length === 2);
-      assert.equal(ep.statusText(), `listening on tcp ${ep.label} · 2 clients`);
+      assert.equal(ep.status().text, `listening on tcp ${ep.label} · 2 clients`);
+      assert.equal(ep.status().counters.peers, 2);
+      assert.deepEqual(ep.status().params, { label: ep.label, clients: 2 });
       // a speaks SLIP in 1-byte chunks, b the size prefix.
       for (const byte of slipEncode(P1)) await new Promise((r) => a.sock.write(Buffer.from([byte]), r));
       b.sock.write(lengthPrefixEncode(P2));
@@ -148,7 +150,7 @@ describe('osc-tcp config node', function () {
     it('refuses clients beyond maxClients and tells the users', async () => {
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', maxClients: 1 }]);
       const u = recordingUser();
-      const h = acquire(helper.getNode('t1'), u);
+      const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
       const ep = await u.until(opened);
       const a = await rawClient(ep.address.port);
@@ -170,7 +172,7 @@ describe('osc-tcp config node', function () {
       const u = recordingUser();
       let stats = 0;
       u.onStats = () => stats++;
-      const h = acquire(node, u);
+      const h = register(node, u);
       cleanups.push(() => h.release());
       const ep = await u.until(opened);
       for (let i = 0; i < 3; i++) {
@@ -193,7 +195,7 @@ describe('osc-tcp config node', function () {
     it('accepts a client inside an allowed range', async () => {
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', allow: '10.0.0.0/8, 127.0.0.0/8' }]);
       const u = recordingUser();
-      const h = acquire(helper.getNode('t1'), u);
+      const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
       const ep = await u.until(opened);
       const c = await rawClient(ep.address.port);
@@ -207,7 +209,7 @@ describe('osc-tcp config node', function () {
     it('fails with the bad entry named when the allow-list does not parse, and opens no port', async () => {
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', allow: '127.0.0.1, desk.local' }]);
       const u = recordingUser();
-      const h = acquire(helper.getNode('t1'), u);
+      const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
       const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
       assert.equal(ep.error.code, 'EINVAL');
@@ -219,7 +221,7 @@ describe('osc-tcp config node', function () {
     it('reports a framing error on a stream to its users, and keeps serving the other clients', async () => {
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'length-prefix' }]);
       const u = recordingUser();
-      const h = acquire(helper.getNode('t1'), u);
+      const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
       const ep = await u.until(opened);
       const bad = await rawClient(ep.address.port);
@@ -242,17 +244,32 @@ describe('osc-tcp config node', function () {
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' }]);
       const node = helper.getNode('t1');
       const u = recordingUser();
-      const h = acquire(node, u);
+      const h = register(node, u);
       const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
       assert.equal(ep.error.code, 'EADDRINUSE');
-      assert.equal(ep.statusText(), `port ${port} in use`);
+      assert.equal(ep.status().text, `port ${port} in use`);
       await new Promise((r) => blocker.close(r));
       const u2 = recordingUser();
-      const h2 = acquire(node, u2);
+      const h2 = register(node, u2);
       assert.equal(h2.endpoint, ep, 'the same endpoint, tried again');
       await u2.until(opened);
       assert.equal(ep.address.port, port);
       await Promise.all([h.release(), h2.release()]);
+    });
+
+    it('fails with a reason when no port is set, instead of listening on a random one (0 still picks a free port)', async () => {
+      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: '', framing: 'slip' }]);
+      const u = recordingUser();
+      const h = register(helper.getNode('t1'), u);
+      cleanups.push(() => h.release());
+      const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
+      assert.equal(ep.error.code, 'EINVAL');
+      assert.equal(ep.error.short, 'no port');
+      assert.match(ep.error.message, /needs a port to listen on: set Port/);
+      assert.equal(ep.status().text, 'no port');
+      assert.equal(ep.address, undefined, 'listening nowhere');
+      assert.equal(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', localPort: ' ' }).localPort, undefined);
+      assert.equal(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', localPort: '0' }).localPort, 0);
     });
 
     it('closes with the last user, and a redeploy binds the same port again', async () => {
@@ -261,7 +278,7 @@ describe('osc-tcp config node', function () {
       for (let round = 0; round < 5; round++) {
         await helper.load(oscTcp, flow);
         const u = recordingUser();
-        acquire(helper.getNode('t1'), u);
+        register(helper.getNode('t1'), u);
         const ep = await u.until(opened);
         const c = await rawClient(port);
         const closed = once(c.sock, 'close');
@@ -286,9 +303,9 @@ describe('osc-tcp config node', function () {
       const port = server.address().port;
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port: String(port), framing: 'length-prefix' }]);
       const u = recordingUser();
-      const h = acquire(helper.getNode('t1'), u);
+      const h = register(helper.getNode('t1'), u);
       const ep = await u.until(opened);
-      assert.equal(ep.statusText(), `connected to 127.0.0.1:${port}`);
+      assert.equal(ep.status().text, `connected to 127.0.0.1:${port}`);
       assert.equal(ep.label, `127.0.0.1:${port}`);
       await until(() => conns.length === 1);
       const got = [];
@@ -316,11 +333,14 @@ describe('osc-tcp config node', function () {
         states.push(`${ep.state}${ep.error ? ':' + ep.error.code : ''}`);
         onState(ep);
       };
-      const h = acquire(helper.getNode('t1'), u);
+      const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
       const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
       assert.equal(ep.error.code, 'ECONNREFUSED');
-      assert.match(ep.statusText(), /^refused · retrying 127\.0\.0\.1:\d+$/);
+      assert.match(ep.status().text, /^refused · retrying 127\.0\.0\.1:\d+$/);
+      assert.equal(ep.status().retrying, true, 'a lost connection is retried by itself: a warning, not an error');
+      assert.deepEqual([ep.status().key, ep.status().params.reason], ['retrying', 'refused']);
+      assert.deepEqual([ep.error.key, ep.error.params.port], ['ECONNREFUSED.tcp', port]);
       assert.match(ep.error.message, /retrying in \d/);
       await assert.rejects(sendVia(h, P1), { code: 'ENOTCONN', message: /not connected/ });
       // Let two more attempts of the backoff fail (after 0.25 s, then 0.5 s), then start the server.
@@ -338,17 +358,19 @@ describe('osc-tcp config node', function () {
       // Lost again: reported, then reconnects by itself.
       sock.destroy();
       await u.until((x) => x.endpoint.state === 'failed');
-      assert.match(ep.statusText(), /retrying/);
+      assert.match(ep.status().text, /retrying/);
       await u.until(opened);
     });
 
     it('a client without a host fails with a reason instead of throwing', async () => {
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'client', host: '', port: '' }]);
       const u = recordingUser();
-      const h = acquire(helper.getNode('t1'), u);
+      const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
       const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
       assert.equal(ep.error.short, 'no host');
+      // Nothing to retry until the configuration changes: the status does not claim otherwise.
+      assert.deepEqual([ep.status().text, ep.status().retrying], ['no host', false]);
     });
   });
 });

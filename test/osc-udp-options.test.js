@@ -140,7 +140,7 @@ describe('osc-udp options through osc-in and osc-out', function () {
         { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'tx', host: group, port: String(port), address: '', numbers: 'int' },
       ]));
       await waitStatus(helper.getNode('in1'), /^listening on /);
-      await waitStatus(helper.getNode('oQuiet'), /^from /);
+      await waitStatus(helper.getNode('oQuiet'), /^→ /);
       const got = collect(helper.getNode('out'), 1);
       helper.getNode('oQuiet').receive({ topic: '/quiet', payload: 1 });
       await until('/quiet');

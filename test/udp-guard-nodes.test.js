@@ -36,9 +36,9 @@ function flow(udpProps) {
   ];
 }
 
-/** An endpoint held directly, as osc-in holds it. */
-async function openEndpoint(key, options, user = {}) {
-  const handle = udp.acquireUdpEndpoint(key, { localAddress: '127.0.0.1', localPort: 0, ...options }, user);
+/** An endpoint registered with directly, as osc-in registers with its config node's. */
+async function openEndpoint(options, user = {}) {
+  const handle = udp.udpEndpointHolder({ localAddress: '127.0.0.1', localPort: 0, ...options }).register(user);
   await until(() => handle.endpoint.state !== 'opening');
   return handle;
 }
@@ -88,7 +88,7 @@ describe('osc-udp allow-list, receive buffer and kernel drops', function () {
   });
 
   it('asks the kernel for 1 MiB by default and reports what it granted', async () => {
-    const h = await openEndpoint('guard-default', udp.udpOptionsFromConfig({ localAddress: '127.0.0.1', localPort: 0 }));
+    const h = await openEndpoint(udp.udpOptionsFromConfig({ localAddress: '127.0.0.1', localPort: 0 }));
     try {
       assert.equal(h.endpoint.state, 'open');
       const r = h.endpoint.recvBuffer;
@@ -105,7 +105,7 @@ describe('osc-udp allow-list, receive buffer and kernel drops', function () {
 
   (linux ? it : it.skip)('reports what the kernel dropped at the socket, through onStats', async () => {
     let stats = 0;
-    const h = await openEndpoint('guard-drops', { rcvbuf: 1 }, { onMessage() {}, onStats() { stats++; } });
+    const h = await openEndpoint({ rcvbuf: 1 }, { onMessage() {}, onStats() { stats++; } });
     try {
       const port = h.endpoint.address.port;
       await h.endpoint.refreshKernelStats();
@@ -127,15 +127,42 @@ describe('osc-udp allow-list, receive buffer and kernel drops', function () {
     }
   });
 
-  it('keeps apart endpoints whose allow-list or buffer differ (a changed config node gets a new socket)', async () => {
-    const a = await openEndpoint('guard-same-key', { allow: '127.0.0.1' });
-    const b = await openEndpoint('guard-same-key', { allow: '127.0.0.0/8' });
-    const c = await openEndpoint('guard-same-key', { allow: '127.0.0.0/8', rcvbuf: 65536 });
+  (linux ? it : it.skip)('gives a changed config node a new socket, with its new allow-list and buffer (partial deploy)', async () => {
+    // The status spy is shared by every osc in created in this test: only the current node's calls count.
+    const listening = async () => {
+      const node = helper.getNode('in1');
+      const text = await until(() =>
+        node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0] && c.args[0].text).find((t) => t && t.startsWith('listening on')),
+      );
+      return Number(/:(\d+)/.exec(text)[1]);
+    };
+    const probe = async () => {
+      const h = helper.getNode('u1').register({});
+      await until(() => h.endpoint.state !== 'opening');
+      return h;
+    };
+    const f = flow({ allow: '127.0.0.1' });
+    await helper.load([oscUdp, oscIn], f);
+    await listening();
+    const before = await probe();
+    assert.equal(before.endpoint.recvBuffer.asked, 1048576);
+    // Only the config node changes; Node-RED restarts it and the nodes using it.
+    await helper.setFlows(f.map((n) => (n.id === 'u1' ? { ...n, allow: '127.0.0.0/8', rcvbuf: 65536 } : n)), 'nodes');
+    assert.equal(before.endpoint.state, 'closed');
+    const port = await listening();
+    const after = await probe();
+    const stranger = await socketOn('127.0.0.2');
     try {
-      assert.notEqual(a.endpoint, b.endpoint);
-      assert.notEqual(b.endpoint, c.endpoint);
+      assert.notEqual(after.endpoint, before.endpoint);
+      assert.equal(after.endpoint.recvBuffer.asked, 65536);
+      const got = [];
+      helper.getNode('h1').on('input', (msg) => got.push(msg));
+      await new Promise((r) => stranger.send(codec.encodePacket({ address: '/now/allowed', args: [] }), port, '127.0.0.1', r));
+      await until(() => got.length === 1);
+      assert.equal(got[0].topic, '/now/allowed');
     } finally {
-      await Promise.all([a.release(), b.release(), c.release()]);
+      stranger.close();
+      await after.release();
     }
   });
 });

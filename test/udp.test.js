@@ -1,5 +1,5 @@
 'use strict';
-// The UDP endpoint pool over real sockets on 127.0.0.1: sharing, reference counting, redeploy safety,
+// The UDP endpoint over real sockets on 127.0.0.1: sharing through its holder, reference counting, redeploy safety,
 // errors reported instead of thrown.
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
@@ -56,22 +56,28 @@ async function freePort() {
   return port;
 }
 
-let seq = 0;
-const key = () => `test-${process.pid}-${++seq}`;
+/** Registers with a holder of its own (as osc-out holds its socket); a config node's holder serves several users. */
+const register = (options, user) => udp.udpEndpointHolder(options).register(user);
 
-describe('UDP endpoint pool (transport/udp)', () => {
+describe('UDP endpoint (transport/udp)', () => {
   afterEach(() => {
     assert.equal(udp.openEndpointCount(), 0, 'a test left an endpoint open');
   });
 
   it('opens on a free port, reports the real port, receives and sends', async () => {
     const user = userWithState();
-    const h = udp.acquireUdpEndpoint(key(), { localAddress: '127.0.0.1', localPort: 0 }, user);
+    const h = register({ localAddress: '127.0.0.1', localPort: 0 }, user);
     assert.equal(h.endpoint.state, 'opening');
     const ep = await user.nextState();
     assert.equal(ep.state, 'open');
     assert.ok(ep.address.port > 0);
     assert.equal(ep.label, `127.0.0.1:${ep.address.port}`);
+    // What a node shows, without knowing the transport: the words for its role, and the counters.
+    assert.deepEqual(ep.status(), {
+      state: 'open', text: `listening on ${ep.label}`, key: 'listening', params: { label: ep.label }, retrying: false, unreachable: false,
+      counters: { rejected: 0, lastRejected: undefined, kernelDrops: ep.kernelDrops, refusals: 0, peers: undefined },
+    });
+    assert.equal(ep.status('send').text, `from ${ep.label}`);
 
     const p = await peer();
     const got = nextMessage(p);
@@ -89,12 +95,12 @@ describe('UDP endpoint pool (transport/udp)', () => {
     assert.equal(ep.state, 'closed');
   });
 
-  it('shares one socket between users of one key, and closes only after the last one', async () => {
-    const k = key();
+  it('shares one socket between the users of one holder, and closes only after the last one', async () => {
+    const holder = udp.udpEndpointHolder({ localAddress: '127.0.0.1' });
     const a = userWithState();
     const b = userWithState();
-    const ha = udp.acquireUdpEndpoint(k, { localAddress: '127.0.0.1' }, a);
-    const hb = udp.acquireUdpEndpoint(k, { localAddress: '127.0.0.1' }, b);
+    const ha = holder.register(a);
+    const hb = holder.register(b);
     assert.equal(ha.endpoint, hb.endpoint);
     const ep = await settled(ha);
     assert.equal(ep.userCount, 2);
@@ -122,12 +128,11 @@ describe('UDP endpoint pool (transport/udp)', () => {
 
   it('re-binds the same port 50 times in a row without "address in use" (release not awaited)', async () => {
     const port = await freePort();
-    const k = key();
     let h = null;
     for (let i = 0; i < 50; i++) {
       if (h) void h.release(); // a redeploy: the old socket closes while the new one is being created
       const user = userWithState();
-      h = udp.acquireUdpEndpoint(k + '-' + i, { localAddress: '127.0.0.1', localPort: port }, user);
+      h = register({ localAddress: '127.0.0.1', localPort: port }, user);
       const ep = await settled(h);
       assert.equal(ep.state, 'open', `round ${i}: ${ep.error && ep.error.message}`);
       assert.equal(ep.address.port, port);
@@ -138,14 +143,19 @@ describe('UDP endpoint pool (transport/udp)', () => {
   it('reports a port held by another socket as EADDRINUSE, and retries when a new user joins', async () => {
     const holder = await peer();
     const port = holder.address().port;
-    const k = key();
+    const owner = udp.udpEndpointHolder({ localAddress: '127.0.0.1', localPort: port });
     const user = userWithState();
-    const h = udp.acquireUdpEndpoint(k, { localAddress: '127.0.0.1', localPort: port }, user);
+    const h = owner.register(user);
     const ep = await user.nextState();
     assert.equal(ep.state, 'failed');
     assert.equal(ep.error.code, 'EADDRINUSE');
     assert.equal(ep.error.short, `port ${port} in use`);
     assert.match(ep.error.message, new RegExp(`port ${port} is already in use`));
+    // What a translation needs: which message this is, and the values in it.
+    assert.equal(ep.error.name, 'EndpointError');
+    assert.equal(ep.error.key, 'EADDRINUSE.udp');
+    assert.deepEqual(ep.error.params, { where: `127.0.0.1:${port}`, address: '127.0.0.1', port });
+    assert.deepEqual([ep.status().state, ep.status().text, ep.status().key], ['failed', `port ${port} in use`, 'failed']);
 
     // Sending through a failed endpoint is an error in the callback, never a throw.
     const err = await new Promise((resolve) => h.send(Buffer.from('x'), 9, '127.0.0.1', resolve));
@@ -155,7 +165,7 @@ describe('UDP endpoint pool (transport/udp)', () => {
     // The other program goes away; a user joining (a partial redeploy) makes the endpoint try again.
     await new Promise((r) => holder.close(r));
     const second = userWithState();
-    const h2 = udp.acquireUdpEndpoint(k, { localAddress: '127.0.0.1', localPort: port }, second);
+    const h2 = owner.register(second);
     assert.equal(h2.endpoint, ep);
     const reopened = await second.nextState();
     assert.equal(reopened.state, 'open');
@@ -165,7 +175,7 @@ describe('UDP endpoint pool (transport/udp)', () => {
 
   it('queues sends made while opening and delivers them once bound', async () => {
     const p = await peer();
-    const h = udp.acquireUdpEndpoint(key(), { localAddress: '127.0.0.1' }, {});
+    const h = register({ localAddress: '127.0.0.1' }, {});
     assert.equal(h.endpoint.state, 'opening');
     const got = nextMessage(p);
     const sent = new Promise((resolve, reject) => h.send(Buffer.from('early'), p.address().port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
@@ -179,7 +189,7 @@ describe('UDP endpoint pool (transport/udp)', () => {
     const p = await peer();
     const got = [];
     p.on('message', (d) => got.push(d.toString()));
-    const h = udp.acquireUdpEndpoint(key(), { localAddress: '127.0.0.1' }, {});
+    const h = register({ localAddress: '127.0.0.1' }, {});
     await settled(h);
     // Not connected, so dgram first looks the address up (next tick for an address, the resolver for a name) and,
     // if the socket closed meanwhile, drops the send without calling back: an osc-out's done() would never come.
@@ -197,7 +207,7 @@ describe('UDP endpoint pool (transport/udp)', () => {
   });
 
   it('reports an unresolvable host in the send callback, and the socket goes on', async () => {
-    const h = udp.acquireUdpEndpoint(key(), { localAddress: '127.0.0.1' }, {});
+    const h = register({ localAddress: '127.0.0.1' }, {});
     await settled(h);
     const err = await new Promise((resolve) => h.send(Buffer.from('x'), 9000, 'no-such-host.invalid', resolve));
     assert.ok(err, 'an error is reported');
@@ -210,10 +220,10 @@ describe('UDP endpoint pool (transport/udp)', () => {
 
   it('works over IPv6 (udp6 on ::1), with the larger IPv6 datagram limit', async () => {
     const user = userWithState();
-    const h = udp.acquireUdpEndpoint(key(), { ipv: 'udp6', localAddress: '::1' }, user);
+    const h = register({ ipv: 'udp6', localAddress: '::1' }, user);
     const ep = await user.nextState();
     assert.equal(ep.state, 'open', ep.error && ep.error.message);
-    assert.equal(ep.maxDatagram, 65527);
+    assert.equal(ep.maxPacket, 65527);
     assert.match(ep.label, /^\[::1\]:\d+$/);
     const p6 = dgram.createSocket('udp6');
     await new Promise((r) => p6.bind(0, '::1', r));
@@ -228,7 +238,7 @@ describe('UDP endpoint pool (transport/udp)', () => {
 
   it('fails with a clear error for a local port that is not a number', async () => {
     const user = userWithState();
-    const h = udp.acquireUdpEndpoint(key(), udp.udpOptionsFromConfig({ localPort: 'abc' }), user);
+    const h = register(udp.udpOptionsFromConfig({ localPort: 'abc' }), user);
     const ep = await user.nextState();
     assert.equal(ep.state, 'failed');
     assert.match(ep.error.message, /not a port number/);
@@ -251,8 +261,7 @@ describe('UDP endpoint pool (transport/udp)', () => {
     it('joins a multicast group on the loopback interface and receives what is sent to the group', async () => {
       const group = '239.255.77.' + (1 + (process.pid % 200));
       const user = userWithState();
-      const h = udp.acquireUdpEndpoint(
-        key(),
+      const h = register(
         { localAddress: '0.0.0.0', multicastGroup: group, multicastInterface: 'lo', ttl: 1, broadcast: true },
         user,
       );
@@ -269,7 +278,7 @@ describe('UDP endpoint pool (transport/udp)', () => {
 
     it('reports a group that is not a multicast address (red, not a crash)', async () => {
       const user = userWithState();
-      const h = udp.acquireUdpEndpoint(key(), { localAddress: '0.0.0.0', multicastGroup: '10.1.2.3' }, user);
+      const h = register({ localAddress: '0.0.0.0', multicastGroup: '10.1.2.3' }, user);
       const ep = await user.nextState();
       assert.equal(ep.state, 'failed');
       assert.equal(ep.error.code, 'EINVAL');
@@ -279,14 +288,14 @@ describe('UDP endpoint pool (transport/udp)', () => {
 
     it('reports an interface that does not exist, by name and by address', async () => {
       const a = userWithState();
-      const ha = udp.acquireUdpEndpoint(key(), { multicastGroup: '239.255.77.9', multicastInterface: 'nosuch0' }, a);
+      const ha = register({ multicastGroup: '239.255.77.9', multicastInterface: 'nosuch0' }, a);
       const epa = await a.nextState();
       assert.equal(epa.state, 'failed');
       assert.equal(epa.error.code, 'ENODEV');
       assert.match(epa.error.message, /no network interface named "nosuch0"/);
 
       const b = userWithState();
-      const hb = udp.acquireUdpEndpoint(key(), { multicastGroup: '239.255.77.9', multicastInterface: '10.99.99.99' }, b);
+      const hb = register({ multicastGroup: '239.255.77.9', multicastInterface: '10.99.99.99' }, b);
       const epb = await b.nextState();
       assert.equal(epb.state, 'failed');
       assert.match(epb.error.message, /cannot join multicast group 239\.255\.77\.9 on interface 10\.99\.99\.99/);
@@ -296,7 +305,7 @@ describe('UDP endpoint pool (transport/udp)', () => {
 
     it('reports a TTL out of range', async () => {
       const user = userWithState();
-      const h = udp.acquireUdpEndpoint(key(), { ttl: 300 }, user);
+      const h = register({ ttl: 300 }, user);
       const ep = await user.nextState();
       assert.equal(ep.state, 'failed');
       assert.match(ep.error.message, /TTL 300/);
@@ -310,7 +319,7 @@ describe('UDP endpoint pool (transport/udp)', () => {
     if (root && spawnSync('setpriv', ['--version']).status !== 0) this.skip();
     const script = `
       const udp = require(${JSON.stringify(path.resolve(__dirname, '../dist/transport/udp'))});
-      udp.acquireUdpEndpoint('p', { localAddress: '127.0.0.1', localPort: 81 }, {
+      udp.udpEndpointHolder({ localAddress: '127.0.0.1', localPort: 81 }).register({
         onStateChange(ep) { console.log(JSON.stringify({ state: ep.state, code: ep.error && ep.error.code, message: ep.error && ep.error.message, short: ep.error && ep.error.short })); process.exit(0); },
       });`;
     const cmd = root ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script]] : [process.execPath, ['-e', script]];

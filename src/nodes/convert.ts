@@ -1,7 +1,7 @@
 // msg <-> OSC packet. Incoming: a decoded packet becomes msgs (topic, payload, osc). Outgoing: a msg becomes
 // an encodable packet, by the rules of the osc-out help: fixed address or msg.topic, payload as arguments,
 // msg.osc re-sent unchanged, an array of {topic, payload} as a bundle, "/path 1 2.5 foo" parsed.
-import { IMMEDIATELY, isTimetag, plainValue } from '../osc/codec';
+import { IMMEDIATELY, encodePacket, isTimetag, plainValue } from '../osc/codec';
 import type {
   NumberPolicy,
   OscArg,
@@ -15,6 +15,9 @@ import type {
   Timetag,
 } from '../osc/codec';
 import { compilePattern, isPattern, validateAddress } from '../osc/pattern';
+import { errorCode } from '../util';
+import { Texts } from './texts';
+import type { TextParams } from './texts';
 
 /** msg.osc for a received message: the message with its type-tag string, and its bundle's timetag if any. */
 export interface OscMsgOsc {
@@ -97,13 +100,25 @@ export function bundleToMsg(b: OscBundle, ip: string, port: number): OscInMsg {
 // ---------------------------------------------------------------------------------------------------------------
 // Outgoing
 
-/** Why a msg cannot be sent; `code` is an OscErrorCode or one of NO_ADDRESS, BAD_TIMETAG, BAD_BUNDLE_ELEMENT. */
+// The runtime texts of osc-out, in English: the message of an OscOutputError (osc-codec's catalogue holds the same
+// "convert" texts, so each node reports them in the runtime's language).
+const english = new Texts('osc-out');
+
+/**
+ * Why a msg cannot be sent; `code` is an OscErrorCode or one of NO_ADDRESS, NO_DESTINATION, BAD_TIMETAG,
+ * BAD_BUNDLE_ELEMENT. `key` and `params` name the text in the nodes' catalogues ("<type>.runtime.<key>"); the
+ * message is that text in English.
+ */
 export class OscOutputError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
+  readonly key: string;
+  readonly params: TextParams;
+  constructor(code: string, key: string, params: TextParams = {}) {
+    super(english.t(key, params));
     this.name = 'OscOutputError';
     this.code = code;
+    this.key = key;
+    this.params = params;
   }
 }
 
@@ -173,7 +188,8 @@ export const RELATIVE_MS_BELOW = 1e11;
 
 const RELATIVE_SECONDS = /^\+\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-function toTimetagInput(v: unknown, what: string, now: number): Timetag | Date | number {
+/** `element`: the index of the bundle element whose timetag this is ("2.0"), or undefined for msg.timetag. */
+function toTimetagInput(v: unknown, element: string | undefined, now: number): Timetag | Date | number {
   if (v === undefined || v === null) return IMMEDIATELY;
   if (typeof v === 'number' && Number.isFinite(v)) {
     if (v >= RELATIVE_MS_BELOW) return v;
@@ -182,10 +198,10 @@ function toTimetagInput(v: unknown, what: string, now: number): Timetag | Date |
   if (typeof v === 'string' && RELATIVE_SECONDS.test(v.trim())) return now + Number(v.trim().slice(1).trim()) * 1000;
   if (v instanceof Date && !Number.isNaN(v.getTime())) return v;
   if (isTimetag(v)) return v;
-  throw new OscOutputError(
-    'BAD_TIMETAG',
-    `${what} must be a Date, milliseconds since 1970, milliseconds from now (a number below 1e11), "+seconds" from now such as "+0.25", or {seconds, fraction}; got ${JSON.stringify(v) ?? String(v)}`,
-  );
+  const value = JSON.stringify(v) ?? String(v);
+  throw element === undefined
+    ? new OscOutputError('BAD_TIMETAG', 'convert.timetag', { value })
+    : new OscOutputError('BAD_TIMETAG', 'convert.element-timetag', { index: element, value });
 }
 
 function argsOf(payload: unknown): PlainArg[] {
@@ -203,7 +219,7 @@ function checkAddress(address: string): void {
     if (isPattern(address)) compilePattern(address);
     else validateAddress(address);
   } catch (e) {
-    throw new OscOutputError('BAD_ADDRESS', (e as Error).message);
+    throw new OscOutputError('BAD_ADDRESS', 'convert.address', { detail: (e as Error).message });
   }
 }
 
@@ -215,18 +231,15 @@ const MAX_NESTING = 32;
  * {timetag, packets} object without a timetag takes its parent's too (OSC: a nested bundle is not due earlier).
  */
 function elementToPacket(el: unknown, index: string, parent: Timetag | Date | number, now: number, depth = 1): OscPacketInput {
-  if (depth > MAX_NESTING) throw new OscOutputError('BAD_BUNDLE_ELEMENT', `bundles nested more than ${MAX_NESTING} deep at element ${index}`);
+  if (depth > MAX_NESTING) throw new OscOutputError('BAD_BUNDLE_ELEMENT', 'convert.too-deep', { max: MAX_NESTING, index });
   if (Array.isArray(el)) {
     return { timetag: parent, packets: el.map((p, k) => elementToPacket(p, `${index}.${k}`, parent, now, depth + 1)) };
   }
   if (!isPacketLike(el)) {
-    throw new OscOutputError(
-      'BAD_BUNDLE_ELEMENT',
-      `bundle element ${index} is neither {topic, payload}, {address, args}, {timetag, packets} nor an array (a nested bundle)`,
-    );
+    throw new OscOutputError('BAD_BUNDLE_ELEMENT', 'convert.element', { index });
   }
   if (Array.isArray(el.packets)) {
-    const timetag = el.timetag === undefined ? parent : toTimetagInput(el.timetag, `the timetag of bundle element ${index}`, now);
+    const timetag = el.timetag === undefined ? parent : toTimetagInput(el.timetag, index, now);
     return {
       timetag,
       packets: el.packets.map((p, k) => elementToPacket(p, `${index}.${k}`, timetag, now, depth + 1)),
@@ -245,7 +258,7 @@ function elementToPacket(el: unknown, index: string, parent: Timetag | Date | nu
 function bundleOf(elements: unknown[], timetag: unknown): OscBundleInput {
   // One "now" for the whole msg: relative times in nested bundles keep their spacing.
   const now = Date.now();
-  const tt = toTimetagInput(timetag, 'msg.timetag', now);
+  const tt = toTimetagInput(timetag, undefined, now);
   const packets = new Array<OscPacketInput>(elements.length);
   for (let k = 0; k < elements.length; k++) packets[k] = elementToPacket(elements[k], String(k), tt, now);
   return { timetag: tt, packets };
@@ -288,10 +301,7 @@ export function msgToPacket(msg: Record<string, unknown>, opts: OutgoingOptions)
     if (payload.timeTag !== undefined && payload.timetag === undefined) {
       // node-red-contrib-osc's spelling, where a number below 1e7 means seconds: sending it "immediately"
       // instead would silently lose the time.
-      throw new OscOutputError(
-        'BAD_TIMETAG',
-        'msg.payload.timeTag (node-red-contrib-osc) is not read: use msg.payload.timetag, e.g. "+2" for 2 seconds from now or epoch milliseconds',
-      );
+      throw new OscOutputError('BAD_TIMETAG', 'convert.contrib-timetag');
     }
     return bundleOf(payload.packets, payload.timetag !== undefined ? payload.timetag : msg.timetag);
   }
@@ -302,10 +312,7 @@ export function msgToPacket(msg: Record<string, unknown>, opts: OutgoingOptions)
     if (typeof payload === 'string' && payload.trimStart().startsWith('/')) {
       return parseMessageString(payload, opts.numbers);
     }
-    throw new OscOutputError(
-      'NO_ADDRESS',
-      'no OSC address: set the Address of the node, or msg.topic, or send a string such as "/path 1 2.5 foo"',
-    );
+    throw new OscOutputError('NO_ADDRESS', 'convert.no-address');
   }
   if (address !== lastValidAddress) {
     checkAddress(address);
@@ -314,7 +321,7 @@ export function msgToPacket(msg: Record<string, unknown>, opts: OutgoingOptions)
   const m: OscMessageInput = { address, args: argsOf(payload) };
   if (msg.types !== undefined) {
     if (typeof msg.types !== 'string') {
-      throw new OscOutputError('BAD_TYPE_TAGS', `msg.types must be a type-tag string such as ",ifs", not ${typeof msg.types}`);
+      throw new OscOutputError('BAD_TYPE_TAGS', 'convert.types', { type: typeof msg.types });
     }
     m.types = msg.types;
   }
@@ -372,7 +379,7 @@ export function parseMessageString(text: string, numbers: NumberPolicy = 'int'):
         if (text[j] === '\\' && j + 1 < n) j++;
         s += text[j];
       }
-      if (j >= n) throw new OscOutputError('BAD_ARGUMENT', `unterminated ${c} quote in ${JSON.stringify(text)} at ${i}`);
+      if (j >= n) throw new OscOutputError('BAD_ARGUMENT', 'convert.unterminated', { quote: c, text: JSON.stringify(text), pos: i });
       args.push({ type: 's', value: s });
       i = j + 1;
       continue;
@@ -384,7 +391,24 @@ export function parseMessageString(text: string, numbers: NumberPolicy = 'int'):
     else args.push(tokenArg(token, numbers));
     i = j;
   }
-  if (address === undefined) throw new OscOutputError('NO_ADDRESS', 'the message text is empty');
+  if (address === undefined) throw new OscOutputError('NO_ADDRESS', 'convert.empty-text');
   checkAddress(address);
   return { address, args };
+}
+
+/**
+ * The bytes for a msg (msgToPacket, then encodePacket): what osc-out sends and osc-codec encodes. Every refusal is
+ * an OscOutputError, with the codec's code when the codec refused a value.
+ */
+export function encodeMsg(msg: Record<string, unknown>, opts: OutgoingOptions): Buffer {
+  try {
+    return encodePacket(msgToPacket(msg, opts), opts);
+  } catch (e) {
+    if (e instanceof OscOutputError) throw e;
+    const argIndex = (e as { argIndex?: unknown }).argIndex;
+    const detail = (e as Error).message;
+    throw typeof argIndex === 'number'
+      ? new OscOutputError(errorCode(e, 'ERROR'), 'convert.encode-argument', { index: argIndex, detail })
+      : new OscOutputError(errorCode(e, 'ERROR'), 'convert.encode', { detail });
+  }
 }

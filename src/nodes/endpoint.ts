@@ -1,9 +1,18 @@
 // Which endpoint an osc-in or osc-out node uses: an osc-udp config node (the `endpoint` property, as saved flows
-// have always held it) or, with `transport` 'tcp', an osc-tcp config node (`tcpEndpoint`). Both hand out an
-// endpoint with the same face, so the nodes treat them alike apart from destinations and wording.
-import type { RemoteInfo } from 'node:dgram';
-import { isOscTcpNode, isOscUdpNode } from './red';
-import type { NodeAPI, OscTcpNode, OscUdpNode } from './red';
+// have always held it) or, with `transport` 'tcp', an osc-tcp config node (`tcpEndpoint`). Both hold an Endpoint
+// (src/transport/endpoint.ts) that nodes register with, so the nodes treat them alike.
+import type { Endpoint, Transport } from '../transport/endpoint';
+import { isOscEndpointNode } from './red';
+import type { NodeAPI, OscEndpointNode } from './red';
+
+export type {
+  Endpoint,
+  EndpointError,
+  EndpointHandle,
+  EndpointRole,
+  EndpointStatus,
+  EndpointUser,
+} from '../transport/endpoint';
 
 /** The properties of osc-in and osc-out that choose the endpoint. */
 export interface EndpointChoice {
@@ -13,68 +22,29 @@ export interface EndpointChoice {
   tcpEndpoint?: string;
 }
 
-/** What the nodes read of an endpoint, UDP or TCP. */
-export interface EndpointView {
-  readonly state: 'opening' | 'open' | 'failed' | 'closed';
-  readonly error: { code: string; message: string; short: string } | undefined;
-  readonly label: string;
-  readonly maxDatagram: number;
-  /** TCP only: the words for a status ("connected to ...", "listening on tcp ... · 2 clients"). */
-  statusText?(): string;
-  /** TCP client only: not connected, and trying again by itself. */
-  readonly retrying?: boolean;
-  /** UDP only: datagrams refused by the allow-list, and the last sender refused ("address:port"). */
-  readonly rejected?: number;
-  readonly lastRejected?: string;
-  /** UDP only: datagrams the kernel dropped at the socket (buffer full); undefined where the OS does not tell. */
-  readonly kernelDrops?: number;
-  /** UDP only: why the receive buffer is smaller than asked, once open. */
-  readonly recvBufferWarning?: string;
-  /** UDP, connected to osc-out's fixed destination only: nothing listened there at the last send. */
-  readonly unreachable?: boolean;
+/** The transport the node's properties choose. */
+export function chosenTransport(def: EndpointChoice): Transport {
+  return def.transport === 'tcp' ? 'tcp' : 'udp';
 }
-
-export interface EndpointUser {
-  onMessage?(data: Buffer, rinfo: RemoteInfo): void;
-  onStateChange?(endpoint: EndpointView): void;
-  /** TCP only: a stream broke its framing, or a connection was refused. */
-  onStreamError?(error: Error & { code: string }, remote: { address: string; port: number } | undefined): void;
-  /** UDP only: a counter moved (a sender refused by the allow-list; kernel drops, polled every few seconds). */
-  onStats?(endpoint: EndpointView): void;
-}
-
-export interface EndpointHandle {
-  readonly endpoint: EndpointView;
-  send(data: Uint8Array, port: number, host: string, cb: (err: Error | null) => void): void;
-  release(): Promise<void>;
-}
-
-export type EndpointConfig = { transport: 'udp'; node: OscUdpNode } | { transport: 'tcp'; node: OscTcpNode };
 
 export function wantsTcp(def: EndpointChoice): boolean {
-  return def.transport === 'tcp';
+  return chosenTransport(def) === 'tcp';
 }
 
-/** The config node the node's properties name, or null when none is chosen or it does not exist. */
-export function findEndpoint(RED: NodeAPI, def: EndpointChoice): EndpointConfig | null {
-  if (wantsTcp(def)) {
-    const n = def.tcpEndpoint ? RED.nodes.getNode(def.tcpEndpoint) : null;
-    return isOscTcpNode(n) ? { transport: 'tcp', node: n } : null;
-  }
-  const n = def.endpoint ? RED.nodes.getNode(def.endpoint) : null;
-  return isOscUdpNode(n) && !isOscTcpNode(n) ? { transport: 'udp', node: n } : null;
-}
-
-export function acquireEndpoint(config: EndpointConfig, user: EndpointUser): EndpointHandle {
-  return config.transport === 'tcp' ? config.node.acquire(user) : config.node.acquire(user);
+/** The config node the node's properties name, or null when none is chosen, it does not exist, or is of the other transport. */
+export function findEndpoint(RED: NodeAPI, def: EndpointChoice): OscEndpointNode | null {
+  const transport = chosenTransport(def);
+  const id = transport === 'tcp' ? def.tcpEndpoint : def.endpoint;
+  const n = id ? RED.nodes.getNode(id) : null;
+  return isOscEndpointNode(n) && n.transport === transport ? n : null;
 }
 
 /**
- * How a failed endpoint is logged: a TCP client's lost connection is routine (the device is switched off) and
- * retried, worth a warning; a port that cannot be opened is a configuration error.
+ * How a failed endpoint is logged: a lost connection being retried (a device switched off) is routine, worth a
+ * warning; a port that cannot be opened is a configuration error.
  */
-export function reportFailure(ep: EndpointView, node: { error(m: string): void; warn(m: string): void }): void {
+export function reportFailure(ep: Endpoint, node: { error(m: string): void; warn(m: string): void }): void {
   if (ep.state !== 'failed' || !ep.error) return;
-  if (ep.retrying === true) node.warn(ep.error.message);
+  if (ep.status().retrying) node.warn(ep.error.message);
   else node.error(ep.error.message);
 }

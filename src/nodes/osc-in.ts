@@ -1,282 +1,55 @@
 // osc-in: decodes every packet arriving on its endpoint (osc-udp, or osc-tcp) and sends each OSC message on as a
-// msg; optionally holding bundles until their timetags are due.
-import type { RemoteInfo } from 'node:dgram';
-import { decodePacket } from '../osc/codec';
-import type { DecodeOptions, OscBundle, OscMessage, OscPacket, Timetag } from '../osc/codec';
-import { BundleScheduler, DEFAULT_MAX_QUEUE } from '../osc/scheduler';
-import type { DueInfo } from '../osc/scheduler';
-import { RateLimiter, Throttle } from '../transport/throttle';
-import { bundleToMsg, messageToMsg, splitBundle } from './convert';
-import type { OscInMsg } from './convert';
-import { acquireEndpoint, findEndpoint, reportFailure, wantsTcp } from './endpoint';
-import type { EndpointChoice, EndpointUser, EndpointView } from './endpoint';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from './red';
-import { nextMsgId } from './red';
+// msg; optionally holding bundles until their timetags are due. The work is PacketReceiver's (receiver.ts), the
+// status inStatus's (status.ts); this file wires them to Node-RED and to the endpoint.
+import { findEndpoint, type EndpointChoice } from './endpoint';
+import { EndpointWords } from './endpoint-words';
+import { PacketReceiver, type ReceiveConfig } from './receiver';
+import type { Node, NodeAPI, NodeDef } from './red';
+import { EndpointReports } from './report';
+import { inStatus, statusThrottle } from './status';
+import { Texts } from './texts';
 
-interface OscInDef extends NodeDef, EndpointChoice {
-  payloadArray?: boolean | string;
-  bundles?: string;
-  lenient?: boolean | string;
-  /** Hold bundles until their timetags are due. */
-  schedule?: boolean | string;
-  /** Most bundles waiting at once. */
-  queueSize?: number | string;
-  /** How far ahead a bundle may be, in seconds. */
-  horizon?: number | string;
-  late?: string;
-}
-
-const DEFAULT_HORIZON_S = 3600;
-
-/** Where a scheduled message came from, and the timetag of the bundle that held it (as split bundles give it). */
-interface Origin {
-  address: string;
-  port: number;
-  timetag: Timetag;
-}
-
-/** Malformed packets reported per second; the rest are counted and summed up in one warning. */
-const ERRORS_PER_SECOND = 10;
-const STATUS_INTERVAL_MS = 500;
+interface OscInDef extends NodeDef, EndpointChoice, ReceiveConfig {}
 
 export = function (RED: NodeAPI): void {
   function OscIn(this: Node, def: OscInDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    const texts = new Texts('osc-in', RED._);
     const config = findEndpoint(RED, def);
     if (config === null) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no endpoint' });
-      node.error(
-        wantsTcp(def)
-          ? 'no osc-tcp endpoint: choose the TCP connection or server to receive from in the node'
-          : 'no osc-udp endpoint: choose the local address and port to listen on in the node',
-      );
+      node.status({ fill: 'red', shape: 'ring', text: texts.t('status.no-endpoint') });
+      node.error(texts.t(def.transport === 'tcp' ? 'no-endpoint-tcp' : 'no-endpoint'));
       return;
     }
-    const alwaysArray = def.payloadArray === true || def.payloadArray === 'true';
-    const whole = def.bundles === 'whole';
-    const decodeOptions: DecodeOptions = { lenient: def.lenient === true || def.lenient === 'true' };
-    let scheduleBundle: ((b: OscBundle, data: Buffer, rinfo: RemoteInfo) => void) | undefined;
-    let stopScheduler: (() => void) | undefined;
-
-    let received = 0;
-    let malformed = 0;
-    let lastCode = '';
-    let endpoint: EndpointView | undefined;
-    let rejectedLogged = 0;
-    let rejectedLoggedAt = -Infinity;
-    let bufferWarned: string | undefined;
-    let scheduler: BundleScheduler | undefined;
-
-    const updateStatus = (): void => {
-      const ep = endpoint;
-      if (ep === undefined || ep.state === 'opening') {
-        const text = ep?.statusText ? ep.statusText() : `opening ${ep ? ep.label : ''}`.trim();
-        node.status({ fill: 'yellow', shape: 'ring', text });
-        return;
-      }
-      if (ep.state === 'failed' || ep.state === 'closed') {
-        const text = ep.statusText ? ep.statusText() : ep.error ? ep.error.short : 'closed';
-        node.status({ fill: 'red', shape: 'ring', text });
-        return;
-      }
-      let text = ep.statusText ? ep.statusText() : `listening on ${ep.label}`;
-      if (received > 0) text += ` · ${received} in`;
-      if (scheduler !== undefined) {
-        const st = scheduler.stats();
-        if (st.waiting > 0) {
-          const next = st.nextDue === null ? 0 : Math.max(0, st.nextDue - Date.now()) / 1000;
-          text += ` · ${st.waiting} waiting (next in ${next < 10 ? next.toFixed(1) : Math.round(next)} s)`;
-        }
-        if (st.dropped > 0) text += ` · ${st.dropped} late dropped`;
-        else if (st.late > 0) text += ` · ${st.late} late`;
-      }
-      if (malformed > 0) text += ` · ${malformed} bad (${lastCode})`;
-      else if (ep.error) text += ` · ${ep.error.short}`;
-      // Counted at the endpoint, so every osc in on it shows the same numbers.
-      if (ep.rejected) text += ` · ${ep.rejected} not allowed`;
-      if (ep.kernelDrops) text += ` · ${ep.kernelDrops} dropped by OS`;
-      node.status({ fill: 'green', shape: 'dot', text });
-    };
-    const status = new Throttle(STATUS_INTERVAL_MS, updateStatus);
-    const limiter = new RateLimiter(ERRORS_PER_SECOND, 1000, (n) => {
-      node.warn(`${n} more malformed OSC packet${n === 1 ? '' : 's'} in the last second not reported one by one`);
+    const words = new EndpointWords(texts);
+    const status = statusThrottle(() => node.status(inStatus(texts, words, handle.endpoint, receiver, Date.now())));
+    const receiver = new PacketReceiver(def, texts, {
+      send: (msg) => node.send(msg),
+      // One send of an array for output 1: the group's messages go on in order, with nothing in between.
+      sendGroup: (msgs) => node.send([msgs]),
+      error: (report, msg) => node.error(report, msg),
+      warn: (text) => node.warn(text),
+      log: (text) => node.log(text),
+      changed: () => status.mark(),
+      changedNow: () => status.now(),
     });
-
-    const reportMalformed = (e: unknown, data: Buffer, rinfo: RemoteInfo): void => {
-      malformed++;
-      const code = (e as { code?: unknown }).code;
-      lastCode = typeof code === 'string' ? code : 'ERROR';
-      status.mark();
-      if (!limiter.allow()) return;
-      const err = new Error(
-        `malformed OSC packet from ${rinfo.address}:${rinfo.port} (${data.length} bytes): ${lastCode}: ${(e as Error).message}`,
-      ) as Error & { code: string };
-      err.code = lastCode;
-      // The msg lets a Catch node see the raw bytes and the sender; node.error copies err.code to msg.error.code.
-      const msg: NodeMessage = { payload: data, ip: rinfo.address, port: rinfo.port };
-      node.error(err, msg);
-    };
-
-    /** A bundle the scheduler refused (queue full, beyond the horizon): reported like a malformed packet. */
-    const reportRefused = (e: unknown, data: Buffer, rinfo: RemoteInfo): void => {
-      malformed++;
-      const code = (e as { code?: unknown }).code;
-      lastCode = typeof code === 'string' ? code : 'ERROR';
-      status.mark();
-      if (!limiter.allow()) return;
-      const err = new Error(`bundle from ${rinfo.address}:${rinfo.port} not scheduled: ${(e as Error).message}`) as Error & { code: string };
-      err.code = lastCode;
-      node.error(err, { payload: data, ip: rinfo.address, port: rinfo.port });
-    };
-
-    if (def.schedule === true || def.schedule === 'true') {
-      const queueSize = Number(def.queueSize === undefined || def.queueSize === '' ? DEFAULT_MAX_QUEUE : def.queueSize);
-      const horizon = Number(def.horizon === undefined || def.horizon === '' ? DEFAULT_HORIZON_S : def.horizon);
-      const bad: string[] = [];
-      if (!Number.isInteger(queueSize) || queueSize < 1) bad.push(`queue size ${String(def.queueSize)}`);
-      if (!Number.isFinite(horizon) || horizon <= 0) bad.push(`horizon ${String(def.horizon)}`);
-      if (bad.length > 0) node.warn(`invalid ${bad.join(' and ')}: using the default (${DEFAULT_MAX_QUEUE} bundles, ${DEFAULT_HORIZON_S} s)`);
-      const origins = new WeakMap<OscMessage, Origin>();
-      const lateLimiter = new RateLimiter(ERRORS_PER_SECOND, 1000, (n) => {
-        node.warn(`${n} more late bundle${n === 1 ? '' : 's'} dropped in the last second`);
-      });
-      const emit = (messages: OscMessage[], info: DueInfo): void => {
-        if (messages.length === 0) return;
-        let out: OscInMsg[];
-        if (whole) {
-          const o = origins.get(messages[0]);
-          const b: OscBundle = { timetag: info.timetag, packets: messages };
-          out = [bundleToMsg(b, o?.address ?? '', o?.port ?? 0)];
-        } else {
-          out = messages.map((m) => {
-            const o = origins.get(m);
-            return messageToMsg(m, o?.address ?? '', o?.port ?? 0, alwaysArray, o?.timetag ?? info.timetag);
-          });
-        }
-        received += out.length;
-        // One send of an array for output 1: the group's messages go on in order, with nothing in between.
-        node.send([out]);
-        status.mark();
-      };
-      scheduler = new BundleScheduler({
-        maxQueue: bad.some((b) => b.startsWith('queue')) ? DEFAULT_MAX_QUEUE : queueSize,
-        maxHorizonMs: (bad.some((b) => b.startsWith('horizon')) ? DEFAULT_HORIZON_S : horizon) * 1000,
-        latePolicy: def.late === 'drop' ? 'drop' : 'emit',
-        onDue: emit,
-        onDrop(messages, info) {
-          status.mark();
-          if (!lateLimiter.allow()) return;
-          const o = origins.get(messages[0]);
-          const from = o ? ` from ${o.address}:${o.port}` : '';
-          node.warn(`late bundle${from} dropped: ${messages.length} message${messages.length === 1 ? '' : 's'} due ${info.lateBy} ms ago`);
-        },
-        onError(e) {
-          node.error(e instanceof Error ? e : String(e));
-        },
-      });
-      const mark = (b: OscBundle, rinfo: RemoteInfo): void => {
-        for (const p of b.packets) {
-          if ('packets' in p) mark(p, rinfo);
-          else origins.set(p, { address: rinfo.address, port: rinfo.port, timetag: b.timetag });
-        }
-      };
-      const s = scheduler;
-      scheduleBundle = (b, data, rinfo) => {
-        mark(b, rinfo);
-        const waited = s.stats().waiting;
-        try {
-          s.schedule(b);
-        } catch (e) {
-          reportRefused(e, data, rinfo);
-          return;
-        }
-        // The first bundle to wait shows at once (it may be due before a throttled status would appear).
-        if (waited === 0 && s.stats().waiting > 0) status.now();
-        else status.mark();
-      };
-      stopScheduler = () => {
-        lateLimiter.stop();
-        const n = s.close();
-        if (n > 0) node.log(`${n} scheduled bundle${n === 1 ? '' : 's'} discarded on close`);
-      };
-    }
-
-    const sendOne = (msg: OscInMsg): void => {
-      msg._msgid = nextMsgId();
-      node.send(msg);
-    };
-
-    const user: EndpointUser = {
-      onMessage(data, rinfo) {
-        let packet: OscPacket;
-        try {
-          packet = decodePacket(data, decodeOptions);
-        } catch (e) {
-          reportMalformed(e, data, rinfo);
-          return;
-        }
-        if ('packets' in packet && scheduleBundle !== undefined) {
-          scheduleBundle(packet, data, rinfo);
-          return;
-        }
-        if (!('packets' in packet)) {
-          received++;
-          sendOne(messageToMsg(packet, rinfo.address, rinfo.port, alwaysArray));
-        } else if (whole) {
-          received++;
-          sendOne(bundleToMsg(packet, rinfo.address, rinfo.port));
-        } else {
-          const msgs = splitBundle(packet, rinfo.address, rinfo.port, alwaysArray);
-          received += msgs.length;
-          // One send per msg, in order, back to back: a send of an array would make Node-RED deep-clone every
-          // msg after the first, a fifth of the CPU of a bundle. (Scheduled bundles keep one send, as a group.)
-          for (let k = 0; k < msgs.length; k++) sendOne(msgs[k]);
-        }
-        status.mark();
-      },
+    const reports = new EndpointReports(node, words, texts);
+    const handle = config.register({
+      onMessage: (data, from) => receiver.packet(data, from.address, from.port),
       onStateChange(ep) {
         status.now();
-        if (ep.state === 'failed') reportFailure(ep, node);
-        else if (ep.state === 'open' && ep.error) node.warn(ep.error.message);
-        if (ep.state === 'open' && ep.recvBufferWarning && ep.recvBufferWarning !== bufferWarned) {
-          bufferWarned = ep.recvBufferWarning;
-          node.warn(`${ep.label}: ${ep.recvBufferWarning}`);
-        }
+        reports.stateChanged(ep);
       },
-      onStats(ep) {
-        status.mark();
-        // An osc-tcp server logs its refused clients itself, once for all of its users.
-        if (config.transport === 'tcp') return;
-        // A line when strangers start sending, then at most one a minute: the status keeps the running count.
-        const rejected = ep.rejected ?? 0;
-        const now = Date.now();
-        if (rejected > rejectedLogged && now - rejectedLoggedAt >= 60000) {
-          const n = rejected - rejectedLogged;
-          node.warn(`dropped ${n} packet${n === 1 ? '' : 's'} from senders not in the allow-list of ${ep.label} (last from ${ep.lastRejected ?? '?'})`);
-          rejectedLogged = rejected;
-          rejectedLoggedAt = now;
-        }
-      },
-      onStreamError(e, remote) {
-        malformed++;
-        lastCode = e.code;
-        status.mark();
-        if (!limiter.allow()) return;
-        const from = remote ? ` from ${remote.address}:${remote.port}` : '';
-        const err = new Error(`TCP stream${from}: ${e.code}: ${e.message}`) as Error & { code: string };
-        err.code = e.code;
-        node.error(err, remote ? { ip: remote.address, port: remote.port } : {});
-      },
-    };
-    const handle = acquireEndpoint(config, user);
-    endpoint = handle.endpoint;
-    updateStatus();
+      onStats: () => status.mark(),
+      onWarning: (w) => node.warn(words.message(w)),
+      onStreamError: (e, from) => receiver.streamError(e, from),
+    });
+    status.now();
 
     node.on('close', (_removed, done) => {
       status.stop();
-      limiter.stop();
-      stopScheduler?.();
+      receiver.close();
       void handle.release().then(() => {
         node.status({});
         done();

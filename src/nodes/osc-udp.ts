@@ -1,22 +1,22 @@
-// osc-udp: the config node naming one UDP endpoint. It owns no socket itself: its users (osc-in, osc-out)
-// acquire the pooled endpoint keyed by this node's id, so the socket opens with the first user and closes
-// after the last, whatever order a partial deploy restarts them in.
-import { acquireUdpEndpoint, udpOptionsFromConfig, whenSocketsClosed } from '../transport/udp';
+// osc-udp: the config node holding one UDP endpoint. It opens nothing by itself: its users (osc-in, osc-out)
+// register with it, so the socket opens with the first user and closes after the last, whatever order a partial
+// deploy restarts them in.
+import { udpEndpointHolder, udpOptionsFromConfig, whenSocketsClosed } from '../transport/udp';
 import type { UdpConfigProperties } from '../transport/udp';
-import type { NodeAPI, NodeDef, OscUdpNode } from './red';
+import type { NodeAPI, NodeDef, OscEndpointNode } from './red';
 
 interface OscUdpDef extends NodeDef, UdpConfigProperties {}
 
 export = function (RED: NodeAPI): void {
-  function OscUdp(this: OscUdpNode, def: OscUdpDef): void {
+  function OscUdp(this: OscEndpointNode & { transport: 'udp' }, def: OscUdpDef): void {
     RED.nodes.createNode(this, def);
-    const options = udpOptionsFromConfig(def);
-    this.endpointOptions = options;
-    this.acquire = (user) => acquireUdpEndpoint(this.id, options, user);
+    const holder = udpEndpointHolder(udpOptionsFromConfig(def));
+    this.transport = 'udp';
+    this.register = (user) => holder.register(user);
     this.on('close', (_removed, done) => {
-      // Users release (and await) the socket in their own close handlers; waiting here too means a full
-      // redeploy reports "stopped" only once no socket of ours still holds the port.
-      void whenSocketsClosed().then(() => done());
+      // The users are stopping too; closing here as well means a full redeploy reports "stopped" only once no
+      // socket of ours still holds the port, whichever of them Node-RED closes first.
+      void Promise.all([holder.close(), whenSocketsClosed()]).then(() => done());
     });
   }
   RED.nodes.registerType('osc-udp', OscUdp);

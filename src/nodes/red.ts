@@ -1,5 +1,6 @@
-import type { TcpEndpointHandle, TcpEndpointOptions, TcpEndpointUser } from '../transport/tcp-endpoint';
-import type { UdpEndpointHandle, UdpEndpointOptions, UdpEndpointUser } from '../transport/udp';
+import type { EndpointHandle, EndpointUser, Transport } from '../transport/endpoint';
+import type { NodeErrorReport } from './report';
+import type { Translate } from './texts';
 
 // The few parts of Node-RED's runtime API our nodes use, typed locally: no @types/node-red exists for 4.x,
 // and a narrow interface documents exactly what we depend on.
@@ -12,9 +13,9 @@ export interface NodeMessage {
 }
 
 // _msgid for the msgs osc-in creates. Left to the runtime, every new msg gets eight random bytes formatted one by
-// one: about 0.5 µs and 17 strings of garbage, a twentieth of a message's whole trip through osc-in, osc-route and
-// osc-out. A random prefix and a counter give ids of the same form (16 hex digits), unique within the runtime, at
-// a tenth of the cost; the prefix is drawn again whenever the counter wraps.
+// one, a string of garbage per byte: a noticeable share of a message's whole trip through osc-in, osc-route and
+// osc-out. A random prefix and a counter give ids of the same form (16 hex digits), unique within the runtime, for
+// far less; the prefix is drawn again whenever the counter wraps.
 let msgIdPrefix = '';
 let msgIdCount = 0x100000000;
 
@@ -41,7 +42,7 @@ export interface NodeDef {
 }
 
 export type SendFunction = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null> | null) => void;
-export type DoneFunction = (err?: Error) => void;
+export type DoneFunction = (err?: Error | NodeErrorReport) => void;
 
 export interface Node {
   readonly id: string;
@@ -52,7 +53,7 @@ export interface Node {
   send(msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>): void;
   status(status: NodeStatus): void;
   /** With a msg, the error reaches Catch nodes (msg.error.code is copied from an Error's `code`). */
-  error(logMessage: string | Error, msg?: NodeMessage): void;
+  error(logMessage: string | Error | NodeErrorReport, msg?: NodeMessage): void;
   warn(logMessage: string | Error): void;
   log(logMessage: string): void;
 }
@@ -65,29 +66,24 @@ export interface NodeAPI {
     registerType<N extends Node, D extends NodeDef>(type: string, constructor: NodeConstructor<N, D>): void;
     getNode(id: string): Node | null;
   };
-}
-
-/** What osc-in and osc-out see of an osc-udp config node. */
-export interface OscUdpNode extends Node {
-  endpointOptions: UdpEndpointOptions;
-  acquire(user: UdpEndpointUser): UdpEndpointHandle;
-}
-
-/** A config node looked up by id may be missing, or (after a bad import) of another type. */
-export function isOscUdpNode(n: Node | null): n is OscUdpNode {
-  return n !== null && typeof (n as Partial<OscUdpNode>).acquire === 'function';
+  /** The message catalogue of the node's file (its locales/): keys without the namespace, __params__. */
+  _: Translate;
+  util: {
+    getMessageProperty(msg: NodeMessage, expr: string): unknown;
+  };
 }
 
 /**
- * What osc-in and osc-out see of an osc-tcp config node: the same acquire() as osc-udp, whose endpoint has the
- * same state, label, error, maxDatagram and send(); `transport` tells the two apart.
+ * What osc-in and osc-out see of an osc-udp or osc-tcp config node: it holds one endpoint, and nodes register
+ * with it (the first opens it) and release their handle (the last closes it), as with the core MQTT broker node.
  */
-export interface OscTcpNode extends Node {
-  readonly transport: 'tcp';
-  tcpOptions: TcpEndpointOptions;
-  acquire(user: TcpEndpointUser): TcpEndpointHandle;
+export interface OscEndpointNode extends Node {
+  readonly transport: Transport;
+  register(user: EndpointUser): EndpointHandle;
 }
 
-export function isOscTcpNode(n: Node | null): n is OscTcpNode {
-  return n !== null && (n as Partial<OscTcpNode>).transport === 'tcp' && typeof (n as Partial<OscTcpNode>).acquire === 'function';
+/** A config node looked up by id may be missing, or (after a bad import) of another type. */
+export function isOscEndpointNode(n: Node | null): n is OscEndpointNode {
+  const e = n as Partial<OscEndpointNode> | null;
+  return e !== null && (e.transport === 'udp' || e.transport === 'tcp') && typeof e.register === 'function';
 }

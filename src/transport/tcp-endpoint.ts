@@ -1,25 +1,25 @@
 // One OSC-over-TCP endpoint (a reconnecting client or a multi-client server) shared by the osc-in and osc-out
-// nodes of an osc-tcp config node. It speaks the same interface as a UDP endpoint (udp.ts: state, label, error,
-// maxDatagram, send(data, port, host, cb), users with onMessage/onStateChange), so those nodes treat both alike.
+// nodes of an osc-tcp config node: an Endpoint (endpoint.ts) like a UDP one, so those nodes treat both alike.
 // Nothing here knows Node-RED.
 import type { RemoteInfo } from 'node:dgram';
 import * as net from 'node:net';
-import type { OscError } from '../osc/errors';
 import { DEFAULT_MAX_FRAME_SIZE, type DecodeFraming, type Framing } from '../osc/framing';
+import { errorCode, hostPort, num } from '../util';
 import { AllowListError } from './allowlist';
-import { OscTcpClient, OscTcpServer, TcpTransportError, type TcpClientStateDetail, type TcpRemote } from './tcp';
+import { EndpointBase, EndpointError, EndpointHolder, openEndpointCount, whenEndpointsClosed } from './endpoint';
+import type { EndpointHooks, EndpointStatus, Peer, SendCallback } from './endpoint';
+import { OscTcpClient, OscTcpServer, type TcpClientStateDetail, type TcpRemote } from './tcp';
 
 export type TcpMode = 'client' | 'server';
-
-export type TcpEndpointState = 'opening' | 'open' | 'failed' | 'closed';
 
 export interface TcpEndpointOptions {
   mode: TcpMode;
   /** Client: the server to connect to. */
   host?: string;
   port?: number;
-  /** Server: where to listen ('0.0.0.0' every IPv4 interface, '::' every interface). 0 = any free port. */
+  /** Server: where to listen ('0.0.0.0' every IPv4 interface, '::' every interface). */
   localAddress?: string;
+  /** Server: required (opening fails without it, rather than listening where nobody looks); 0 = any free port. */
   localPort?: number;
   /** Client: 'slip' or 'length-prefix'; server also 'auto' (per connection, by its first byte). Default 'slip'. */
   framing?: DecodeFraming;
@@ -46,10 +46,8 @@ export interface TcpConfigProperties {
   allow?: string;
 }
 
-function num(v: unknown, dflt: number): number {
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
-  // Text that is not a number stays NaN, so opening reports it instead of silently using another value.
-  return Number(v);
+function blank(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 }
 
 export function tcpOptionsFromConfig(c: TcpConfigProperties): TcpEndpointOptions {
@@ -62,88 +60,40 @@ export function tcpOptionsFromConfig(c: TcpConfigProperties): TcpEndpointOptions
     host: typeof c.host === 'string' ? c.host.trim() : '',
     port: num(c.port, 0),
     localAddress: typeof c.localAddress === 'string' ? c.localAddress.trim() : '',
-    localPort: num(c.localPort, 0),
+    // Empty stays empty: a server without a port is reported, not given a random one.
+    localPort: blank(c.localPort) ? undefined : num(c.localPort, 0),
     framing,
     maxClients: num(c.maxClients, 64),
     allow: typeof c.allow === 'string' ? c.allow : '',
   };
 }
 
-/** What a node using the endpoint gives it; the shape of a UDP endpoint user plus stream errors. */
-export interface TcpEndpointUser {
-  /** A complete packet; rinfo names the peer (the server for a client, the client for a server). */
-  onMessage?(data: Buffer, rinfo: RemoteInfo): void;
-  /** The endpoint connected, lost its connection, started or failed listening, or a client came or went. */
-  onStateChange?(endpoint: TcpEndpoint): void;
-  /** Server: a client not on the allow-list was refused (see `rejected`), so a status can count it. */
-  onStats?(endpoint: TcpEndpoint): void;
-  /**
-   * A framing error on a stream (OscError: BAD_FRAME, LIMIT_EXCEEDED) or a refused connection (TcpTransportError
-   * LIMIT_EXCEEDED), with the peer it came from. Given to every receiver that has this hook.
-   */
-  onStreamError?(error: OscError | TcpTransportError, remote: TcpRemote | undefined): void;
-}
-
-export type SendCallback = (err: Error | null) => void;
-
-export interface TcpEndpointHandle {
-  readonly endpoint: TcpEndpoint;
-  /**
-   * Client: host and port are ignored (the connection is the destination). Server: both name one connected
-   * client (as given with its packets); both empty ('' and 0) send to every connected client.
-   */
-  send(data: Uint8Array, port: number, host: string, cb: SendCallback): void;
-  /** Resolves once the endpoint is closed, when this was the last user. */
-  release(): Promise<void>;
-}
-
-export interface TcpEndpointHooks {
-  /** Stream errors when no user has an onStreamError hook: they are still reported somewhere. */
-  onUnhandledError?(error: OscError | TcpTransportError, remote: TcpRemote | undefined): void;
-  /** Server: a client not on the allow-list was refused; logging it is the owner's, once for all users. */
-  onRefused?(remote: TcpRemote, endpoint: TcpEndpoint): void;
-}
-
-// Endpoints being closed: a server about to listen waits for them, so a redeploy never meets its own old socket.
-const closing = new Set<Promise<void>>();
-const live = new Set<TcpEndpoint>();
-
 /** Resolves once every TCP endpoint being closed is closed. */
 export function whenTcpEndpointsClosed(): Promise<void> {
-  if (closing.size === 0) return Promise.resolve();
-  return Promise.allSettled([...closing]).then(() => undefined);
+  return whenEndpointsClosed('tcp');
 }
 
 /** TCP endpoints not yet closed: tests use it to prove a redeploy leaks nothing. */
 export function openTcpEndpointCount(): number {
-  return live.size;
+  return openEndpointCount('tcp');
 }
 
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
+/** A client refused by the allow-list is reported at most this often per address (to the holder, once for all users). */
+const REFUSED_WARNING_INTERVAL_MS = 60000;
 
 function rinfoOf(remote: TcpRemote, size: number): RemoteInfo {
   return { address: remote.address, port: remote.port, family: net.isIPv6(remote.address) ? 'IPv6' : 'IPv4', size };
 }
 
-function codeOf(e: unknown): string {
-  const c = (e as { code?: unknown } | null)?.code;
-  return typeof c === 'string' ? c : 'EUNKNOWN';
-}
-
 /**
- * One open cycle of an endpoint: created for the first user, closed after the last. A closed endpoint is not
- * reopened; the owner makes a new one (see TcpEndpointOwner).
+ * One open cycle of an endpoint: opened for the first user, closed after the last. A closed endpoint is not
+ * reopened; its holder makes a new one.
  */
-export class TcpEndpoint {
+export class TcpEndpoint extends EndpointBase {
   readonly mode: TcpMode;
   readonly framing: DecodeFraming;
-  /** The largest packet osc-out may send through this endpoint. */
-  readonly maxDatagram: number;
-  state: TcpEndpointState = 'opening';
-  /** Client: why it is not connected (retrying). Server: why it could not listen. */
-  error: TcpTransportError | undefined;
+  /** The largest packet osc-out may send through this endpoint: the largest frame we accept from a peer. */
+  readonly maxPacket: number;
   /** Server: the bound address once listening. Client: the server. */
   address: TcpRemote | undefined;
   /** Server: connections refused by the allow-list since it started listening. */
@@ -151,19 +101,17 @@ export class TcpEndpoint {
   /** Server: the last client refused by the allow-list ("address:port"). */
   lastRejected: string | undefined;
 
-  private readonly options: Required<Omit<TcpEndpointOptions, 'reconnectMinMs' | 'reconnectMaxMs'>> &
-    Pick<TcpEndpointOptions, 'reconnectMinMs' | 'reconnectMaxMs'>;
-  private readonly hooks: TcpEndpointHooks;
+  private readonly options: Required<Omit<TcpEndpointOptions, 'localPort' | 'reconnectMinMs' | 'reconnectMaxMs'>> &
+    Pick<TcpEndpointOptions, 'localPort' | 'reconnectMinMs' | 'reconnectMaxMs'>;
   private client: OscTcpClient | undefined;
   private server: OscTcpServer | undefined;
-  private readonly users = new Set<TcpEndpointUser>();
-  private receivers: TcpEndpointUser[] = [];
-  private closedPromise: Promise<void> | undefined;
   /** The server's listen() in progress: closing waits for it, or a server bound just after close() would leak. */
   private listening: Promise<void> | undefined;
   private attempts = 0;
+  private readonly refusedLog = new Map<string, { at: number; count: number }>();
 
-  constructor(options: TcpEndpointOptions, hooks: TcpEndpointHooks = {}) {
+  constructor(options: TcpEndpointOptions, hooks?: EndpointHooks) {
+    super('tcp', hooks);
     this.mode = options.mode === 'server' ? 'server' : 'client';
     const framing = options.framing ?? 'slip';
     this.framing = this.mode === 'client' && framing === 'auto' ? 'slip' : framing;
@@ -172,7 +120,7 @@ export class TcpEndpoint {
       host: (options.host ?? '').trim(),
       port: options.port ?? 0,
       localAddress: (options.localAddress ?? '').trim() || '0.0.0.0',
-      localPort: options.localPort ?? 0,
+      localPort: options.localPort,
       framing: this.framing,
       maxClients: options.maxClients ?? 64,
       allow: (options.allow ?? '').trim(),
@@ -180,17 +128,18 @@ export class TcpEndpoint {
       reconnectMinMs: options.reconnectMinMs,
       reconnectMaxMs: options.reconnectMaxMs,
     };
-    this.maxDatagram = this.options.maxFrameSize;
-    this.hooks = hooks;
+    this.maxPacket = this.options.maxFrameSize;
     if (this.mode === 'client') this.address = { address: this.options.host, port: this.options.port };
-    live.add(this);
   }
 
   /** Client: "host:port" of the server. Server: the local "address:port" (the real port once listening). */
   get label(): string {
     if (this.mode === 'client') return hostPort(this.options.host, this.options.port);
     const a = this.address;
-    return a ? hostPort(a.address, a.port) : hostPort(this.options.localAddress, this.options.localPort);
+    if (a) return hostPort(a.address, a.port);
+    const port = this.options.localPort;
+    // "0.0.0.0:?" as the editor labels a server without a port.
+    return port === undefined ? hostPort(this.options.localAddress, 0).replace(/0$/, '?') : hostPort(this.options.localAddress, port);
   }
 
   /** Server: the clients connected now. Client: the server while connected. */
@@ -199,69 +148,51 @@ export class TcpEndpoint {
     return this.state === 'open' && this.address ? [{ ...this.address }] : [];
   }
 
-  /** A short status for the nodes using the endpoint, for each state. */
-  statusText(): string {
-    const e = this.error;
-    if (this.mode === 'client') {
-      switch (this.state) {
-        case 'opening':
-          return `connecting to ${this.label}`;
-        case 'open':
-          return `connected to ${this.label}`;
-        case 'failed':
-          return `${e ? e.short : 'disconnected'} · retrying ${this.label}`;
-        default:
-          return 'closed';
-      }
-    }
-    switch (this.state) {
-      case 'opening':
-        return `opening ${this.label}`;
-      case 'open': {
-        const n = this.server ? this.server.clients().length : 0;
-        return `listening on tcp ${this.label} · ${n} client${n === 1 ? '' : 's'}`;
-      }
-      case 'failed':
-        return e ? e.short : 'failed';
-      default:
-        return 'closed';
-    }
-  }
-
   /** A client that lost (or never had) its connection and is trying again by itself. */
   get retrying(): boolean {
     return this.mode === 'client' && this.state === 'failed' && this.client !== undefined;
   }
 
-  get userCount(): number {
-    return this.users.size;
-  }
-
-  /** @internal */
-  addUser(user: TcpEndpointUser): void {
-    this.users.add(user);
-    if (user.onMessage || user.onStreamError) this.receivers = [...this.receivers, user];
-    // A server that failed (port busy) gets another try when a user (re)joins, as a UDP endpoint does.
-    if (this.users.size === 1 || (this.state === 'failed' && this.mode === 'server')) this.open();
-  }
-
-  /** @internal */
-  removeUser(user: TcpEndpointUser): Promise<void> {
-    if (!this.users.delete(user)) return this.closedPromise ?? Promise.resolve();
-    this.receivers = this.receivers.filter((u) => u !== user);
-    if (this.users.size > 0) return Promise.resolve();
-    return this.close();
+  status(): EndpointStatus {
+    const label = this.label;
+    const e = this.error;
+    const peers = this.state === 'open' ? this.clients().length : 0;
+    const counters = { rejected: this.rejected, lastRejected: this.lastRejected, kernelDrops: undefined, refusals: 0, peers };
+    const base = { state: this.state, retrying: this.retrying, unreachable: false, counters };
+    if (this.state === 'closed') return { ...base, text: 'closed', key: 'closed', params: {} };
+    if (this.mode === 'client') {
+      switch (this.state) {
+        case 'opening':
+          return { ...base, text: `connecting to ${label}`, key: 'connecting', params: { label } };
+        case 'open':
+          return { ...base, text: `connected to ${label}`, key: 'connected', params: { label } };
+        default: {
+          const reason = e ? e.short : 'disconnected';
+          return this.retrying
+            ? { ...base, text: `${reason} · retrying ${label}`, key: 'retrying', params: { reason, label } }
+            : { ...base, text: reason, key: 'failed', params: {} };
+        }
+      }
+    }
+    switch (this.state) {
+      case 'opening':
+        return { ...base, text: `opening ${label}`, key: 'opening', params: { label } };
+      case 'open':
+        return { ...base, text: `listening on tcp ${label} · ${peers} client${peers === 1 ? '' : 's'}`, key: 'listeningTcp', params: { label, clients: peers } };
+      default:
+        return { ...base, text: e ? e.short : 'failed', key: 'failed', params: {} };
+    }
   }
 
   send(data: Uint8Array, port: number, host: string, cb: SendCallback): void {
     try {
       if (this.state !== 'open') {
         const why = this.error ? `: ${this.error.message}` : '';
-        throw new TcpTransportError(
-          'ENOTCONN',
-          `TCP endpoint ${this.label} is ${this.mode === 'client' ? 'not connected' : 'not listening'}${why}; packet not sent`,
-          'not connected',
-        );
+        const what = this.mode === 'client' ? 'not connected' : 'not listening';
+        throw new EndpointError('ENOTCONN', `TCP endpoint ${this.label} is ${what}${why}; packet not sent`, 'not connected', `ENOTCONN.tcp${this.mode === 'client' ? 'NotConnected' : 'NotListening'}`, {
+          label: this.label,
+          reason: this.error?.message ?? '',
+        });
       }
       if (this.client) {
         this.client.send(data);
@@ -272,13 +203,17 @@ export class TcpEndpoint {
           this.server.send(data, { address: h, port: p });
         } else if (h === '' && p === 0) {
           if (this.server.broadcast(data) === 0) {
-            throw new TcpTransportError('ENOTCONN', `no client is connected to ${this.label}; packet not sent`, 'no clients');
+            throw new EndpointError('ENOTCONN', `no client is connected to ${this.label}; packet not sent`, 'no clients', 'ENOTCONN.tcpNoClients', { label: this.label });
           }
         } else {
-          throw new TcpTransportError(
+          const ip = h === '' ? 'no ip' : h;
+          const given = p === 0 ? 'no port' : p;
+          throw new EndpointError(
             'EINVAL',
-            `to answer one client of ${this.label} give both msg.ip and msg.port (got ${h === '' ? 'no ip' : h}, ${p === 0 ? 'no port' : p}); neither sends to every client`,
+            `to answer one client of ${this.label} give both msg.ip and msg.port (got ${ip}, ${given}); neither sends to every client`,
             'bad destination',
+            'EINVAL.tcpDestination',
+            { label: this.label, ip, port: given },
           );
         }
       }
@@ -289,25 +224,22 @@ export class TcpEndpoint {
     process.nextTick(cb, null);
   }
 
-  /** Stops the client or server; resolves when every socket is closed. */
-  close(): Promise<void> {
-    if (this.closedPromise) return this.closedPromise;
+  protected canRetry(): boolean {
+    // A server that failed (port busy) tries again when a user (re)joins; a client retries by itself.
+    return this.mode === 'server';
+  }
+
+  protected open(): void {
+    if (this.mode === 'client') this.openClient();
+    else this.openServer();
+  }
+
+  protected shutdown(): Promise<void> {
     this.state = 'closed';
     const client = this.client;
     const server = this.server;
     const listening = this.listening ?? Promise.resolve();
-    const p = Promise.all([client?.close(), listening.then(() => server?.close())]).then(() => {
-      live.delete(this);
-    });
-    this.closedPromise = p;
-    closing.add(p);
-    void p.then(() => closing.delete(p));
-    return p;
-  }
-
-  private open(): void {
-    if (this.mode === 'client') this.openClient();
-    else this.openServer();
+    return Promise.all([client?.close(), listening.then(() => server?.close())]).then(() => undefined);
   }
 
   private openClient(): void {
@@ -325,11 +257,18 @@ export class TcpEndpoint {
       });
     } catch (e) {
       // A missing host or a bad port: nothing to retry until the configuration changes.
-      this.fail(new TcpTransportError('EINVAL', `cannot connect: ${(e as Error).message}`, this.options.host === '' ? 'no host' : 'bad port'));
+      const detail = (e as Error).message;
+      const noHost = this.options.host === '';
+      this.fail(
+        new EndpointError('EINVAL', `cannot connect: ${detail}`, noHost ? 'no host' : 'bad port', noHost ? 'EINVAL.noHost' : 'EINVAL.badPort', {
+          port: String(this.options.port),
+          detail,
+        }),
+      );
       return;
     }
     this.client = client;
-    client.on('packet', (data, remote) => this.dispatch(data, remote));
+    client.on('packet', (data, remote) => this.dispatch(data, rinfoOf(remote, data.length)));
     client.on('error', (err, remote) => this.streamError(err, remote));
     client.on('state', (state, detail) => this.clientState(state, detail));
     client.connect();
@@ -350,10 +289,15 @@ export class TcpEndpoint {
       this.notify();
     } else if (state === 'disconnected') {
       const e = detail.error;
-      const retry = detail.retryInMs !== undefined ? `; retrying in ${Math.round(detail.retryInMs / 100) / 10} s` : '';
+      const retryIn = detail.retryInMs !== undefined ? Math.round(detail.retryInMs / 100) / 10 : undefined;
+      const retry = retryIn !== undefined ? `; retrying in ${retryIn} s` : '';
+      const more: Record<string, number> = retryIn !== undefined ? { retryInS: retryIn } : {};
       const err = e
-        ? new TcpTransportError(e.code, `${e.message}${retry}`, e.short)
-        : new TcpTransportError('ECONNRESET', `connection to ${this.label} closed by the server${retry}`, 'disconnected');
+        ? new EndpointError(e.code, `${e.message}${retry}`, e.short, e.key, { ...e.params, ...more })
+        : new EndpointError('ECONNRESET', `connection to ${this.label} closed by the server${retry}`, 'disconnected', 'ECONNRESET.tcpClosed', {
+            label: this.label,
+            ...more,
+          });
       const changed = this.state !== 'failed' || this.error?.code !== err.code;
       this.state = 'failed';
       this.error = err;
@@ -368,6 +312,14 @@ export class TcpEndpoint {
     this.state = 'opening';
     this.error = undefined;
     const o = this.options;
+    if (o.localPort === undefined) {
+      this.fail(
+        new EndpointError('EINVAL', `a TCP server needs a port to listen on: set Port in the osc tcp node (0 picks any free port)`, 'no port', 'EINVAL.noPort', {
+          label: this.label,
+        }),
+      );
+      return;
+    }
     let server: OscTcpServer;
     try {
       server = new OscTcpServer({
@@ -379,20 +331,24 @@ export class TcpEndpoint {
         allow: o.allow,
       });
     } catch (e) {
-      const badList = e instanceof AllowListError;
-      this.fail(new TcpTransportError('EINVAL', `cannot listen: ${(e as Error).message}`, badList ? 'bad allow-list' : 'bad setting'));
+      const detail = (e as Error).message;
+      this.fail(
+        e instanceof AllowListError
+          ? new EndpointError('EINVAL', `cannot listen: ${detail}`, 'bad allow-list', 'EINVAL.tcpAllowList', { detail })
+          : new EndpointError('EINVAL', `cannot listen: ${detail}`, 'bad setting', 'EINVAL.tcpServer', { detail }),
+      );
       return;
     }
     this.server = server;
-    server.on('packet', (data, remote) => this.dispatch(data, remote));
+    server.on('packet', (data, remote) => this.dispatch(data, rinfoOf(remote, data.length)));
     server.on('error', (err, remote) => this.streamError(err, remote));
     server.on('connection', () => this.notify());
     server.on('refused', (remote) => this.refused(remote));
     server.on('disconnect', () => {
       if (this.state === 'open') this.notify();
     });
-    // Deferred, so users hear the outcome after acquire() returned; and after sockets still closing are gone.
-    void Promise.allSettled([...closing, previous?.close()]).then(() => {
+    // Deferred, so users hear the outcome after register() returned; and after sockets still closing are gone.
+    void Promise.allSettled([whenEndpointsClosed('tcp'), previous?.close()]).then(() => {
       if (this.state === 'closed' || this.server !== server) return;
       this.listening = server.listen().then(
         (local) => {
@@ -403,13 +359,15 @@ export class TcpEndpoint {
         },
         (e: unknown) => {
           if (this.state === 'closed' || this.server !== server) return;
-          this.fail(e instanceof TcpTransportError ? e : new TcpTransportError(codeOf(e), String((e as Error)?.message ?? e), codeOf(e).toLowerCase()));
+          const code = errorCode(e);
+          const detail = String((e as Error)?.message ?? e);
+          this.fail(e instanceof EndpointError ? e : new EndpointError(code, detail, code.toLowerCase(), 'OTHER.tcpListen', { code, detail }));
         },
       );
     });
   }
 
-  private fail(err: TcpTransportError): void {
+  private fail(err: EndpointError): void {
     this.state = 'failed';
     this.error = err;
     // Deferred for the same reason as listening: the user must hold its handle first.
@@ -418,102 +376,42 @@ export class TcpEndpoint {
     });
   }
 
-  private dispatch(data: Buffer, remote: TcpRemote): void {
-    const rinfo = rinfoOf(remote, data.length);
-    const receivers = this.receivers;
-    for (let i = 0; i < receivers.length; i++) {
-      const r = receivers[i];
-      if (!r.onMessage) continue;
-      try {
-        r.onMessage(data, rinfo);
-      } catch {
-        // A throw here would escape into the socket's event handler and stop Node-RED; users report their own.
-      }
-    }
-  }
-
-  private streamError(err: OscError | TcpTransportError, remote: TcpRemote | undefined): void {
-    let handled = false;
-    for (const r of this.receivers) {
-      if (!r.onStreamError) continue;
-      handled = true;
-      try {
-        r.onStreamError(err, remote);
-      } catch {
-        // see dispatch()
-      }
-    }
-    if (!handled) {
-      try {
-        this.hooks.onUnhandledError?.(err, remote);
-      } catch {
-        // see dispatch()
-      }
-    }
-  }
-
-  private refused(remote: TcpRemote): void {
+  private refused(remote: Peer): void {
     this.rejected++;
     this.lastRejected = hostPort(remote.address, remote.port);
-    try {
-      this.hooks.onRefused?.(remote, this);
-    } catch {
-      // see dispatch()
-    }
-    for (const u of this.users) {
-      try {
-        u.onStats?.(this);
-      } catch {
-        // see dispatch()
-      }
-    }
+    this.warnRefused(remote);
+    this.notifyStats();
   }
 
-  private notify(): void {
-    for (const u of this.users) {
-      try {
-        u.onStateChange?.(this);
-      } catch {
-        // see dispatch()
-      }
+  /** One line per address a minute: a scan must not flood the log, and the status keeps the running count. */
+  private warnRefused(remote: Peer): void {
+    const now = Date.now();
+    const seen = this.refusedLog.get(remote.address);
+    if (seen !== undefined && now - seen.at < REFUSED_WARNING_INTERVAL_MS) {
+      seen.count++;
+      return;
     }
+    const since = seen?.count ?? 0;
+    const more = since > 0 ? ` (${since} more since the last report)` : '';
+    this.refusedLog.set(remote.address, { at: now, count: 0 });
+    // A scan from many addresses must not grow the map without bound: forget those quiet for a minute.
+    if (this.refusedLog.size > 1024) {
+      for (const [a, v] of this.refusedLog) if (now - v.at >= REFUSED_WARNING_INTERVAL_MS) this.refusedLog.delete(a);
+    }
+    const from = `${remote.address}:${remote.port}`;
+    this.warnHolder(
+      new EndpointError(
+        'NOT_ALLOWED',
+        `refused a TCP connection from ${from}: not in the allow-list of ${this.label}${more}; ${this.rejected} refused in all`,
+        'not allowed',
+        'NOT_ALLOWED.tcp',
+        { from, label: this.label, since, total: this.rejected },
+      ),
+    );
   }
 }
 
-/**
- * What a config node holds: the current endpoint, opened for the first user and closed after the last, then
- * replaced by a fresh one if a user comes back (a partial redeploy of the only user).
- */
-export class TcpEndpointOwner {
-  private current: TcpEndpoint | undefined;
-
-  constructor(
-    private readonly options: TcpEndpointOptions,
-    private readonly hooks: TcpEndpointHooks = {},
-  ) {}
-
-  /** The endpoint now in use, if any. */
-  get endpoint(): TcpEndpoint | undefined {
-    return this.current;
-  }
-
-  acquire(user: TcpEndpointUser): TcpEndpointHandle {
-    if (this.current === undefined || this.current.state === 'closed') {
-      this.current = new TcpEndpoint(this.options, this.hooks);
-    }
-    const ep = this.current;
-    ep.addUser(user);
-    let released: Promise<void> | undefined;
-    return {
-      endpoint: ep,
-      send: (data, port, host, cb) => ep.send(data, port, host, cb),
-      release: () => (released ??= ep.removeUser(user)),
-    };
-  }
-
-  /** Closes the endpoint whoever still uses it (the config node is stopping, and so are its users). */
-  close(): Promise<void> {
-    const ep = this.current;
-    return ep ? ep.close() : Promise.resolve();
-  }
+/** The holder of one TCP endpoint with these options: what an osc-tcp config node keeps. */
+export function tcpEndpointHolder(options: TcpEndpointOptions, hooks?: EndpointHooks): EndpointHolder<TcpEndpoint> {
+  return new EndpointHolder(() => new TcpEndpoint(options, hooks));
 }

@@ -17,31 +17,16 @@ import {
   type StreamDecoder,
 } from '../osc/framing';
 import { OscError } from '../osc/errors';
+import { errorCode, hostPort } from '../util';
 import { parseAllowList, type AllowList } from './allowlist';
+import { EndpointError, type Peer } from './endpoint';
 
 /** A peer as the socket reports it; IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are given as plain IPv4. */
-export interface TcpRemote {
-  address: string;
-  port: number;
-}
+export type TcpRemote = Peer;
 
-/**
- * A socket-level failure or refusal. `code` is the system's (ECONNREFUSED, EADDRINUSE...) or one of ours:
- * 'ENOTCONN' (send while not connected, or to a client that is not connected), 'ENOBUFS' (the peer is not
- * reading and maxWriteBuffer is full), 'LIMIT_EXCEEDED' (a connection over maxClients was refused).
- */
-export class TcpTransportError extends Error {
-  readonly code: string;
-  /** A few words for a node status, e.g. "port 9000 in use". */
-  readonly short: string;
-
-  constructor(code: string, message: string, short: string) {
-    super(message);
-    this.name = 'TcpTransportError';
-    this.code = code;
-    this.short = short;
-  }
-}
+// Socket-level failures and refusals are EndpointErrors: `code` is the system's (ECONNREFUSED, EADDRINUSE...) or
+// one of ours: 'ENOTCONN' (send while not connected, or to a client that is not connected), 'ENOBUFS' (the peer is
+// not reading and maxWriteBuffer is full), 'LIMIT_EXCEEDED' (a connection over maxClients was refused).
 
 export const DEFAULT_MAX_WRITE_BUFFER = 1024 * 1024;
 export const DEFAULT_MAX_CLIENTS = 64;
@@ -96,11 +81,13 @@ class FrameErrorGuard {
   }
 
   /** Why the connection is being closed, once tripped. */
-  limitError(who: string): TcpTransportError {
-    return new TcpTransportError(
+  limitError(who: string): EndpointError {
+    return new EndpointError(
       'LIMIT_EXCEEDED',
       `closed the connection ${who}: more than ${MAX_BAD_FRAMES_PER_SECOND} bad frames in one second (${this.total} in all)`,
       'too many bad frames',
+      'LIMIT_EXCEEDED.badFrames',
+      { who, max: MAX_BAD_FRAMES_PER_SECOND, total: this.total },
     );
   }
 }
@@ -110,32 +97,29 @@ function normalizeAddress(a: string | undefined): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
-function endpointText(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function describeSocketError(e: unknown, host: string, port: number): TcpTransportError {
-  if (e instanceof TcpTransportError) return e;
-  const err = e as NodeJS.ErrnoException;
-  const code = typeof err?.code === 'string' ? err.code : 'EUNKNOWN';
-  const where = endpointText(host, port);
-  const detail = err?.message ?? String(e);
+function describeSocketError(e: unknown, host: string, port: number): EndpointError {
+  if (e instanceof EndpointError) return e;
+  const code = errorCode(e);
+  const where = hostPort(host, port);
+  const params = { where, host, port };
   switch (code) {
     case 'EADDRINUSE':
-      return new TcpTransportError(code, `cannot listen on ${where}: port ${port} already in use`, `port ${port} in use`);
+      return new EndpointError(code, `cannot listen on ${where}: port ${port} already in use`, `port ${port} in use`, 'EADDRINUSE.tcp', params);
     case 'EADDRNOTAVAIL':
-      return new TcpTransportError(code, `cannot listen on ${where}: no such local address`, `no address ${host}`);
+      return new EndpointError(code, `cannot listen on ${where}: no such local address`, `no address ${host}`, 'EADDRNOTAVAIL.tcp', params);
     case 'EACCES':
-      return new TcpTransportError(code, `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`, 'permission denied');
+      return new EndpointError(code, `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`, 'permission denied', 'EACCES.tcp', params);
     case 'ECONNREFUSED':
-      return new TcpTransportError(code, `connection to ${where} refused (is the OSC server running?)`, 'refused');
+      return new EndpointError(code, `connection to ${where} refused (is the OSC server running?)`, 'refused', 'ECONNREFUSED.tcp', params);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new TcpTransportError(code, `host ${host} not found`, `host ${host} not found`);
+      return new EndpointError(code, `host ${host} not found`, `host ${host} not found`, `${code}.tcp`, params);
     case 'ETIMEDOUT':
-      return new TcpTransportError(code, `connection to ${where} timed out`, 'timed out');
-    default:
-      return new TcpTransportError(code, `${where}: ${detail}`, code.toLowerCase());
+      return new EndpointError(code, `connection to ${where} timed out`, 'timed out', 'ETIMEDOUT.tcp', params);
+    default: {
+      const detail = (e as Error | undefined)?.message ?? String(e);
+      return new EndpointError(code, `${where}: ${detail}`, code.toLowerCase(), 'OTHER.tcpSocket', { ...params, code, detail });
+    }
   }
 }
 
@@ -165,10 +149,12 @@ function checkFraming<T extends string>(v: unknown, allowed: readonly T[], dflt:
 /** Writes a frame, refusing when the peer has stopped reading and the kernel and Node buffers are full. */
 function writeFrame(sock: net.Socket, framing: Framing, packet: Uint8Array, maxWriteBuffer: number, who: string): void {
   if (sock.writableLength > maxWriteBuffer) {
-    throw new TcpTransportError(
+    throw new EndpointError(
       'ENOBUFS',
       `${who} is not reading: ${sock.writableLength} bytes already waiting to be sent (maxWriteBuffer ${maxWriteBuffer})`,
       'peer not reading',
+      'ENOBUFS.tcp',
+      { who, waiting: sock.writableLength, max: maxWriteBuffer },
     );
   }
   sock.write(encodeFrame(framing, packet));
@@ -218,7 +204,7 @@ export interface TcpClientOptions {
 /** Details given with each 'state' event. */
 export interface TcpClientStateDetail {
   /** Why the connection was lost or could not be made. */
-  error?: TcpTransportError;
+  error?: EndpointError;
   /** With 'disconnected': ms until the next attempt, or undefined when no reconnect follows. */
   retryInMs?: number;
 }
@@ -233,16 +219,16 @@ export interface TcpClientEvents {
   /** A complete packet from the server (not yet decoded: pass it to decodePacket). */
   packet: [packet: Buffer, remote: TcpRemote];
   /**
-   * A framing error (OscError) or socket error (TcpTransportError). Only emitted when listened to; a fatal
+   * A framing error (OscError) or socket error (EndpointError). Only emitted when listened to; a fatal
    * framing error also closes the connection, which then reconnects.
    */
-  error: [error: OscError | TcpTransportError, remote: TcpRemote];
+  error: [error: OscError | EndpointError, remote: TcpRemote];
 }
 
 type Listener<A extends unknown[]> = (...args: A) => void;
 
 /**
- * A TCP client that keeps itself connected. Sends are refused with TcpTransportError 'ENOTCONN' while not
+ * A TCP client that keeps itself connected. Sends are refused with EndpointError 'ENOTCONN' while not
  * connected: nothing is queued, since stale control messages replayed after a reconnect would do more harm than
  * good (a fader jumping through old positions), and the caller can report each refusal.
  *
@@ -303,19 +289,19 @@ export class OscTcpClient extends EventEmitter {
   }
 
   /**
-   * Frames and sends one packet (encoded OSC bytes). Throws TcpTransportError 'ENOTCONN' when not connected,
+   * Frames and sends one packet (encoded OSC bytes). Throws EndpointError 'ENOTCONN' when not connected,
    * 'ENOBUFS' when the server has stopped reading and maxWriteBuffer is full.
    */
   send(packet: Uint8Array): void {
     const sock = this.socket;
     if (sock === null || this.stateValue !== 'connected') {
-      throw new TcpTransportError(
-        'ENOTCONN',
-        `not connected to ${endpointText(this.host, this.port)} (${this.stateValue}); packet not sent`,
-        'not connected',
-      );
+      const where = hostPort(this.host, this.port);
+      throw new EndpointError('ENOTCONN', `not connected to ${where} (${this.stateValue}); packet not sent`, 'not connected', 'ENOTCONN.tcpClient', {
+        where,
+        state: this.stateValue,
+      });
     }
-    writeFrame(sock, this.framing, packet, this.maxWriteBuffer, endpointText(this.host, this.port));
+    writeFrame(sock, this.framing, packet, this.maxWriteBuffer, hostPort(this.host, this.port));
   }
 
   /** Stops reconnecting, flushes and closes the connection; resolves once the socket is closed. */
@@ -357,7 +343,7 @@ export class OscTcpClient extends EventEmitter {
     this.emit(state, detail);
   }
 
-  private report(error: OscError | TcpTransportError): void {
+  private report(error: OscError | EndpointError): void {
     if (this.listenerCount('error') > 0) this.emit('error', error, this.remote);
   }
 
@@ -371,7 +357,7 @@ export class OscTcpClient extends EventEmitter {
         if (fatal) sock.destroy();
       },
     });
-    let lastError: TcpTransportError | undefined;
+    let lastError: EndpointError | undefined;
     let connected = false;
     const sock = net.createConnection({ host: this.host, port: this.port });
     this.socket = sock;
@@ -394,7 +380,7 @@ export class OscTcpClient extends EventEmitter {
       // Packets completed before a fatal framing error in the same chunk are sound: deliver them.
       for (const p of decoder.push(chunk)) this.emit('packet', p, this.remote);
       if (guard.tripped && !sock.destroyed) {
-        lastError = guard.limitError(`to ${endpointText(this.host, this.port)}`);
+        lastError = guard.limitError(`to ${hostPort(this.host, this.port)}`);
         sock.destroy();
       }
     });
@@ -450,21 +436,21 @@ export interface TcpServerEvents {
   /** A client not on the allow-list connected and was closed at once (see `rejected`). */
   refused: [remote: TcpRemote];
   /** A client went away; `error` says why when it was not a clean close. */
-  disconnect: [remote: TcpRemote, error: OscError | TcpTransportError | undefined];
+  disconnect: [remote: TcpRemote, error: OscError | EndpointError | undefined];
   /** A complete packet from a client (not yet decoded: pass it to decodePacket). */
   packet: [packet: Buffer, remote: TcpRemote];
   /**
    * A framing error from a client (OscError: the connection is closed when fatal), a refused connection
-   * (TcpTransportError 'LIMIT_EXCEEDED'), or a server socket error. Only emitted when listened to.
+   * (EndpointError 'LIMIT_EXCEEDED'), or a server socket error. Only emitted when listened to.
    */
-  error: [error: OscError | TcpTransportError, remote: TcpRemote | undefined];
+  error: [error: OscError | EndpointError, remote: TcpRemote | undefined];
 }
 
 interface Connection {
   socket: net.Socket;
   remote: TcpRemote;
   decoder: StreamDecoder;
-  error?: OscError | TcpTransportError;
+  error?: OscError | EndpointError;
 }
 
 function clientKey(address: string, port: number): string {
@@ -477,7 +463,7 @@ function clientKey(address: string, port: number): string {
  *   const s = new OscTcpServer({ port: 9000, framing: 'auto' });
  *   s.on('packet', (bytes, from) => emit(decodePacket(bytes), from));   // from = { address, port }
  *   s.on('error', (err, from) => warn(err));
- *   const { port } = await s.listen();                                   // rejects with TcpTransportError
+ *   const { port } = await s.listen();                                   // rejects with EndpointError
  *   s.send(bytes, from);  s.broadcast(bytes);  ...  await s.close();
  */
 export class OscTcpServer extends EventEmitter {
@@ -545,18 +531,15 @@ export class OscTcpServer extends EventEmitter {
 
   /**
    * Frames and sends a packet to one connected client, named by its remote address and port (as given with its
-   * packets). Throws TcpTransportError 'ENOTCONN' when no such client is connected, 'ENOBUFS' when it is not reading.
+   * packets). Throws EndpointError 'ENOTCONN' when no such client is connected, 'ENOBUFS' when it is not reading.
    */
   send(packet: Uint8Array, to: TcpRemote): void {
     const conn = this.conns.get(clientKey(to.address, to.port));
     if (!conn) {
-      throw new TcpTransportError(
-        'ENOTCONN',
-        `no client ${endpointText(normalizeAddress(to.address), to.port)} is connected; packet not sent`,
-        'client not connected',
-      );
+      const who = hostPort(normalizeAddress(to.address), to.port);
+      throw new EndpointError('ENOTCONN', `no client ${who} is connected; packet not sent`, 'client not connected', 'ENOTCONN.tcpNoSuchClient', { who });
     }
-    writeFrame(conn.socket, this.replyFraming(conn), packet, this.maxWriteBuffer, endpointText(conn.remote.address, conn.remote.port));
+    writeFrame(conn.socket, this.replyFraming(conn), packet, this.maxWriteBuffer, hostPort(conn.remote.address, conn.remote.port));
   }
 
   /**
@@ -567,10 +550,10 @@ export class OscTcpServer extends EventEmitter {
     let sent = 0;
     for (const conn of this.conns.values()) {
       try {
-        writeFrame(conn.socket, this.replyFraming(conn), packet, this.maxWriteBuffer, endpointText(conn.remote.address, conn.remote.port));
+        writeFrame(conn.socket, this.replyFraming(conn), packet, this.maxWriteBuffer, hostPort(conn.remote.address, conn.remote.port));
         sent++;
       } catch (e) {
-        this.report(e as TcpTransportError, conn.remote);
+        this.report(e as EndpointError, conn.remote);
       }
     }
     return sent;
@@ -614,7 +597,7 @@ export class OscTcpServer extends EventEmitter {
     return (conn.decoder instanceof AutoDecoder ? conn.decoder.framing : null) ?? 'slip';
   }
 
-  private report(error: OscError | TcpTransportError, remote: TcpRemote | undefined): void {
+  private report(error: OscError | EndpointError, remote: TcpRemote | undefined): void {
     if (this.listenerCount('error') > 0) this.emit('error', error, remote);
   }
 
@@ -639,12 +622,12 @@ export class OscTcpServer extends EventEmitter {
     }
     if (this.conns.size >= this.maxClients) {
       sock.destroy();
+      const who = hostPort(remote.address, remote.port);
       this.report(
-        new TcpTransportError(
-          'LIMIT_EXCEEDED',
-          `connection from ${endpointText(remote.address, remote.port)} refused: already ${this.maxClients} clients (maxClients)`,
-          'too many clients',
-        ),
+        new EndpointError('LIMIT_EXCEEDED', `connection from ${who} refused: already ${this.maxClients} clients (maxClients)`, 'too many clients', 'LIMIT_EXCEEDED.maxClients', {
+          who,
+          max: this.maxClients,
+        }),
         remote,
       );
       return;
@@ -674,7 +657,7 @@ export class OscTcpServer extends EventEmitter {
       if (guard.tripped) return;
       for (const p of c.decoder.push(chunk)) this.emit('packet', p, remote);
       if (guard.tripped && !sock.destroyed) {
-        c.error = guard.limitError(`from ${endpointText(remote.address, remote.port)}`);
+        c.error = guard.limitError(`from ${hostPort(remote.address, remote.port)}`);
         this.report(c.error, remote);
         sock.destroy();
       }

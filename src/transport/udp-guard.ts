@@ -4,6 +4,7 @@
  * the kernel how many datagrams it dropped at our socket anyway. One per endpoint; no Node-RED here.
  */
 import type * as dgram from 'node:dgram';
+import { hostPort } from '../util';
 import { parseAllowList } from './allowlist';
 import type { AllowList } from './allowlist';
 import { findOwnUdpSocketInode, readUdpSocketStats } from './procnet';
@@ -65,7 +66,7 @@ export class UdpReceiveGuard {
   admit(address: string, port: number): boolean {
     if (this.allowList.allows(address)) return true;
     this.rejected++;
-    this.lastRejected = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    this.lastRejected = hostPort(address, port);
     return false;
   }
 

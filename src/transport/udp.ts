@@ -1,10 +1,13 @@
-// A pool of UDP endpoints, reference-counted and keyed by the owner's id (the osc-udp config node's id),
-// so every node naming one endpoint shares one socket: a device that answers to the port we send from
-// (scsynth, X32, XR18) is then heard by the receivers on that socket. Nothing here knows Node-RED.
+// A UDP endpoint: one socket, shared by every node that registers with its holder (the osc-udp config node), so
+// a device that answers to the port we send from (scsynth, X32, XR18) is heard by the receivers on that socket.
+// osc-out without an endpoint holds one of its own. Nothing here knows Node-RED.
 import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import { errorCode, flag, hostPort, num } from '../util';
+import { EndpointBase, EndpointError, EndpointHolder, openEndpointCount as openCount, whenEndpointsClosed } from './endpoint';
+import type { EndpointHooks, EndpointRole, EndpointStatus, SendCallback } from './endpoint';
 import { DEFAULT_RCVBUF, UdpReceiveGuard } from './udp-guard';
 import type { RecvBufferReport } from './udp-guard';
 
@@ -49,17 +52,6 @@ export interface UdpConfigProperties {
   rcvbuf?: number | string;
 }
 
-function flag(v: unknown, dflt: boolean): boolean {
-  if (v === undefined || v === null || v === '') return dflt;
-  return v === true || v === 'true';
-}
-
-function num(v: unknown, dflt: number): number {
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return dflt;
-  // Text that is not a number stays NaN, so bind() reports it instead of silently binding another port.
-  return Number(v);
-}
-
 export function udpOptionsFromConfig(c: UdpConfigProperties): UdpEndpointOptions {
   return {
     localAddress: typeof c.localAddress === 'string' ? c.localAddress : undefined,
@@ -76,40 +68,6 @@ export function udpOptionsFromConfig(c: UdpConfigProperties): UdpEndpointOptions
 }
 
 export type ResolvedUdpEndpointOptions = Required<UdpEndpointOptions>;
-
-export type UdpEndpointState = 'opening' | 'open' | 'failed' | 'closed';
-
-/** Why an endpoint could not open, or why a send failed: `code` is the system's (EADDRINUSE, ENOTFOUND...). */
-export class UdpEndpointError extends Error {
-  readonly code: string;
-  /** A few words for a node status, e.g. "port 9000 in use". */
-  readonly short: string;
-
-  constructor(code: string, message: string, short: string) {
-    super(message);
-    this.name = 'UdpEndpointError';
-    this.code = code;
-    this.short = short;
-  }
-}
-
-export interface UdpEndpointUser {
-  /** Called for every datagram; `data` is the node's own fresh Buffer. Must not throw (it is guarded anyway). */
-  onMessage?(data: Buffer, rinfo: dgram.RemoteInfo): void;
-  /** Called when the endpoint opens, fails, or reports a socket error. */
-  onStateChange?(endpoint: UdpEndpoint): void;
-  /** Called when a counter moves: a sender refused by the allow-list, or kernel drops (polled every few seconds). */
-  onStats?(endpoint: UdpEndpoint): void;
-}
-
-export type SendCallback = (err: Error | null) => void;
-
-/** What a user holds: send through the shared socket, and release it (resolves once the socket is closed). */
-export interface UdpEndpointHandle {
-  readonly endpoint: UdpEndpoint;
-  send(data: Uint8Array, port: number, host: string, cb: SendCallback): void;
-  release(): Promise<void>;
-}
 
 export const DEFAULT_UDP_OPTIONS: ResolvedUdpEndpointOptions = Object.freeze({
   localAddress: '0.0.0.0',
@@ -154,80 +112,69 @@ export function resolveUdpOptions(o: UdpEndpointOptions): ResolvedUdpEndpointOpt
   };
 }
 
-function sameOptions(a: ResolvedUdpEndpointOptions, b: ResolvedUdpEndpointOptions): boolean {
-  return (
-    a.localAddress === b.localAddress &&
-    a.localPort === b.localPort &&
-    a.ipv === b.ipv &&
-    a.broadcast === b.broadcast &&
-    a.multicastGroup === b.multicastGroup &&
-    a.multicastInterface === b.multicastInterface &&
-    a.ttl === b.ttl &&
-    a.multicastLoopback === b.multicastLoopback &&
-    a.allow === b.allow &&
-    Object.is(a.rcvbuf, b.rcvbuf) &&
-    a.remoteHost === b.remoteHost &&
-    a.remotePort === b.remotePort
-  );
-}
-
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-function errorCode(e: unknown): string {
-  const c = (e as { code?: unknown } | null)?.code;
-  return typeof c === 'string' ? c : 'EUNKNOWN';
-}
-
 /** Turns a bind error into words a user can act on. */
-export function describeBindError(e: unknown, o: ResolvedUdpEndpointOptions): UdpEndpointError {
+export function describeBindError(e: unknown, o: ResolvedUdpEndpointOptions): EndpointError {
   const code = errorCode(e);
   const where = hostPort(o.localAddress, o.localPort);
+  const params = { where, address: o.localAddress, port: o.localPort };
   switch (code) {
     case 'EADDRINUSE':
-      return new UdpEndpointError(
+      return new EndpointError(
         code,
         `cannot listen on ${where}: port ${o.localPort} is already in use by another program or node (EADDRINUSE)`,
         `port ${o.localPort} in use`,
+        'EADDRINUSE.udp',
+        params,
       );
     case 'EACCES':
     case 'EPERM':
-      return new UdpEndpointError(
+      return new EndpointError(
         code,
         `cannot listen on ${where}: port ${o.localPort} needs privileges (${code}); choose a port above 1023`,
         `port ${o.localPort} needs privileges`,
+        `${code}.udp`,
+        { ...params, code },
       );
     case 'EADDRNOTAVAIL':
-      return new UdpEndpointError(
+      return new EndpointError(
         code,
         `cannot listen on ${where}: ${o.localAddress} is not an address of this machine (EADDRNOTAVAIL)`,
         `address ${o.localAddress} not available`,
+        'EADDRNOTAVAIL.udp',
+        params,
       );
-    default:
-      return new UdpEndpointError(
+    default: {
+      const detail = (e as Error)?.message ?? String(e);
+      return new EndpointError(code, `cannot listen on ${where} (${o.ipv}): ${detail}`, `cannot listen: ${code}`, 'OTHER.udpListen', {
+        ...params,
         code,
-        `cannot listen on ${where} (${o.ipv}): ${(e as Error)?.message ?? String(e)}`,
-        `cannot listen: ${code}`,
-      );
+        ipv: o.ipv,
+        detail,
+      });
+    }
   }
 }
 
 /**
  * An interface given by name ("eth0") becomes the address the socket calls need: its IPv4 address for udp4,
- * "::%name" (scope id) for udp6. Throws a UdpEndpointError when no such interface exists.
+ * "::%name" (scope id) for udp6. Throws an EndpointError when no such interface exists.
  */
 export function resolveInterface(iface: string, ipv: 'udp4' | 'udp6'): string {
   if (iface === '' || net.isIP(iface) !== 0 || iface.includes('%')) return iface;
   const entries = os.networkInterfaces()[iface];
   if (!entries || entries.length === 0) {
     const names = Object.keys(os.networkInterfaces()).join(', ');
-    throw new UdpEndpointError('ENODEV', `no network interface named "${iface}" (this machine has: ${names})`, `no interface ${iface}`);
+    throw new EndpointError('ENODEV', `no network interface named "${iface}" (this machine has: ${names})`, `no interface ${iface}`, 'ENODEV.interface', {
+      iface,
+      names,
+    });
   }
   if (ipv === 'udp6') return `::%${iface}`;
   const v4 = entries.find((e) => e.family === 'IPv4');
   if (!v4) {
-    throw new UdpEndpointError('EADDRNOTAVAIL', `network interface "${iface}" has no IPv4 address`, `no IPv4 on ${iface}`);
+    throw new EndpointError('EADDRNOTAVAIL', `network interface "${iface}" has no IPv4 address`, `no IPv4 on ${iface}`, 'EADDRNOTAVAIL.interface', {
+      iface,
+    });
   }
   return v4.address;
 }
@@ -272,20 +219,14 @@ interface PendingSend {
   cb: SendCallback;
 }
 
-const pool = new Map<string, UdpEndpoint>();
-// Sockets being closed: a new bind waits for them, so a redeploy never meets its own old socket.
-const closing = new Set<Promise<void>>();
-// Every endpoint not yet closed, pooled or not: what a leak check counts.
-const live = new Set<UdpEndpoint>();
 
-export class UdpEndpoint {
-  readonly key: string;
+/** How often at most the users hear again about senders refused by the allow-list; the status counts them all. */
+const REJECTED_WARNING_INTERVAL_MS = 60000;
+
+export class UdpEndpoint extends EndpointBase {
   readonly options: ResolvedUdpEndpointOptions;
   /** The largest datagram this endpoint can send. */
-  readonly maxDatagram: number;
-  state: UdpEndpointState = 'opening';
-  /** Why the endpoint failed to open, or the last socket error while open. */
-  error: UdpEndpointError | undefined;
+  readonly maxPacket: number;
   /** The bound address (the real port when localPort is 0), once open. */
   address: { address: string; port: number; family: string } | undefined;
   /** Allow-list, receive buffer and kernel drop count of the current socket. */
@@ -298,30 +239,24 @@ export class UdpEndpoint {
   refusals = 0;
   private refusedAt = 0;
   private probe: NodeJS.Timeout | undefined;
+  private rejectedWarned = 0;
+  private rejectedWarnedAt = -Infinity;
+  private bufferWarned: string | undefined;
 
   private socket: dgram.Socket | undefined;
-  private readonly users = new Set<UdpEndpointUser>();
-  // A plain array of receivers: iterated for every datagram.
-  private receivers: UdpEndpointUser[] = [];
   private pending: PendingSend[] = [];
   // Unconnected sends handed to dgram and not yet called back. dgram holds each one until its address lookup
   // answers (a tick for an IP address, the resolver for a name) and drops it without calling back when the socket
   // closes meanwhile, so closing waits for them and fails what is left.
   private readonly inflight = new Set<SendCallback>();
   private drained: (() => void) | undefined;
-  private closeWanted = false;
-  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
   private generation = 0;
 
-  constructor(key: string, options: ResolvedUdpEndpointOptions) {
-    this.key = key;
-    this.options = options;
-    this.maxDatagram = options.ipv === 'udp6' ? MAX_DATAGRAM_UDP6 : MAX_DATAGRAM_UDP4;
-    live.add(this);
-  }
-
-  get userCount(): number {
-    return this.users.size;
+  constructor(options: UdpEndpointOptions, hooks?: EndpointHooks) {
+    super('udp', hooks);
+    this.options = resolveUdpOptions(options);
+    this.maxPacket = this.options.ipv === 'udp6' ? MAX_DATAGRAM_UDP6 : MAX_DATAGRAM_UDP4;
   }
 
   /** Datagrams refused because their sender is not on the allow-list (since the socket opened). */
@@ -360,6 +295,30 @@ export class UdpEndpoint {
     return a ? hostPort(a.address, a.port) : hostPort(this.options.localAddress, this.options.localPort);
   }
 
+  status(role: EndpointRole = 'receive'): EndpointStatus {
+    const label = this.label;
+    const counters = {
+      rejected: this.rejected,
+      lastRejected: this.lastRejected,
+      kernelDrops: this.kernelDrops,
+      refusals: this.refusals,
+      peers: undefined,
+    };
+    const base = { state: this.state, retrying: false, unreachable: this.state === 'open' && this.unreachable, counters };
+    switch (this.state) {
+      case 'opening':
+        return { ...base, text: `opening ${label}`, key: 'opening', params: { label } };
+      case 'open':
+        return role === 'send'
+          ? { ...base, text: `from ${label}`, key: 'sendingFrom', params: { label } }
+          : { ...base, text: `listening on ${label}`, key: 'listening', params: { label } };
+      default:
+        return this.error
+          ? { ...base, text: this.error.short, key: 'failed', params: {} }
+          : { ...base, text: 'closed', key: 'closed', params: {} };
+    }
+  }
+
   send(data: Uint8Array, port: number, host: string, cb: SendCallback): void {
     const socket = this.socket;
     if (this.state === 'open' && socket !== undefined) {
@@ -369,21 +328,34 @@ export class UdpEndpoint {
         } else if (port === this.options.remotePort && host === this.options.remoteHost) {
           socket.send(data, this.unreachable ? this.sentWhileUnreachable(cb) : cb);
         } else {
-          throw new UdpEndpointError('EISCONN', `endpoint ${this.label} only sends to ${hostPort(this.options.remoteHost, this.options.remotePort)}`, 'wrong destination');
+          const to = hostPort(this.options.remoteHost, this.options.remotePort);
+          throw new EndpointError('EISCONN', `endpoint ${this.label} only sends to ${to}`, 'wrong destination', 'EISCONN.udp', { label: this.label, to });
         }
       } catch (e) {
         // dgram throws synchronously for a bad port or a closed socket; report it like an async failure.
         process.nextTick(cb, e as Error);
       }
-    } else if (this.state === 'opening' && !this.closeWanted) {
+    } else if (this.state === 'opening' && !this.closing) {
       if (this.pending.length >= MAX_PENDING_SENDS) {
-        process.nextTick(cb, new UdpEndpointError('ENOBUFS', `endpoint ${this.label} is still opening and ${MAX_PENDING_SENDS} packets are waiting`, 'send queue full'));
+        process.nextTick(
+          cb,
+          new EndpointError('ENOBUFS', `endpoint ${this.label} is still opening and ${MAX_PENDING_SENDS} packets are waiting`, 'send queue full', 'ENOBUFS.opening', {
+            label: this.label,
+            count: MAX_PENDING_SENDS,
+          }),
+        );
       } else {
         this.pending.push({ data, port, host, cb });
       }
     } else {
       const why = this.error ? `: ${this.error.message}` : '';
-      process.nextTick(cb, new UdpEndpointError(this.error?.code ?? 'ENOTCONN', `endpoint ${this.label} is not open${why}`, 'endpoint not open'));
+      process.nextTick(
+        cb,
+        new EndpointError(this.error?.code ?? 'ENOTCONN', `endpoint ${this.label} is not open${why}`, 'endpoint not open', 'ENOTCONN.udpNotOpen', {
+          label: this.label,
+          reason: this.error?.message ?? '',
+        }),
+      );
     }
   }
 
@@ -398,48 +370,36 @@ export class UdpEndpoint {
     return tracked;
   }
 
-  private failInflight(err: UdpEndpointError): void {
+  private failInflight(err: EndpointError): void {
     for (const tracked of this.inflight) process.nextTick(tracked, err);
   }
 
-  /** @internal */
-  addUser(user: UdpEndpointUser): void {
-    this.users.add(user);
-    if (user.onMessage) this.receivers = [...this.receivers, user];
-    // A failed endpoint gets another try when a user (re)joins: a partial redeploy after freeing the port works.
-    if (this.state === 'failed') {
-      this.state = 'opening';
-      this.error = undefined;
-      this.open();
-    }
+  protected canRetry(): boolean {
+    return true;
   }
 
-  /** @internal Resolves once the socket is closed, when this was the last user. */
-  removeUser(user: UdpEndpointUser): Promise<void> {
-    if (!this.users.delete(user)) return this.closedPromise ?? Promise.resolve();
-    if (user.onMessage) this.receivers = this.receivers.filter((u) => u !== user);
-    if (this.users.size > 0) return Promise.resolve();
-    if (pool.get(this.key) === this) pool.delete(this.key);
-    return this.close();
-  }
-
-  /** @internal */
-  open(): void {
+  protected open(): void {
+    this.state = 'opening';
+    this.error = undefined;
     const gen = ++this.generation;
     const start = (): void => {
-      if (gen !== this.generation || this.closeWanted) return;
+      if (gen !== this.generation || this.closing) return;
       this.bind();
     };
-    // Always deferred, so users hear about the outcome only after acquire() has returned their handle;
-    // allSettled: a failed close must not stop the next bind.
-    void Promise.allSettled([...closing]).then(start);
+    // Always deferred, so users hear about the outcome only after register() has returned their handle, and
+    // after every UDP socket still closing is gone (a redeploy binding its own port again).
+    void whenEndpointsClosed('udp').then(start);
   }
 
   private bind(): void {
     const o = this.options;
     const port = o.localPort;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      this.fail(new UdpEndpointError('EINVAL', `local port "${String(port)}" is not a port number (0-65535, 0 = any free port)`, 'bad local port'));
+      this.fail(
+        new EndpointError('EINVAL', `local port "${String(port)}" is not a port number (0-65535, 0 = any free port)`, 'bad local port', 'EINVAL.localPort', {
+          port: String(port),
+        }),
+      );
       return;
     }
     let guard: UdpReceiveGuard;
@@ -447,10 +407,17 @@ export class UdpEndpoint {
       guard = new UdpReceiveGuard(o.allow, o.rcvbuf);
     } catch (e) {
       const bufferProblem = e instanceof RangeError;
-      this.fail(new UdpEndpointError('EINVAL', (e as Error).message, bufferProblem ? 'bad receive buffer' : 'bad allow-list'));
+      const detail = (e as Error).message;
+      this.fail(
+        bufferProblem
+          ? new EndpointError('EINVAL', detail, 'bad receive buffer', 'EINVAL.rcvbuf', { value: String(o.rcvbuf) })
+          : new EndpointError('EINVAL', detail, 'bad allow-list', 'EINVAL.allowList', { detail }),
+      );
       return;
     }
     this.guard = guard;
+    this.rejectedWarned = 0;
+    this.rejectedWarnedAt = -Infinity;
     let socket: dgram.Socket;
     try {
       // Sharing a port between programs only makes sense for multicast; unicast keeps it exclusive so a
@@ -472,7 +439,7 @@ export class UdpEndpoint {
     };
     socket.once('error', onBindError);
     socket.once('listening', onListening);
-    socket.on('message', (data, rinfo) => this.dispatch(data, rinfo));
+    socket.on('message', (data, rinfo) => this.receive(data, rinfo));
     try {
       socket.bind({ port, address: o.localAddress, exclusive: true });
     } catch (e) {
@@ -484,7 +451,7 @@ export class UdpEndpoint {
 
   private listening(socket: dgram.Socket): void {
     const o = this.options;
-    if (this.closeWanted) {
+    if (this.closing) {
       this.finishClose();
       return;
     }
@@ -492,11 +459,14 @@ export class UdpEndpoint {
       if (o.broadcast) socket.setBroadcast(true);
       if (o.multicastGroup !== '' || o.ttl !== DEFAULT_UDP_OPTIONS.ttl) this.setupMulticast(socket);
     } catch (e) {
-      this.fail(
-        e instanceof UdpEndpointError
-          ? e
-          : new UdpEndpointError(errorCode(e), `cannot set up ${hostPort(o.localAddress, o.localPort)}: ${(e as Error).message}`, `setup failed: ${errorCode(e)}`),
-      );
+      if (e instanceof EndpointError) {
+        this.fail(e);
+      } else {
+        const code = errorCode(e);
+        const where = hostPort(o.localAddress, o.localPort);
+        const detail = (e as Error).message;
+        this.fail(new EndpointError(code, `cannot set up ${where}: ${detail}`, `setup failed: ${code}`, 'OTHER.udpSetup', { code, where, detail }));
+      }
       return;
     }
     try {
@@ -511,7 +481,7 @@ export class UdpEndpoint {
       // @types/node declares no argument, but Node passes the lookup or connect error to this callback.
       socket.connect(o.remotePort, o.remoteHost, (err?: Error) => {
         if (this.socket !== socket) return; // failed meanwhile
-        if (this.closeWanted) {
+        if (this.closing) {
           this.finishClose();
           return;
         }
@@ -535,13 +505,27 @@ export class UdpEndpoint {
     this.pending = [];
     for (const p of pending) this.send(p.data, p.port, p.host, p.cb);
     this.notify();
+    const warning = this.recvBufferWarning;
+    const r = this.recvBuffer;
+    if (warning !== undefined && r !== undefined && warning !== this.bufferWarned) {
+      this.bufferWarned = warning;
+      const usable = process.platform === 'linux' ? r.granted / 2 : r.granted;
+      this.warnUsers(
+        new EndpointError('RCVBUF', `${this.label}: ${warning}`, 'small receive buffer', 'RCVBUF.capped', {
+          label: this.label,
+          asked: r.asked,
+          granted: usable,
+          detail: warning,
+        }),
+      );
+    }
   }
 
   private setupMulticast(socket: dgram.Socket): void {
     const o = this.options;
     const ttl = Number(o.ttl);
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) {
-      throw new UdpEndpointError('EINVAL', `multicast TTL ${String(o.ttl)} is not an integer from 0 to 255`, 'bad TTL');
+      throw new EndpointError('EINVAL', `multicast TTL ${String(o.ttl)} is not an integer from 0 to 255`, 'bad TTL', 'EINVAL.ttl', { ttl: String(o.ttl) });
     }
     socket.setMulticastTTL(ttl);
     socket.setMulticastLoopback(o.multicastLoopback);
@@ -555,33 +539,52 @@ export class UdpEndpoint {
     } catch (e) {
       const code = errorCode(e);
       const on = iface !== '' ? ` on interface ${o.multicastInterface}` : '';
-      const hint =
+      const [key, hint] =
         code === 'EINVAL' && !net.isIP(group)
-          ? `${group} is not an IP address`
+          ? ['EINVAL.multicastNotIp', `${group} is not an IP address`]
           : code === 'EINVAL'
-            ? `${group} is not a multicast address, or ${o.multicastInterface || 'the interface'} does not fit ${o.ipv}`
+            ? ['EINVAL.multicastNotGroup', `${group} is not a multicast address, or ${o.multicastInterface || 'the interface'} does not fit ${o.ipv}`]
             : code === 'ENODEV' || code === 'EADDRNOTAVAIL'
-              ? `no such interface${on}`
-              : (e as Error).message;
-      throw new UdpEndpointError(code, `cannot join multicast group ${group}${on}: ${hint} (${code})`, `multicast ${group}: ${code}`);
+              ? [`${code}.multicastNoInterface`, `no such interface${on}`]
+              : ['OTHER.multicast', (e as Error).message];
+      throw new EndpointError(code, `cannot join multicast group ${group}${on}: ${hint} (${code})`, `multicast ${group}: ${code}`, key, {
+        code,
+        group,
+        iface: o.multicastInterface,
+        ipv: o.ipv,
+        detail: hint,
+      });
     }
   }
 
-  private dispatch(data: Buffer, rinfo: dgram.RemoteInfo): void {
+  private receive(data: Buffer, rinfo: dgram.RemoteInfo): void {
     const guard = this.guard;
     // Refused before decoding: a stranger's packet costs one address check, never a msg.
     if (guard !== undefined && !guard.admit(rinfo.address, rinfo.port)) {
-      this.notifyStats();
+      this.refused(guard);
       return;
     }
-    const receivers = this.receivers;
-    for (let i = 0; i < receivers.length; i++) {
-      try {
-        receivers[i].onMessage!(data, rinfo);
-      } catch {
-        // A throw here would escape into the event loop and stop Node-RED; receivers report their own errors.
-      }
-    }
+    this.dispatch(data, rinfo);
+  }
+
+  /** A line when strangers start sending, then at most one a minute: the status keeps the running count. */
+  private refused(guard: UdpReceiveGuard): void {
+    this.notifyStats();
+    const now = Date.now();
+    if (guard.rejected <= this.rejectedWarned || now - this.rejectedWarnedAt < REJECTED_WARNING_INTERVAL_MS) return;
+    const n = guard.rejected - this.rejectedWarned;
+    this.rejectedWarned = guard.rejected;
+    this.rejectedWarnedAt = now;
+    const last = guard.lastRejected ?? '?';
+    this.warnUsers(
+      new EndpointError(
+        'NOT_ALLOWED',
+        `dropped ${n} packet${n === 1 ? '' : 's'} from senders not in the allow-list of ${this.label} (last from ${last})`,
+        'not allowed',
+        'NOT_ALLOWED.udp',
+        { count: n, label: this.label, last },
+      ),
+    );
   }
 
   /**
@@ -607,22 +610,33 @@ export class UdpEndpoint {
   }
 
   private socketError(err: Error): void {
-    if (this.connected && errorCode(err) === 'ECONNREFUSED') {
+    const code = errorCode(err);
+    if (this.connected && code === 'ECONNREFUSED') {
       // Not a socket failure: the kernel's word that the last datagram found nobody listening.
       this.refusals++;
       this.refusedAt = Date.now();
       if (this.unreachable) return;
       this.unreachable = true;
       const to = hostPort(this.options.remoteHost, this.options.remotePort);
-      this.error = new UdpEndpointError('ECONNREFUSED', `receiver ${to} unreachable: nothing is listening on that port (the system answered "port unreachable")`, 'receiver unreachable');
+      this.error = new EndpointError(
+        'ECONNREFUSED',
+        `receiver ${to} unreachable: nothing is listening on that port (the system answered "port unreachable")`,
+        'receiver unreachable',
+        'ECONNREFUSED.udp',
+        { to },
+      );
       this.notify();
       return;
     }
-    this.error = new UdpEndpointError(errorCode(err), `socket error on ${this.label}: ${err.message}`, `socket error ${errorCode(err)}`);
+    this.error = new EndpointError(code, `socket error on ${this.label}: ${err.message}`, `socket error ${code}`, 'OTHER.udpSocket', {
+      code,
+      label: this.label,
+      detail: err.message,
+    });
     this.notify();
   }
 
-  private fail(err: UdpEndpointError): void {
+  private fail(err: EndpointError): void {
     this.guard?.stop();
     this.state = 'failed';
     this.error = err;
@@ -643,49 +657,22 @@ export class UdpEndpoint {
     const pending = this.pending;
     this.pending = [];
     for (const p of pending) process.nextTick(p.cb, err);
-    if (this.closeWanted) {
+    if (this.closing) {
       this.finishClose();
       return;
     }
     this.notify();
   }
 
-  private notifyStats(): void {
-    for (const u of this.users) {
-      try {
-        u.onStats?.(this);
-      } catch {
-        // see dispatch()
-      }
-    }
-  }
-
-  private notify(): void {
-    for (const u of this.users) {
-      try {
-        u.onStateChange?.(this);
-      } catch {
-        // see dispatch()
-      }
-    }
-  }
-
-  private close(): Promise<void> {
-    if (this.closedPromise) return this.closedPromise;
-    this.closeWanted = true;
+  protected shutdown(): Promise<void> {
     this.generation++;
-    this.closedPromise = new Promise<void>((resolve) => {
+    const closed = new Promise<void>((resolve) => {
       this.resolveClosed = resolve;
     });
-    const p = this.closedPromise;
-    closing.add(p);
-    void p.then(() => closing.delete(p));
     // A socket still binding finishes (listening or error) first; both paths then call finishClose().
     if (this.state !== 'opening' || this.socket === undefined) this.finishClose();
-    return p;
+    return closed;
   }
-
-  private resolveClosed: (() => void) | undefined;
 
   private finishClose(): void {
     this.guard?.stop();
@@ -695,10 +682,11 @@ export class UdpEndpoint {
     this.socket = undefined;
     this.state = 'closed';
     this.address = undefined;
-    live.delete(this);
     const resolve = this.resolveClosed;
     this.resolveClosed = undefined;
-    const closedEarly = new UdpEndpointError('ENOTCONN', `endpoint ${this.label} closed before the packet was sent`, 'closed');
+    const closedEarly = new EndpointError('ENOTCONN', `endpoint ${this.label} closed before the packet was sent`, 'closed', 'ENOTCONN.udpClosed', {
+      label: this.label,
+    });
     const pending = this.pending;
     this.pending = [];
     for (const p of pending) process.nextTick(p.cb, closedEarly);
@@ -731,37 +719,17 @@ export class UdpEndpoint {
   }
 }
 
-/**
- * Joins the endpoint `key` (opening it for the first user). A live endpoint with the same key but other options
- * (a config node changed while an old user still holds it) is left to its users; the newcomer gets a new one.
- */
-export function acquireUdpEndpoint(key: string, options: UdpEndpointOptions, user: UdpEndpointUser): UdpEndpointHandle {
-  const resolved = resolveUdpOptions(options);
-  let endpoint = pool.get(key);
-  if (endpoint === undefined || endpoint.state === 'closed' || !sameOptions(endpoint.options, resolved)) {
-    endpoint = new UdpEndpoint(key, resolved);
-    pool.set(key, endpoint);
-    endpoint.addUser(user);
-    endpoint.open();
-  } else {
-    endpoint.addUser(user);
-  }
-  const ep = endpoint;
-  let released: Promise<void> | undefined;
-  return {
-    endpoint: ep,
-    send: (data, port, host, cb) => ep.send(data, port, host, cb),
-    release: () => (released ??= ep.removeUser(user)),
-  };
+/** The holder of one UDP endpoint with these options: what an osc-udp config node, or osc-out for its own socket, keeps. */
+export function udpEndpointHolder(options: UdpEndpointOptions, hooks?: EndpointHooks): EndpointHolder<UdpEndpoint> {
+  return new EndpointHolder(() => new UdpEndpoint(options, hooks));
 }
 
-/** Resolves once every socket being closed is closed (a config node's close waits on this). */
+/** Resolves once every UDP socket being closed is closed (a config node's close waits on this). */
 export function whenSocketsClosed(): Promise<void> {
-  if (closing.size === 0) return Promise.resolve();
-  return Promise.allSettled([...closing]).then(() => undefined);
+  return whenEndpointsClosed('udp');
 }
 
-/** How many endpoints are not closed yet: tests use it to prove a redeploy leaks nothing. */
+/** How many UDP endpoints are not closed yet: tests use it to prove a redeploy leaks nothing. */
 export function openEndpointCount(): number {
-  return live.size;
+  return openCount('udp');
 }

@@ -1,7 +1,7 @@
 'use strict';
 // A real Node-RED (the devDependency) in a child process, the way a user runs it: a throwaway userDir with this
 // package linked into its node_modules, the admin API on a free 127.0.0.1 port (for deploys), and its log in a
-// file the test can read. Used by the hostile-traffic and redeploy tests.
+// file the test can read. Used by the hostile-traffic, redeploy and runtime-texts tests.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -22,11 +22,15 @@ function freeTcpPort() {
   });
 }
 
-async function startNodeRed({ flow = [], logLevel = 'info' } = {}) {
+/**
+ * `packageDir`: the copy of this package to load (package.json and dist/), this checkout unless given; `settings`:
+ * more runtime settings (e.g. lang).
+ */
+async function startNodeRed({ flow = [], logLevel = 'info', packageDir = root, settings = {} } = {}) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-test-'));
   const [scope, name] = ourName.split('/');
   fs.mkdirSync(path.join(userDir, 'node_modules', scope), { recursive: true });
-  fs.symlinkSync(root, path.join(userDir, 'node_modules', scope, name), 'dir');
+  fs.symlinkSync(packageDir, path.join(userDir, 'node_modules', scope, name), 'dir');
   fs.writeFileSync(path.join(userDir, 'package.json'),
     JSON.stringify({ name: 'oscflow-test-userdir', private: true, dependencies: { [ourName]: '*' } }));
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
@@ -42,6 +46,7 @@ async function startNodeRed({ flow = [], logLevel = 'info' } = {}) {
     runtimeState: { enabled: false },
     externalModules: { autoInstall: false },
     logging: { console: { level: logLevel, metrics: false, audit: false } },
+    ...settings,
   })};\n`);
   const logFile = path.join(userDir, 'node-red.log');
   const log = fs.openSync(logFile, 'w');

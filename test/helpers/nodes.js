@@ -66,4 +66,29 @@ function until(check, ms) {
   });
 }
 
-module.exports = { helper, UDP_NODES, waitStatus, listeningPort, collect, until };
+// What 'recorder' nodes received, by node id, from the moment each exists.
+const recordings = new Map();
+
+/**
+ * A node type for helper.load ({ type: 'recorder' }): keeps every msg it receives from the moment it exists, so a
+ * msg that arrives while helper.load is still starting the flows (an error a Catch node passes on) is not missed
+ * the way an 'input' listener attached after load would miss it. Read with recorded(id).
+ */
+function recorderNode(RED) {
+  RED.nodes.registerType('recorder', function (config) {
+    RED.nodes.createNode(this, config);
+    const got = [];
+    recordings.set(config.id, got);
+    this.on('input', (msg, _send, done) => {
+      got.push(msg);
+      done();
+    });
+  });
+}
+
+/** The msgs recorder node `id` has received so far (the array grows as more arrive). */
+function recorded(id) {
+  return recordings.get(id) || [];
+}
+
+module.exports = { helper, UDP_NODES, waitStatus, listeningPort, collect, until, recorderNode, recorded };
