@@ -71,7 +71,7 @@ describe('example flows', () => {
     };
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
     const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
-    const qs = /\*\*Port\*\* `(\d+)`/.exec(quickStart);
+    const qs = /\*\*Port\*\*[^`]*`(\d+)`/.exec(quickStart);
     assert.ok(qs, 'the quick start names the port it listens on');
     claim(Number(qs[1]), 'the README quick start');
     const demo = /OSCFLOW_DEMO_PORT \|\| (\d+)/.exec(fs.readFileSync(path.join(root, 'scripts', 'start.js'), 'utf8'));

@@ -362,6 +362,25 @@ function describeFirstHour(getState, tag) {
       await ed.done();
     });
 
+    it('a float32 0.1 arrives as 0.10000000149011612, and the help of osc in and osc out and the README say why', async () => {
+      await page.evaluate((id) => RED.workspaces.show(RED.nodes.node(id).z), ids.in);
+      await ed.clearDebug();
+      const s = await udpSocket(0, '127.0.0.1');
+      try {
+        s.send(oscMessage('/1/fader7', 'f', [0.1]), inPort, '127.0.0.1');
+        const shown = await ed.waitForDebug((t) => t.includes('/1/fader7'), 'the float');
+        assert.match(shown, /0\.10000000149011612/);
+      } finally {
+        s.close();
+      }
+      for (const type of ['osc-in', 'osc-out']) {
+        await page.evaluate((t) => RED.sidebar.help.show(t), type);
+        await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-help')]
+          .some((el) => /0\.10000000149011612/.test(el.textContent) && /float64/.test(el.textContent)), null, { timeout: 10000 });
+      }
+      assert.match(readme, /`0\.1` sent as\s+float32 arrives as `0\.10000000149011612`/);
+    });
+
     // Opens the dialog of each node of ours on the tab (and, from it, of each configuration node it uses), checks
     // that every field shows the value the node runs with and none is marked invalid, then closes each with
     // Done / Update unchanged and checks the flow did not change. Returns the problems found, as sentences.
