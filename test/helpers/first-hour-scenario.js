@@ -360,6 +360,7 @@ function describeFirstHour(getState, tag) {
       await ed.typeInto(rule, '/1/fader*');
       await explain.waitFor({ state: 'hidden' });
       await ed.done();
+      await ed.deploy();
     });
 
     it('a float32 0.1 arrives as 0.10000000149011612, and the help of osc in and osc out and the README say why', async () => {
