@@ -153,8 +153,11 @@ function editorPage(page) {
     async tooltipMessage(selector) {
       const input = page.locator(selector).first();
       await page.waitForFunction((s) => document.querySelector(s).classList.contains('input-error'), selector);
-      // The tooltip opens on mouseenter, and the pointer is still on the field it just typed into.
+      // The tooltip opens on mouseenter, and the pointer is still on the field it just typed into; a tooltip opened
+      // on the way there (a field beneath, a button) closes once the pointer has left it.
       await page.mouse.move(0, 0);
+      await page.waitForFunction(() => ![...document.querySelectorAll('.red-ui-popover')].some((el) => el.offsetParent !== null),
+        null, { timeout: 5000 }).catch(() => {});
       await input.hover();
       const tip = page.locator('.red-ui-popover:visible').last();
       await tip.waitFor({ state: 'visible', timeout: 5000 });

@@ -323,7 +323,8 @@ function describeEditor(getState, tag) {
       const workspace = await page.locator('#red-ui-workspace').boundingBox();
       // Deploy and inject notifications would cover the flow; clicking the inject scrolled the view.
       await page.evaluate(() => {
-        document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove());
+        // Hidden, not removed: Node-RED removes each one itself when its time is up, and would fail on a removed one.
+        document.querySelectorAll('.red-ui-notification').forEach((n) => { n.style.display = 'none'; });
         const el = document.getElementById('red-ui-workspace-chart');
         el.scrollLeft = 0;
         el.scrollTop = 0;
