@@ -189,7 +189,8 @@
         var defaults = node._def.defaults;
         var absent = [];
         for (var prop in defaults) {
-            if (!defaults.hasOwnProperty(prop) || node[prop] !== undefined) { continue; }
+            // outputs is Node-RED's own (a rule map while osc route's dialog is open).
+            if (!defaults.hasOwnProperty(prop) || node[prop] !== undefined || prop === "outputs") { continue; }
             var input = $("#" + prefix + "-" + prop);
             if (!input.length) { continue; }
             if (defaults[prop].type) { absent.push({ prop: prop, config: true }); continue; }
