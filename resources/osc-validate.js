@@ -1,102 +1,75 @@
-// The editor's check of OSC address patterns, shared by the nodes' .html files: Node-RED serves this folder at
+// The editor's checks and dialog behaviour, shared by the nodes' .html files: Node-RED serves this folder at
 // resources/@oscflow/node-red-osc/, and each .html loads it with a <script src> before its own script runs.
-// One copy, so osc out's Address and osc route's rules can never disagree about what a valid pattern is.
 //
-// The editor cannot load our compiled matcher, so this is a port of parse() in src/osc/pattern.ts (every
-// BAD_PATTERN case, at the same offset). Keep the two in step: test/editor-files.test.js runs both on the same
-// patterns and addresses. A literal address is a pattern without operators, and for one the runtime's
-// validateAddress and compilePattern refuse the same strings at the same offsets, so this one check also
-// decides "a literal address or a pattern", which is what osc out sends.
+// Addresses and patterns are judged by the runtime's own parser (resources/osc-pattern.js, built from
+// src/osc/pattern.ts by scripts/build.js), so the editor refuses exactly what the runtime refuses, in the
+// runtime's words and at its position. The two scripts load in either order: that one is looked up when a check
+// runs, never at load time.
 (function(global) {
     "use strict";
-    var SLASH = 47;
-    function isControl(c) { return c < 0x20 || c === 0x7f; }
-    function badInside(c) { return c === 91 || c === 123 || c === 42 || c === 63 || c === 32 || c === 35 || isControl(c); }
-    function scanClass(p, open) {
-        var j = open + 1;
-        if (p.charCodeAt(j) === 33) { j++; }
-        var empty = true;
-        for (;;) {
-            if (j >= p.length || p.charCodeAt(j) === SLASH) { return { err: { key: "unclosed-bracket", at: open } }; }
-            var lo = p.codePointAt(j);
-            if (lo === 93) { break; }
-            if (lo === 125 || lo === 44 || badInside(lo)) { return { err: { key: "inside-bracket", at: j, c: lo } }; }
-            var wl = lo > 0xffff ? 2 : 1;
-            // '-' makes a range only between two members; first or last it is literal.
-            if (p.charCodeAt(j + wl) === 45 && j + wl + 1 < p.length && p.charCodeAt(j + wl + 1) !== 93) {
-                var hiAt = j + wl + 1;
-                var hi = p.codePointAt(hiAt);
-                if (hi === SLASH) { return { err: { key: "unclosed-bracket", at: open } }; }
-                if (hi === 125 || hi === 44 || badInside(hi)) { return { err: { key: "inside-bracket", at: hiAt, c: hi } }; }
-                if (hi < lo) { return { err: { key: "reversed", at: j, c: lo } }; }
-                j = hiAt + (hi > 0xffff ? 2 : 1);
-            } else {
-                j += wl;
-            }
-            empty = false;
-        }
-        if (empty) { return { err: { key: "empty-bracket", at: open } }; }
-        return { next: j + 1 };
+
+    function parser() {
+        var p = global.OscflowPattern;
+        if (!p) { throw new Error("resources/osc-pattern.js is not loaded (npm run build makes it)"); }
+        return p;
     }
-    function scanAlternatives(p, open) {
-        var j = open + 1;
-        for (;;) {
-            if (j >= p.length || p.charCodeAt(j) === SLASH) { return { err: { key: "unclosed-brace", at: open } }; }
-            var c = p.charCodeAt(j);
-            j++;
-            if (c === 125) { break; }
-            if (c === 44) { continue; }
-            if (c === 93 || badInside(c)) { return { err: { key: "inside-brace", at: j - 1, c: c } }; }
-        }
-        return { next: j };
+    function messageOf(fn) {
+        try { fn(); return ""; } catch (e) { return e && e.message ? String(e.message) : String(e); }
     }
-    function scanPattern(p) {
-        if (typeof p !== "string" || p.length === 0 || p.charCodeAt(0) !== SLASH) { return { key: "slash", at: 0 }; }
-        var i = 1;
-        var gap = false;
-        for (;;) {
-            if (p.charCodeAt(i) === SLASH) {
-                if (gap) { return { key: "triple-slash", at: i }; }
-                gap = true;
-                i++;
-                continue;
-            }
-            if (i >= p.length) { return { key: gap ? "gap-end" : "empty-part", at: i }; }
-            while (i < p.length && p.charCodeAt(i) !== SLASH) {
-                var c = p.codePointAt(i);
-                var r = null;
-                if (c === 91) { r = scanClass(p, i); }
-                else if (c === 123) { r = scanAlternatives(p, i); }
-                else if (c === 93 || c === 125) { return { key: "unmatched", at: i, c: c }; }
-                else if (c === 32 || c === 35 || c === 44 || isControl(c)) { return { key: "char", at: i, c: c }; }
-                if (r) {
-                    if (r.err) { return r.err; }
-                    i = r.next;
-                } else {
-                    i += c > 0xffff ? 2 : 1;
-                }
-            }
-            gap = false;
-            if (i >= p.length) { return null; }
-            i++;
-        }
-    }
-    function describe(c) {
-        if (c === undefined) { return ""; }
-        if (isControl(c)) { return "U+" + ("000" + c.toString(16).toUpperCase()).slice(-4); }
-        return "'" + String.fromCodePoint(c) + "'";
+
+    /** "" when p is a valid OSC address pattern (an osc route rule), else the runtime's message. */
+    function checkPattern(p) {
+        return messageOf(function() { parser().compilePattern(p); });
     }
 
     /**
-     * null when p is a valid pattern (or literal address), else { key, at, pos, char }: key names the message
-     * in the node's locale file, at is the 0-based offset the runtime reports, and pos (counted from 1, as
-     * people count) and char (the character shown) are the message's __pos__ and __char__.
+     * "" when a is what osc out and osc codec may send: a literal address or a pattern the receiver expands
+     * (the runtime's checkAddress in src/nodes/convert.ts makes the same choice); else the runtime's message.
      */
-    function checkPattern(p) {
-        var e = scanPattern(p);
-        return e ? { key: e.key, at: e.at, pos: e.at + 1, "char": describe(e.c) } : null;
+    function checkAddress(a) {
+        var p = parser();
+        return messageOf(function() { if (p.isPattern(a)) { p.compilePattern(a); } else { p.validateAddress(a); } });
     }
 
+    function isIPv4(s) {
+        var m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+        if (!m) { return false; }
+        for (var i = 1; i <= 4; i++) { if (Number(m[i]) > 255) { return false; } }
+        return true;
+    }
+    // As Node.js's net.isIPv6 (which the runtime uses): hex groups, one '::' at most, an IPv4 tail, a %zone.
+    function isIPv6(s) {
+        var zone = s.indexOf("%");
+        if (zone !== -1) {
+            if (!/^[\w.\-]+$/.test(s.slice(zone + 1))) { return false; }
+            s = s.slice(0, zone);
+        }
+        var halves = s.split("::");
+        if (halves.length > 2) { return false; }
+        var groups = 0;
+        for (var h = 0; h < halves.length; h++) {
+            if (halves[h] === "") { continue; }
+            var parts = halves[h].split(":");
+            for (var i = 0; i < parts.length; i++) {
+                var last = h === halves.length - 1 && i === parts.length - 1;
+                if (last && isIPv4(parts[i])) { groups += 2; }
+                else if (/^[0-9a-f]{1,4}$/i.test(parts[i])) { groups += 1; }
+                else { return false; }
+            }
+        }
+        return halves.length === 2 ? groups <= 7 : groups === 8;
+    }
+    /**
+     * True when s can name a host: an IPv4 or IPv6 address or a host name (letters, digits, '-', '_' between
+     * dots). Catches typos such as "not a host!" or "192.168.1.300" before they fail when the flow runs.
+     */
+    function isHost(s) {
+        s = String(s === undefined || s === null ? "" : s).trim();
+        if (s === "") { return false; }
+        if (isIPv4(s) || isIPv6(s)) { return true; }
+        if (/^[\d.]+$/.test(s)) { return false; }
+        return s.length <= 253 && /^[a-z0-9_]([a-z0-9_\-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_\-]{0,61}[a-z0-9_])?)*\.?$/i.test(s);
+    }
 
     /**
      * The first entry of an allow-list (addresses and CIDR ranges, separated by space, comma, semicolon or new
@@ -132,5 +105,128 @@
         return n >= min && n <= max;
     }
 
-    global.OscflowValidate = { checkPattern: checkPattern, badAllowEntry: badAllowEntry, wholeIn: wholeIn };
+    // ---------------------------------------------------------------------------------------------------------
+    // Edit dialogs. Node-RED fills each field from the node and saves each field back; three things it does not do
+    // are done here, for every dialog of ours:
+    // - A property the node does not have (a flow saved before the property existed; a new config node, whose
+    //   falsy defaults such as Port 0 Node-RED leaves out) shows the value the runtime uses for it, not a blank.
+    // - "Done" without a change leaves such a property absent, so opening a dialog never modifies the flow.
+    // - Every explanation of an invalid field shows under the field, not only in a tooltip on hover.
+
+    var openByType = {};
+    var dialogs = {};
+
+    function prefixOf(node) { return node._def && node._def.category === "config" ? "node-config-input" : "node-input"; }
+    function fieldValue(input) { return input.attr("type") === "checkbox" ? input.prop("checked") : input.val(); }
+    function isEditing(node) {
+        var ed = global.RED && global.RED.editor;
+        if (ed && typeof ed.getEditStack === "function") { return ed.getEditStack().indexOf(node) !== -1; }
+        return openByType[node.type] === node;
+    }
+
+    /**
+     * The value of prop as the open dialog of node shows it, else as saved: a field whose check depends on
+     * another field (Mode, Transport, scheduling) is judged by what is on screen, also before the first save.
+     */
+    function live(node, prop) {
+        if (isEditing(node) && global.$) {
+            var input = global.$("#" + prefixOf(node) + "-" + prop);
+            if (input.length) { return fieldValue(input); }
+        }
+        return node[prop];
+    }
+
+    // What Node-RED concludes from a validator, as a sentence ("" when valid): the same rules as its own
+    // validateNodeProperty (environment variables pass, a validator's string or list is the reason).
+    function reasonFor(node, def, value) {
+        if (typeof value === "string" && /^\$(\([a-zA-Z_][a-zA-Z0-9_]*\)|\{[a-zA-Z_][a-zA-Z0-9_]*\})$/.test(value)) { return ""; }
+        if (!def.validate) { return ""; }
+        var r;
+        try { r = def.validate.call(node, value, {}); } catch (e) { return String(e && e.message || e); }
+        if (typeof r === "string") { return r; }
+        if (Array.isArray(r)) { return r.join("; "); }
+        return "";
+    }
+
+    function explain(node, prefix) {
+        var $ = global.$;
+        var defaults = node._def.defaults;
+        var shown = [];
+        var form = null;
+        for (var prop in defaults) {
+            if (!defaults.hasOwnProperty(prop) || !defaults[prop].validate) { continue; }
+            var input = $("#" + prefix + "-" + prop);
+            if (!input.length) { continue; }
+            form = form || input.closest("form");
+            // Inside the field's row, so a row the dialog hides (another mode, another transport) hides it too.
+            var box = $("<div/>", { "class": "oscflow-explain", "data-prop": prop })
+                .css({ color: "var(--red-ui-text-color-error, #ad1625)", "margin": "4px 0 0 104px", "white-space": "normal", "font-size": "0.9em", "line-height": "1.4em" })
+                .hide()
+                .appendTo(input.closest(".form-row"));
+            shown.push({ prop: prop, input: input, box: box });
+        }
+        function refresh() {
+            for (var i = 0; i < shown.length; i++) {
+                var s = shown[i];
+                // An input given up at save (see saveDialog) is no longer the property's.
+                var text = s.input.attr("id") ? reasonFor(node, defaults[s.prop], fieldValue(s.input)) : "";
+                s.box.text(text).toggle(text !== "");
+            }
+        }
+        if (form) { form.on("input change keyup paste", function() { setTimeout(refresh, 0); }); }
+        refresh();
+        return refresh;
+    }
+
+    /**
+     * Called first in oneditprepare, after Node-RED has filled the fields. effective: { prop: function() }
+     * for a property whose runtime value, when absent, is not its editor default (computed with this = node).
+     * Returns a function that refreshes the explanations (for fields a node changes itself).
+     */
+    function prepareDialog(node, effective) {
+        var $ = global.$;
+        var prefix = prefixOf(node);
+        var defaults = node._def.defaults;
+        var absent = [];
+        for (var prop in defaults) {
+            // outputs is Node-RED's own (a rule map while osc route's dialog is open).
+            if (!defaults.hasOwnProperty(prop) || node[prop] !== undefined || prop === "outputs") { continue; }
+            var input = $("#" + prefix + "-" + prop);
+            if (!input.length) { continue; }
+            if (defaults[prop].type) { absent.push({ prop: prop, config: true }); continue; }
+            var value = effective && effective.hasOwnProperty(prop) ? effective[prop].call(node) : defaults[prop].value;
+            if (value === undefined || (value !== null && typeof value === "object")) { continue; }
+            if (input.attr("type") === "checkbox") { input.prop("checked", value === true || value === "true"); }
+            else { input.val(String(value)); }
+            absent.push({ prop: prop, shown: fieldValue(input) });
+        }
+        openByType[node.type] = node;
+        // A config node being added is not in the workspace yet: it is saved with every field, as shown.
+        var existing = !!(global.RED && global.RED.nodes.node(node.id));
+        dialogs[node.id] = { prefix: prefix, absent: existing ? absent : [] };
+        return explain(node, prefix);
+    }
+
+    /** Called last in oneditsave: a property the node did not have, and whose field is as shown, stays absent. */
+    function saveDialog(node) {
+        var $ = global.$;
+        var d = dialogs[node.id];
+        delete dialogs[node.id];
+        if (openByType[node.type] === node) { delete openByType[node.type]; }
+        if (!d) { return; }
+        for (var i = 0; i < d.absent.length; i++) {
+            var a = d.absent[i];
+            var input = $("#" + d.prefix + "-" + a.prop);
+            if (!input.length) { continue; }
+            var now = fieldValue(input);
+            var same = a.config ? (now === "_ADD_" || now === "" || now === null) : now === a.shown;
+            // Node-RED saves only the fields it finds by id.
+            if (same) { input.removeAttr("id"); }
+        }
+    }
+
+    global.OscflowValidate = {
+        checkPattern: checkPattern, checkAddress: checkAddress, isHost: isHost, badAllowEntry: badAllowEntry,
+        wholeIn: wholeIn, live: live, prepareDialog: prepareDialog, saveDialog: saveDialog
+    };
 })(this);

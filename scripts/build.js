@@ -18,3 +18,5 @@ const editorSrc = path.join(root, 'nodes');
 if (fs.existsSync(editorSrc)) fs.cpSync(editorSrc, nodesOut, { recursive: true });
 const icons = path.join(root, 'icons');
 if (fs.existsSync(icons)) fs.cpSync(icons, path.join(nodesOut, 'icons'), { recursive: true });
+// The editor checks addresses and patterns with the runtime's own compiled parser (resources/osc-pattern.js).
+require('./editor-pattern').writePatternResource(root);

@@ -36,12 +36,28 @@ function installDemoFlow() {
   return true;
 }
 
-function flowHasDemo() {
+/** The UDP port the demo in the existing flows listens on: undefined without a demo (or a flow file we can read). */
+function demoPortInFlows() {
   try {
-    return JSON.parse(fs.readFileSync(flowFile, 'utf8')).some((n) => n.type === 'tab' && n.label === demoTab);
+    const flows = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
+    const tab = flows.find((n) => n.type === 'tab' && n.label === demoTab);
+    const oscIn = tab && flows.find((n) => n.type === 'osc-in' && n.z === tab.id);
+    const endpoint = oscIn && flows.find((n) => n.id === oscIn.endpoint && n.type === 'osc-udp');
+    return endpoint ? Number(endpoint.localPort) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** OSCFLOW_DEMO_PORT only applies to a demo being installed: say so rather than ignore it without a word. */
+function explainIgnoredDemoPort(flowPort) {
+  const asked = process.env.OSCFLOW_DEMO_PORT;
+  if (!asked || Number(asked) === flowPort) return;
+  const where = flowPort === undefined ? 'holds flows of yours, without the demo' : `holds the demo, on UDP port ${flowPort}`;
+  console.warn(
+    `\nOSCFLOW_DEMO_PORT=${asked} is not used: ${flowFile} already exists and ${where}; npm start never\n` +
+      `overwrites it. For a fresh demo on port ${asked}: delete that file (your edits in it are lost) and run npm start again.\n`,
+  );
 }
 
 function udpPortFree(port) {
@@ -68,14 +84,16 @@ async function main() {
   checkBuilt();
   fs.mkdirSync(userDir, { recursive: true });
   if (installDemoFlow()) console.log(`Installed the demo flow in ${flowFile}`);
+  else explainIgnoredDemoPort(demoPortInFlows());
 
   if (!(await tcpPortFree(httpPort))) {
     console.error(`Port ${httpPort} on 127.0.0.1 is in use (another Node-RED?). Stop it, or run: OSCFLOW_PORT=1881 npm start`);
     process.exit(1);
   }
-  if (flowHasDemo() && !(await udpPortFree(demoPort))) {
+  const flowPort = demoPortInFlows();
+  if (flowPort !== undefined && flowPort !== 0 && !(await udpPortFree(flowPort))) {
     console.warn(
-      `\nUDP port ${demoPort} is in use by another program: the demo's osc in node will show a red status.\n` +
+      `\nUDP port ${flowPort} is in use by another program: the demo's osc in node will show a red status.\n` +
         `Free the port, or open the demo's "osc udp" endpoint in the editor and pick another port (and the same\n` +
         `port in the osc out node). For a fresh demo on another port: delete ${flowFile} and run\n` +
         `OSCFLOW_DEMO_PORT=9100 npm start\n`,

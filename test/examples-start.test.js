@@ -94,4 +94,24 @@ describe('npm start (scripts/start.js)', function () {
     assert.ok(Array.isArray(flows), JSON.stringify(flows));
     assert.ok(flows.some((n) => n.name === 'my edit'));
   });
+
+  it('says that OSCFLOW_DEMO_PORT is not used when the flows exist already, and keeps them', async () => {
+    const [kept, asked] = [await freeUdpPort(), await freeUdpPort()];
+    const flowFile = path.join(userDir, 'flows.json');
+    const demo = JSON.parse(fs.readFileSync(path.join(root, 'scripts', 'demo-flow.json'), 'utf8'));
+    for (const n of demo) if (n.type === 'osc-udp') n.localPort = kept;
+    fs.writeFileSync(flowFile, JSON.stringify(demo));
+    run = await start({ OSCFLOW_USER_DIR: userDir, OSCFLOW_DEMO_PORT: String(asked) });
+    assert.match(run.output(), new RegExp(`OSCFLOW_DEMO_PORT=${asked} is not used: .*flows\\.json already exists and holds the demo, on UDP port ${kept}`));
+    assert.match(run.output(), /delete that file/);
+    const flows = await (await fetch(`${run.url}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } })).json();
+    assert.equal(flows.find((n) => n.type === 'osc-udp').localPort, kept);
+  });
+
+  it('says nothing about OSCFLOW_DEMO_PORT when it installs the demo with it', async () => {
+    const demoPort = await freeUdpPort();
+    run = await start({ OSCFLOW_USER_DIR: userDir, OSCFLOW_DEMO_PORT: String(demoPort) });
+    assert.match(run.output(), /Installed the demo flow/);
+    assert.doesNotMatch(run.output(), /OSCFLOW_DEMO_PORT=\d+ is not used/);
+  });
 });

@@ -52,6 +52,39 @@ describe('example flows', () => {
     for (const t of ours) assert.ok(used.has(t), `${t} appears in an example`);
   });
 
+  it('open each on a tab named like the example, as Import > Examples lists it', () => {
+    for (const file of files.filter((f) => f.startsWith('examples'))) {
+      const flow = JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));
+      const tabs = flow.filter((n) => n.type === 'tab');
+      assert.deepEqual(tabs.map((t) => t.label), [path.basename(file, '.json')], file);
+      for (const n of flow) {
+        if (n.type !== 'tab' && !configTypes.includes(n.type)) assert.equal(n.z, tabs[0].id, `${file}: ${n.type} ${n.id} is on the tab`);
+      }
+    }
+  });
+
+  it('listen on ports of their own: none shared with another example, the README quick start or the npm start demo', () => {
+    const listeners = new Map();
+    const claim = (port, who) => {
+      assert.ok(!listeners.has(port), `port ${port}: ${listeners.get(port)} and ${who}`);
+      listeners.set(port, who);
+    };
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
+    const qs = /\*\*Port\*\*[^`]*`(\d+)`/.exec(quickStart);
+    assert.ok(qs, 'the quick start names the port it listens on');
+    claim(Number(qs[1]), 'the README quick start');
+    const demo = /OSCFLOW_DEMO_PORT \|\| (\d+)/.exec(fs.readFileSync(path.join(root, 'scripts', 'start.js'), 'utf8'));
+    claim(Number(demo[1]), 'the npm start demo');
+    for (const file of files.filter((f) => f.startsWith('examples'))) {
+      for (const n of JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'))) {
+        const port = n.type === 'osc-udp' ? n.localPort : n.type === 'osc-tcp' && n.mode === 'server' ? n.localPort
+          : n.type === 'udp in' ? n.port : n.type === 'tcp in' && n.server === 'server' ? n.port : undefined;
+        if (port !== undefined && Number(port) !== 0) claim(Number(port), `${file} (${n.type} "${n.name || n.id}")`);
+      }
+    }
+  });
+
   for (const file of files) {
     describe(file, () => {
       const flow = JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));

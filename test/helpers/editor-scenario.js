@@ -4,52 +4,14 @@
 // input), Deploy, watch the status, send a packet through, read the help, import an example and run it.
 // Shared by the Node-RED 4 and 5 suites; `state()` is { nr, installedDir } from installAndStart().
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
 const fs = require('node:fs');
 const path = require('node:path');
 const { root } = require('./packed-package');
 const { installedDefinitions, complaintsAbout, MODULE } = require('./installed-checks');
 const { findChromium, launch } = require('./browser');
+const { editorPage, udpSocket, freeUdpPort, isUdpPortFree, oscString, oscFloatMessage } = require('./editor-page');
 
 const ARTIFACTS = path.join(root, 'test-artifacts');
-
-function udpSocket(port = 0, address = '0.0.0.0') {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    s.once('error', reject);
-    s.bind(port, address, () => resolve(s));
-  });
-}
-
-// A port free right now for the osc-in node to listen on (the node binds it after Deploy).
-async function freeUdpPort() {
-  const s = await udpSocket();
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function isUdpPortFree(port) {
-  try {
-    const s = await udpSocket(port);
-    await new Promise((r) => s.close(r));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function oscString(s) {
-  const b = Buffer.from(`${s}\0`);
-  return Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
-}
-
-// A message with one float argument, built by hand so this test does not lean on our own encoder.
-function oscFloatMessage(address, value) {
-  const f = Buffer.alloc(4);
-  f.writeFloatBE(value);
-  return Buffer.concat([oscString(address), oscString(',f'), f]);
-}
 
 const stripTags = (html) => html.replace(/<[^>]+>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>')
   .replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
@@ -66,6 +28,7 @@ function describeEditor(getState, tag) {
     let receiver;
     let inPort;
     let logFrom;
+    let synthId;
 
     before(async function () {
       state = getState();
@@ -86,6 +49,7 @@ function describeEditor(getState, tag) {
       browser = await launch({ viewport: { width: 1700, height: 950 } });
       page = browser.page;
       page.setDefaultTimeout(15000);
+      ed = editorPage(page);
       await page.goto(state.nr.url);
       await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('osc-in') &&
         document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]'), null, { timeout: 45000 });
@@ -105,80 +69,22 @@ function describeEditor(getState, tag) {
     });
 
     const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, `${tag}-${name}.png`) });
-    const nodeIds = (type) => page.evaluate((t) => RED.nodes.filterNodes({ type: t }).map((n) => n.id), type);
-    const nodeGroup = (id) => page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"]`);
-
-    // The box of a palette entry once the palette has stopped moving (filtering animates it).
-    async function settledBox(locator) {
-      let last = await locator.boundingBox();
-      for (let i = 0; i < 50; i++) {
-        await page.waitForTimeout(100);
-        const box = await locator.boundingBox();
-        if (box && last && box.x === last.x && box.y === last.y) return box;
-        last = box;
+    let ed;
+    const nodeGroup = (id) => ed.nodeGroup(id);
+    const dragFromPalette = (...a) => ed.dragFromPalette(...a);
+    const wire = (...a) => ed.wire(...a);
+    const openEditor = (id) => ed.openEditor(id);
+    const typeInto = (sel, text) => ed.typeInto(sel, text);
+    const expectValid = (sel) => ed.expectValid(sel);
+    // What the runtime says when it refuses an address or pattern (the installed package's own parser).
+    const runtimeRefusal = (fn) => {
+      try {
+        fn(require(path.join(state.installedDir, 'dist', 'osc', 'pattern.js')));
+        return '';
+      } catch (e) {
+        return e.message;
       }
-      return last;
-    }
-
-    async function dragFromPalette(type, x, y) {
-      const before = await nodeIds(type);
-      const from = await settledBox(page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`));
-      const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
-      await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-      await page.mouse.down();
-      // jQuery UI starts a drag only after a first small movement.
-      await page.mouse.move(from.x + from.width / 2 + 5, from.y + from.height / 2 + 5, { steps: 3 });
-      await page.mouse.move(chart.x + x, chart.y + y, { steps: 15 });
-      await page.mouse.up();
-      const added = (await nodeIds(type)).filter((id) => !before.includes(id));
-      assert.equal(added.length, 1, `dragging ${type} onto the workspace added ${added.length} nodes`);
-      return added[0];
-    }
-
-    async function wire(fromId, toId, port = 0) {
-      const out = await nodeGroup(fromId).locator('.red-ui-flow-port-output').nth(port).boundingBox();
-      const inp = await nodeGroup(toId).locator('.red-ui-flow-port-input').first().boundingBox();
-      await page.mouse.move(out.x + out.width / 2, out.y + out.height / 2);
-      await page.mouse.down();
-      await page.mouse.move(inp.x + inp.width / 2, inp.y + inp.height / 2, { steps: 10 });
-      await page.mouse.up();
-      const linked = await page.evaluate(([a, b, p]) => RED.nodes.filterLinks({ source: { id: a }, target: { id: b } })
-        .some((l) => l.sourcePort === p), [fromId, toId, port]);
-      assert.ok(linked, `no wire from ${fromId}:${port} to ${toId}`);
-    }
-
-    async function openEditor(id) {
-      assert.ok(id, 'the node was not placed on the workspace');
-      await nodeGroup(id).locator('.red-ui-flow-node').first().dblclick();
-      await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
-    }
-
-    // Types like a person (keyup/change drive Node-RED's validation), replacing what was there.
-    async function typeInto(selector, text) {
-      const input = page.locator(selector).first();
-      await input.click({ clickCount: 3 });
-      await input.press('Control+a');
-      await input.press('Backspace');
-      await input.pressSequentially(text);
-      await input.press('Tab');
-      return input;
-    }
-
-    // Node-RED marks an invalid field with .input-error and explains it in a tooltip on hover.
-    async function validationMessage(selector) {
-      const input = page.locator(selector).first();
-      await page.waitForFunction((s) => document.querySelector(s).classList.contains('input-error'), selector);
-      // The tooltip opens on mouseenter, and the pointer is still on the field it just typed into.
-      await page.mouse.move(0, 0);
-      await input.hover();
-      const tip = page.locator('.red-ui-popover:visible').last();
-      await tip.waitFor({ state: 'visible', timeout: 5000 });
-      return (await tip.textContent()).trim();
-    }
-
-    async function expectValid(selector) {
-      await page.waitForFunction((s) => !document.querySelector(s).classList.contains('input-error'), selector);
-    }
+    };
 
     it('finds osc in, osc out, osc route (and any other user node of ours) under OSC in the palette', async () => {
       await typeInto('#red-ui-palette-search input', 'osc');
@@ -210,7 +116,9 @@ function describeEditor(getState, tag) {
       await page.locator('#node-input-btn-endpoint-add').click();
       await page.locator('#node-config-input-localPort').waitFor({ state: 'visible' });
       await typeInto('#node-config-input-localPort', '70000');
-      assert.equal(await validationMessage('#node-config-input-localPort'), messages.udp.errors.port);
+      // Explained under the field, and in Node-RED's own tooltip on hover.
+      assert.equal(await ed.explanation('#node-config-input-localPort'), messages.udp.errors.port);
+      assert.equal(await ed.tooltipMessage('#node-config-input-localPort'), messages.udp.errors.port);
       await shot('edit-osc-udp-invalid-port');
       await typeInto('#node-config-input-localPort', String(inPort));
       await expectValid('#node-config-input-localPort');
@@ -231,9 +139,9 @@ function describeEditor(getState, tag) {
       const first = '#node-input-rule-container .node-input-rule-pattern';
       await typeInto(first, '/a/[b');
       await page.waitForFunction((s) => document.querySelector(s).classList.contains('input-error'), first);
-      const explanation = await page.locator(first).first().getAttribute('title');
-      const expected = messages.route.errors['unclosed-bracket'].replace('__pos__', '4');
-      assert.ok(explanation.includes(expected), `"${explanation}" does not explain "${expected}"`);
+      const explanation = page.locator('#node-input-rule-container .oscflow-explain').first();
+      await explanation.waitFor({ state: 'visible' });
+      assert.equal((await explanation.textContent()).trim(), runtimeRefusal((p) => p.compilePattern('/a/[b')));
       await shot('edit-osc-route-invalid-pattern');
       await typeInto(first, '/a/b');
       await expectValid(first);
@@ -254,7 +162,10 @@ function describeEditor(getState, tag) {
       await typeInto('#node-input-host', '127.0.0.1');
       await typeInto('#node-input-port', String(receiver.address().port));
       await typeInto('#node-input-address', 'no-slash');
-      assert.equal(await validationMessage('#node-input-address'), messages.out.errors['address-slash']);
+      const refusal = runtimeRefusal((p) => p.validateAddress('no-slash'));
+      assert.match(refusal, /no-slash/);
+      assert.equal(await ed.explanation('#node-input-address'), refusal);
+      assert.equal(await ed.tooltipMessage('#node-input-address'), refusal);
       await shot('edit-osc-out-invalid-address');
       await typeInto('#node-input-address', '/fader/1');
       await expectValid('#node-input-address');
@@ -344,21 +255,11 @@ function describeEditor(getState, tag) {
       await page.screenshot({ path: path.join(ARTIFACTS, `${tag}-flow.png`), clip });
     });
 
-    it('imports the routing example from Import > Examples, deploys it, and its inject reaches its debug', async () => {
-      await page.locator('#red-ui-header-button-sidemenu').click();
-      await page.locator('#menu-item-import').click();
-      await page.locator('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a').click();
-      const tab = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
-      await tab.locator('.red-ui-treeList-label', { hasText: MODULE }).click();
-      await tab.locator('.red-ui-treeList-label', { hasText: 'routing-sensors' }).click();
-      await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
-      await page.locator('#red-ui-clipboard-dialog-ok').click();
-      // Imported nodes hang on the pointer until a click puts them down.
+    it('imports the routing example from Import > Examples onto its own tab, deploys it, and its inject reaches its debug', async () => {
+      const tab = await ed.importExample(MODULE, 'routing-sensors');
+      assert.equal(tab.label, 'routing-sensors');
       const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
-      await page.mouse.move(chart.x + 380, chart.y + 40, { steps: 5 });
-      await page.mouse.click(chart.x + 380, chart.y + 40);
-      // Where the drop lands depends on where the pointer was; line the flow up at the top left so the
-      // screenshots are the same from run to run.
+      // Line the flow up at the top left so the screenshots are the same from run to run.
       await page.evaluate(() => {
         const ws = RED.workspaces.active();
         const nodes = RED.nodes.filterNodes({ z: ws });
@@ -387,22 +288,23 @@ function describeEditor(getState, tag) {
       const oscIn = imported.find((n) => n.type === 'osc-in');
       const sender = imported.find((n) => n.type === 'osc-out' && n.name === 'fake sensors');
       assert.ok(sender, 'no "fake sensors" osc out in the example');
-      // No SuperCollider here: the test's own receiver stands in for sclang, or osc out would rightly warn
-      // that nothing listens on 57120.
+      // No SuperCollider here, as on a new user's machine: "temperature to sclang" turns red, receiver unreachable,
+      // as the example's comment says, and so it shows in the README's picture. Should 57120 be taken here, a
+      // port nothing listens on stands in for it.
       const toSynth = imported.find((n) => n.type === 'osc-out' && n.name === 'temperature to sclang');
       assert.ok(toSynth, 'no "temperature to sclang" osc out in the example');
+      synthId = toSynth.id;
+      const synthPort = (await isUdpPortFree(57120)) ? 57120 : await freeUdpPort();
       await page.evaluate(([inId, outId, p, synthId, synthPort]) => {
         const ep = RED.nodes.node(RED.nodes.node(inId).endpoint);
         const out = RED.nodes.node(outId);
         if (Number(ep.localPort) !== p) { ep.localPort = p; ep.changed = true; ep.dirty = true; }
         if (Number(out.port) !== p) { out.port = String(p); out.changed = true; out.dirty = true; }
         const synth = RED.nodes.node(synthId);
-        synth.port = String(synthPort);
-        synth.changed = true;
-        synth.dirty = true;
+        if (Number(synth.port) !== synthPort) { synth.port = String(synthPort); synth.changed = true; synth.dirty = true; }
         RED.nodes.dirty(true);
         RED.view.redraw(true);
-      }, [oscIn.id, sender.id, port, toSynth.id, receiver.address().port]);
+      }, [oscIn.id, sender.id, port, toSynth.id, synthPort]);
       await page.locator('#red-ui-header-button-deploy').click();
       await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 20000 });
       const status = nodeGroup(oscIn.id).locator('.red-ui-flow-node-status-label');
@@ -412,6 +314,7 @@ function describeEditor(getState, tag) {
       await nodeGroup(inject.id).locator('.red-ui-flow-node-button').click();
       const shown = page.locator('.red-ui-debug-msg', { hasText: 'per room' }).filter({ hasText: '21.5' });
       await shown.first().waitFor({ state: 'visible', timeout: 15000 });
+      assert.match(await ed.waitForStatus(toSynth.id, /unreachable/), /receiver unreachable/);
       await page.evaluate(() => RED.view.select(''));
       await page.mouse.move(chart.x + 5, chart.y + chart.height - 5);
       await shot('example-routing-sensors');
@@ -420,7 +323,8 @@ function describeEditor(getState, tag) {
       const workspace = await page.locator('#red-ui-workspace').boundingBox();
       // Deploy and inject notifications would cover the flow; clicking the inject scrolled the view.
       await page.evaluate(() => {
-        document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove());
+        // Hidden, not removed: Node-RED removes each one itself when its time is up, and would fail on a removed one.
+        document.querySelectorAll('.red-ui-notification').forEach((n) => { n.style.display = 'none'; });
         const el = document.getElementById('red-ui-workspace-chart');
         el.scrollLeft = 0;
         el.scrollTop = 0;
@@ -444,11 +348,16 @@ function describeEditor(getState, tag) {
       for (const name of names) {
         const flow = await state.nr.getJson(`/library/examples/flows/${MODULE}/${name}`);
         const invalid = await page.evaluate((nodes) => {
-          // Fresh ids: the routing example is already on a tab, and an import must not clash with it.
+          // Fresh ids: the routing example is already on a tab, and an import must not clash with it. Each example
+          // brings its tab: the nodes on the tab that was not there before are the example's.
+          const before = new Set();
+          RED.nodes.eachWorkspace((w) => before.add(w.id));
           RED.view.importNodes(nodes, { generateIds: true, addFlow: true });
-          const ws = RED.workspaces.active();
+          const tabs = [];
+          RED.nodes.eachWorkspace((w) => { if (!before.has(w.id)) tabs.push(w.id); });
           const ids = new Set();
-          RED.nodes.eachNode((n) => { if (n.z === ws) ids.add(n.id); });
+          RED.nodes.eachNode((n) => { if (tabs.includes(n.z)) ids.add(n.id); });
+          if (tabs.length !== 1 || ids.size === 0) return [`${tabs.length} tabs, ${ids.size} nodes imported`];
           const bad = [];
           RED.nodes.eachNode((n) => {
             if (ids.has(n.id) && !n.valid) bad.push(`${n.type} "${n.name || ''}": ${(n.validationErrors || []).join('; ')}`);
@@ -466,7 +375,12 @@ function describeEditor(getState, tag) {
     it('has had no error in the browser console, nor a complaint about our nodes in the runtime log', () => {
       assert.deepEqual(browser.problems, []);
       const types = installedDefinitions(state.installedDir).defs.map((d) => d.type);
-      assert.deepEqual(complaintsAbout(state.nr.lines.slice(logFrom), types), [], state.nr.log());
+      // Expected: the routing example's osc out for SuperCollider warns that nothing listens on 57120 (and, once the
+      // flow is replaced, maybe that it is back); its name is in the line.
+      const synthName = 'temperature to sclang';
+      const complaints = complaintsAbout(state.nr.lines.slice(logFrom), types)
+        .filter((l) => !(synthId && l.includes(`[osc-out:${synthName}]`) && /\[warn\].*reach/.test(l)));
+      assert.deepEqual(complaints, [], state.nr.log());
     });
   });
 }
