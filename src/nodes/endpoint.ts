@@ -2,6 +2,7 @@
 // have always held it) or, with `transport` 'tcp', an osc-tcp config node (`tcpEndpoint`). Both hand out an
 // endpoint with the same face, so the nodes treat them alike apart from destinations and wording.
 import type { RemoteInfo } from 'node:dgram';
+import type { PacketInterceptor } from '../transport/intercept';
 import { isOscTcpNode, isOscUdpNode } from './red';
 import type { NodeAPI, OscTcpNode, OscUdpNode } from './red';
 
@@ -46,6 +47,8 @@ export interface EndpointUser {
 export interface EndpointHandle {
   readonly endpoint: EndpointView;
   send(data: Uint8Array, port: number, host: string, cb: (err: Error | null) => void): void;
+  /** A first look at each packet, before onMessage users, that may consume it (osc-request's replies). */
+  intercept(fn: PacketInterceptor | undefined): void;
   release(): Promise<void>;
 }
 

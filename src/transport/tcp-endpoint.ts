@@ -7,6 +7,8 @@ import * as net from 'node:net';
 import type { OscError } from '../osc/errors';
 import { DEFAULT_MAX_FRAME_SIZE, type DecodeFraming, type Framing } from '../osc/framing';
 import { AllowListError } from './allowlist';
+import { Interceptors } from './intercept';
+import type { PacketInterceptor } from './intercept';
 import { OscTcpClient, OscTcpServer, TcpTransportError, type TcpClientStateDetail, type TcpRemote } from './tcp';
 
 export type TcpMode = 'client' | 'server';
@@ -93,6 +95,8 @@ export interface TcpEndpointHandle {
    * client (as given with its packets); both empty ('' and 0) send to every connected client.
    */
   send(data: Uint8Array, port: number, host: string, cb: SendCallback): void;
+  /** Sees each packet before the receivers and may consume it (see intercept.ts); undefined stops it. */
+  intercept(fn: PacketInterceptor | undefined): void;
   /** Resolves once the endpoint is closed, when this was the last user. */
   release(): Promise<void>;
 }
@@ -158,6 +162,7 @@ export class TcpEndpoint {
   private server: OscTcpServer | undefined;
   private readonly users = new Set<TcpEndpointUser>();
   private receivers: TcpEndpointUser[] = [];
+  private readonly interceptors = new Interceptors<TcpEndpointUser>();
   private closedPromise: Promise<void> | undefined;
   /** The server's listen() in progress: closing waits for it, or a server bound just after close() would leak. */
   private listening: Promise<void> | undefined;
@@ -245,10 +250,22 @@ export class TcpEndpoint {
     if (this.users.size === 1 || (this.state === 'failed' && this.mode === 'server')) this.open();
   }
 
+  /** @internal A user's first look at every packet (see intercept.ts); undefined removes it. */
+  setInterceptor(user: TcpEndpointUser, fn: PacketInterceptor | undefined): void {
+    if (fn !== undefined && !this.users.has(user)) return; // released: nothing to intercept for
+    this.interceptors.set(user, fn);
+  }
+
+  /** Interceptors set now: 0 whenever no request waits. */
+  get interceptorCount(): number {
+    return this.interceptors.list.length;
+  }
+
   /** @internal */
   removeUser(user: TcpEndpointUser): Promise<void> {
     if (!this.users.delete(user)) return this.closedPromise ?? Promise.resolve();
     this.receivers = this.receivers.filter((u) => u !== user);
+    this.interceptors.set(user, undefined);
     if (this.users.size > 0) return Promise.resolve();
     return this.close();
   }
@@ -420,6 +437,7 @@ export class TcpEndpoint {
 
   private dispatch(data: Buffer, remote: TcpRemote): void {
     const rinfo = rinfoOf(remote, data.length);
+    if (this.interceptors.list.length !== 0 && this.interceptors.run(data, rinfo)) return;
     const receivers = this.receivers;
     for (let i = 0; i < receivers.length; i++) {
       const r = receivers[i];
@@ -507,6 +525,7 @@ export class TcpEndpointOwner {
     return {
       endpoint: ep,
       send: (data, port, host, cb) => ep.send(data, port, host, cb),
+      intercept: (fn) => ep.setInterceptor(user, fn),
       release: () => (released ??= ep.removeUser(user)),
     };
   }

@@ -5,6 +5,8 @@ import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import { Interceptors } from './intercept';
+import type { PacketInterceptor } from './intercept';
 import { DEFAULT_RCVBUF, UdpReceiveGuard } from './udp-guard';
 import type { RecvBufferReport } from './udp-guard';
 
@@ -108,6 +110,8 @@ export type SendCallback = (err: Error | null) => void;
 export interface UdpEndpointHandle {
   readonly endpoint: UdpEndpoint;
   send(data: Uint8Array, port: number, host: string, cb: SendCallback): void;
+  /** Sees each packet before the receivers and may consume it (see intercept.ts); undefined stops it. */
+  intercept(fn: PacketInterceptor | undefined): void;
   release(): Promise<void>;
 }
 
@@ -303,6 +307,7 @@ export class UdpEndpoint {
   private readonly users = new Set<UdpEndpointUser>();
   // A plain array of receivers: iterated for every datagram.
   private receivers: UdpEndpointUser[] = [];
+  private readonly interceptors = new Interceptors<UdpEndpointUser>();
   private pending: PendingSend[] = [];
   // Unconnected sends handed to dgram and not yet called back. dgram holds each one until its address lookup
   // answers (a tick for an IP address, the resolver for a name) and drops it without calling back when the socket
@@ -414,10 +419,22 @@ export class UdpEndpoint {
     }
   }
 
+  /** @internal A user's first look at every packet (see intercept.ts); undefined removes it. */
+  setInterceptor(user: UdpEndpointUser, fn: PacketInterceptor | undefined): void {
+    if (fn !== undefined && !this.users.has(user)) return; // released: nothing to intercept for
+    this.interceptors.set(user, fn);
+  }
+
+  /** Interceptors set now: 0 whenever no request waits. */
+  get interceptorCount(): number {
+    return this.interceptors.list.length;
+  }
+
   /** @internal Resolves once the socket is closed, when this was the last user. */
   removeUser(user: UdpEndpointUser): Promise<void> {
     if (!this.users.delete(user)) return this.closedPromise ?? Promise.resolve();
     if (user.onMessage) this.receivers = this.receivers.filter((u) => u !== user);
+    this.interceptors.set(user, undefined);
     if (this.users.size > 0) return Promise.resolve();
     if (pool.get(this.key) === this) pool.delete(this.key);
     return this.close();
@@ -574,6 +591,7 @@ export class UdpEndpoint {
       this.notifyStats();
       return;
     }
+    if (this.interceptors.list.length !== 0 && this.interceptors.run(data, rinfo)) return;
     const receivers = this.receivers;
     for (let i = 0; i < receivers.length; i++) {
       try {
@@ -751,6 +769,7 @@ export function acquireUdpEndpoint(key: string, options: UdpEndpointOptions, use
   return {
     endpoint: ep,
     send: (data, port, host, cb) => ep.send(data, port, host, cb),
+    intercept: (fn) => ep.setInterceptor(user, fn),
     release: () => (released ??= ep.removeUser(user)),
   };
 }
