@@ -13,6 +13,7 @@ const tcpEndpoint = require('../dist/transport/tcp-endpoint');
 const oscTcp = require('../dist/nodes/osc-tcp');
 const oscRequest = require('../dist/nodes/osc-request');
 const { helper, UDP_NODES, waitStatus, listeningPort, collect } = require('./helpers/nodes');
+const { exampleFlow, idOf, CORE } = require('./helpers/example-flow');
 
 const NODES = [...UDP_NODES, oscTcp, oscRequest];
 
@@ -239,6 +240,24 @@ describe('osc-request node', function () {
     assert.deepEqual([msg.topic, msg.payload, msg.port], ['/ping', 'ok', device.port]);
   });
 
+  it('runs the example "X32: read a fader and a channel name" against an X32 stand-in', async () => {
+    device = await udpDevice(x32);
+    const flow = exampleFlow('x32-request.json', (n) => {
+      if (n.type === 'osc-udp') Object.assign(n, { localAddress: '127.0.0.1', localPort: 0 });
+      if (n.type === 'osc-request') Object.assign(n, { host: '127.0.0.1', port: String(device.port) });
+    });
+    await helper.load([...NODES, ...CORE], flow);
+    const answers = helper.getNode(idOf(flow, 'helper', 'desk answers'));
+    const monitor = collect(helper.getNode(idOf(flow, 'helper', 'monitor')), 2);
+    let got = collect(answers, 1);
+    helper.getNode(idOf(flow, 'inject', 'channel 1 fader')).receive({});
+    assert.match((await got)[0].payload, /^Ch 1 fader: 0\.0099\d* \(\d+(\.\d+)? ms\)$/);
+    got = collect(answers, 1);
+    helper.getNode(idOf(flow, 'inject', 'channel 1 name')).receive({});
+    assert.match((await got)[0].payload, /^Ch 1 name: Vox 1 \(\d+(\.\d+)? ms\)$/);
+    assert.deepEqual((await monitor).map((m) => m.topic), ['/ch/01/mix/fader', '/ch/01/config/name']);
+  });
+
   describe('over TCP', () => {
     let server;
     afterEach(async () => {
@@ -318,6 +337,19 @@ describe('osc-request node', function () {
       assert.match(msg.error.code, /^(ECONNRESET|ENOTCONN|EPIPE)$/);
       assert.match(msg.error.message, /no reply \/reply\/hang to \/hang: the connection to the TCP connection was lost/);
       assert.equal(msg.mine, 1);
+    });
+
+    it('runs the example "QLab: list the cue lists" against a QLab stand-in', async () => {
+      const port = await qlab();
+      const flow = exampleFlow('qlab-cue-lists.json', (n) => {
+        if (n.type === 'osc-tcp') Object.assign(n, { host: '127.0.0.1', port: String(port) });
+      });
+      await helper.load([...NODES, ...CORE], flow);
+      const ask = idOf(flow, 'osc-request', 'ask QLab');
+      await waitStatus(helper.getNode(ask), /^connected to /);
+      const lists = collect(helper.getNode(idOf(flow, 'helper', 'cue lists')), 1);
+      helper.getNode(idOf(flow, 'inject', 'cue lists')).receive({});
+      assert.deepEqual((await lists)[0].payload, [{ number: '', name: 'Main Cue List' }]);
     });
 
     it('asks one client of an osc tcp server, named by msg.ip and msg.port as osc in gives them', async () => {

@@ -7,6 +7,7 @@ const udp = require('../dist/transport/udp');
 const oscRequest = require('../dist/nodes/osc-request');
 const { helper, UDP_NODES, collect } = require('./helpers/nodes');
 const { startScsynth, scsynthMissing } = require('./helpers/scsynth');
+const { exampleFlow, idOf, CORE } = require('./helpers/example-flow');
 
 const missing = scsynthMissing();
 
@@ -78,6 +79,24 @@ function flow(port, props = {}) {
     assert.equal(statuses.length, 10);
     for (const m of statuses) assert.equal(m.payload.length, 9, m.id);
     assert.deepEqual(errors, []);
+  });
+
+  it('runs the example "scsynth: poll /status"', async () => {
+    const flow = exampleFlow('supercollider-status.json', (n) => {
+      if (n.type === 'osc-request') n.port = String(sc.port);
+      if (n.type === 'inject') n.repeat = '';
+    });
+    await helper.load([...UDP_NODES, oscRequest, ...CORE], flow);
+    const status = collect(helper.getNode(idOf(flow, 'helper', 'server status')), 1);
+    helper.getNode(idOf(flow, 'inject', 'poll /status every 5 s')).receive({});
+    const [s] = await status;
+    assert.deepEqual(Object.keys(s.payload), ['ugens', 'synths', 'groups', 'synthdefs', 'avgCPU', 'peakCPU', 'sampleRate', 'rtt']);
+    // The actual sample rate is measured as the server runs: just after boot it may still be 0.
+    assert.ok(typeof s.payload.sampleRate === 'number' && s.payload.groups >= 1 && s.payload.rtt > 0, JSON.stringify(s.payload));
+    const synced = collect(helper.getNode(idOf(flow, 'helper', 'synced')), 1);
+    helper.getNode(idOf(flow, 'inject', 'sync 42')).receive({});
+    const [m] = await synced;
+    assert.deepEqual([m.topic, m.payload], ['/synced', 42]);
   });
 });
 
