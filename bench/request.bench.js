@@ -44,7 +44,8 @@ function loaded(make, waiting) {
   return m;
 }
 
-function matcherRow(waiting) {
+/** add + take of one request, with `waiting` others waiting: ours and the scan. */
+function matcherCase(waiting) {
   const ours = loaded(() => new RequestMatcher({ timeoutMs: HOUR, maxPending: 1e6, onTimeout() {} }), waiting);
   const scan = loaded(() => new ScanMatcher(), waiting);
   const peer = peerOf(3);
@@ -53,20 +54,21 @@ function matcherRow(waiting) {
     m.add(peer, address, 'x');
     if (m.take(peer, address).item !== 'x') throw new Error('bench setup: the reply went to another request');
   }
-  const a = opsPerSecond(() => {
-    ours.add(peer, address, 'x');
-    ours.take(peer, address);
-  });
-  const b = opsPerSecond(() => {
-    scan.add(peer, address, 'x');
-    scan.take(peer, address);
-  });
-  ours.clear();
-  return { name: `${waiting} waiting`, ours: a, scan: b };
+  return {
+    ours: () => {
+      ours.add(peer, address, 'x');
+      ours.take(peer, address);
+    },
+    scan: () => {
+      scan.add(peer, address, 'x');
+      scan.take(peer, address);
+    },
+    close: () => ours.clear(),
+  };
 }
 
 /** The whole reply path: the endpoint's interceptor decodes the reply, pairs it, builds the msg. */
-function requesterRow(waiting) {
+function requesterCase(waiting) {
   const link = {
     interceptor: undefined,
     endpoint: { state: 'open', error: undefined, label: 'bench', maxDatagram: 65507 },
@@ -85,34 +87,42 @@ function requesterRow(waiting) {
   const cb = (err, out) => {
     if (out) answered++;
   };
-  const ops = opsPerSecond(() => {
+  const path = () => {
     r.request({ topic: '/main/st/mix/fader', ip: '192.168.1.13', port: 10023 }, cb);
     link.interceptor(reply, rinfo);
-  });
-  if (answered === 0) throw new Error('bench setup: no reply was paired');
-  r.close();
-  return ops;
+  };
+  path();
+  if (answered !== 1) throw new Error('bench setup: the reply was not paired');
+  return { path, close: () => r.close() };
 }
 
 async function run() {
-  const rows = [];
-  const base = {};
-  for (const waiting of [1, 100, 1000]) {
-    const m = matcherRow(waiting);
-    const full = requesterRow(waiting);
-    base[waiting] = { ours: m.ours, full };
-    rows.push({
-      name: m.name,
-      cells: {
-        ours: formatOps(m.ours),
-        'scan (baseline)': formatOps(m.scan),
-        ratio: (m.ours / m.scan).toFixed(1) + 'x',
-        'ours vs 1 waiting': (m.ours / base[1].ours).toFixed(2),
-        'request + reply path': formatOps(full),
-        'path vs 1 waiting': (full / base[1].full).toFixed(2),
-      },
-    });
+  const sizes = [1, 100, 1000];
+  const cases = sizes.map((n) => ({ n, m: matcherCase(n), r: requesterCase(n), best: { ours: 0, scan: 0, path: 0 } }));
+  // Interleaved, best of several passes: a neighbour's load on a shared machine then skews every row alike.
+  for (let pass = 0; pass < 4; pass++) {
+    for (const c of cases) {
+      c.best.ours = Math.max(c.best.ours, opsPerSecond(c.m.ours, { rounds: 3 }));
+      c.best.scan = Math.max(c.best.scan, opsPerSecond(c.m.scan, { rounds: 3 }));
+      c.best.path = Math.max(c.best.path, opsPerSecond(c.r.path, { rounds: 3 }));
+    }
   }
+  const one = cases[0].best;
+  const rows = cases.map(({ n, best, m, r }) => {
+    m.close();
+    r.close();
+    return {
+      name: `${n} waiting`,
+      cells: {
+        ours: formatOps(best.ours),
+        'scan (baseline)': formatOps(best.scan),
+        ratio: (best.ours / best.scan).toFixed(1) + 'x',
+        'ours vs 1 waiting': (best.ours / one.ours).toFixed(2),
+        'request + reply path': formatOps(best.path),
+        'path vs 1 waiting': (best.path / one.path).toFixed(2),
+      },
+    };
+  });
   printTable(
     'osc-request: one request and its reply (add + take), others waiting on other faders of 8 desks, pairs/s',
     ['ours', 'scan (baseline)', 'ratio', 'ours vs 1 waiting', 'request + reply path', 'path vs 1 waiting'],
