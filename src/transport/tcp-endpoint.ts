@@ -256,7 +256,7 @@ export class TcpEndpoint {
     this.interceptors.set(user, fn);
   }
 
-  /** Interceptors set now: 0 whenever no request waits. */
+  /** Interceptors set now (osc-request sets one only while a request of its own waits). */
   get interceptorCount(): number {
     return this.interceptors.list.length;
   }
