@@ -7,7 +7,7 @@
 // (decode, match, the msg built) of OscRequester. (With none other waiting, each operation would also arm and
 // clear the timeout timer and the endpoint's interceptor, which is not what is compared here.)
 const { RequestMatcher } = require('../dist/request/matcher');
-const { OscRequester, requestOptionsFromConfig } = require('../dist/request/requester');
+const { OscRequester, requestOptionsFromConfig } = require('../dist/nodes/requester');
 const { encodePacket } = require('../dist/osc/codec');
 const { opsPerSecond, formatOps, printTable } = require('./measure');
 
@@ -71,7 +71,7 @@ function matcherCase(waiting) {
 function requesterCase(waiting) {
   const link = {
     interceptor: undefined,
-    endpoint: { state: 'open', error: undefined, label: 'bench', maxDatagram: 65507 },
+    endpoint: { state: 'open', error: undefined, label: 'bench', maxPacket: 65507 },
     send() {},
     intercept(fn) {
       link.interceptor = fn;

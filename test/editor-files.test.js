@@ -234,7 +234,7 @@ describe('editor files', () => {
   });
 
   it('checks osc request\'s settings as its runtime does', () => {
-    const { requestOptionsFromConfig } = require('../dist/request/requester.js');
+    const { requestOptionsFromConfig } = require('../dist/nodes/requester.js');
     const req = loadDefinition('osc-request', { t1: { type: 'osc-tcp', mode: 'client', name: 'QLab' } });
     const runtimeProblems = (prop, value) => requestOptionsFromConfig({ [prop]: value }, 'udp', 4).problems.length === 0;
     for (const [prop, values] of Object.entries({

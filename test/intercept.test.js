@@ -1,16 +1,14 @@
 'use strict';
-// The endpoints' first look at incoming packets (transport/intercept.ts), over real sockets: an interceptor sees a
+// The endpoints' first look at incoming packets (EndpointBase's interceptors, transport/endpoint.ts), over real sockets: an interceptor sees a
 // packet before the receivers, may keep it from them, and costs nothing once cleared or released.
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { once } = require('node:events');
 const udp = require('../dist/transport/udp');
-const { TcpEndpointOwner, openTcpEndpointCount } = require('../dist/transport/tcp-endpoint');
+const { tcpEndpointHolder, openTcpEndpointCount } = require('../dist/transport/tcp-endpoint');
 const { slipEncode } = require('../dist/osc/framing');
 const { udpPeer, sendTo } = require('./helpers/net');
 
-let seq = 0;
-const key = () => `intercept-${process.pid}-${++seq}`;
 
 /** Resolves once the endpoint is open. */
 function opened(handle) {
@@ -56,9 +54,9 @@ describe('endpoint interceptors (a first look at each packet)', () => {
     it('sees each packet before the receivers, keeps a consumed one from them, and passes the rest on', async () => {
       const order = [];
       const inUser = receiver('receiver', order);
-      const k = key();
-      const a = udp.acquireUdpEndpoint(k, { localAddress: '127.0.0.1' }, inUser);
-      const b = udp.acquireUdpEndpoint(k, { localAddress: '127.0.0.1' }, {});
+      const holder = udp.udpEndpointHolder({ localAddress: '127.0.0.1' });
+      const a = holder.register(inUser);
+      const b = holder.register({});
       const ep = await opened(a);
       const seen = [];
       b.intercept((data, rinfo) => {
@@ -94,10 +92,10 @@ describe('endpoint interceptors (a first look at each packet)', () => {
     it('survives an interceptor that throws, lets every interceptor look, and forgets a released user\'s', async () => {
       const order = [];
       const inUser = receiver('receiver', order);
-      const k = key();
-      const a = udp.acquireUdpEndpoint(k, { localAddress: '127.0.0.1' }, inUser);
-      const b = udp.acquireUdpEndpoint(k, { localAddress: '127.0.0.1' }, {});
-      const c = udp.acquireUdpEndpoint(k, { localAddress: '127.0.0.1' }, {});
+      const holder = udp.udpEndpointHolder({ localAddress: '127.0.0.1' });
+      const a = holder.register(inUser);
+      const b = holder.register({});
+      const c = holder.register({});
       const ep = await opened(a);
       b.intercept(() => {
         order.push('b');
@@ -128,11 +126,11 @@ describe('endpoint interceptors (a first look at each packet)', () => {
 
   describe('TCP', () => {
     it('sees each packet of a connection first and can keep it from the receivers', async () => {
-      const owner = new TcpEndpointOwner({ mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip' });
+      const owner = tcpEndpointHolder({ mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip' });
       const order = [];
       const inUser = receiver('receiver', order);
-      const a = owner.acquire(inUser);
-      const b = owner.acquire({});
+      const a = owner.register(inUser);
+      const b = owner.register({});
       const ep = await opened(a);
       const seen = [];
       b.intercept((data, rinfo) => {

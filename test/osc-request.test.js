@@ -70,7 +70,7 @@ function flow(props = {}, extra = []) {
 
 /** The endpoint an osc-udp config node holds, seen through a handle of the test's own (released by the caller). */
 function endpointOf(id) {
-  return helper.getNode(id).acquire({});
+  return helper.getNode(id).register({});
 }
 
 describe('osc-request node', function () {

@@ -167,7 +167,7 @@ const NODES = [...UDP_NODES, oscRequest];
     // Every request carried 10 kB: kept, the thousand would hold 10 MB.
     assert.ok(grown < 3, `the heap grew by ${grown.toFixed(1)} MB over a thousand timed-out requests`);
     assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, timersBefore, 'no timer left');
-    const h = helper.getNode('udp1').acquire({});
+    const h = helper.getNode('udp1').register({});
     assert.equal(h.endpoint.interceptorCount, 0, 'the endpoint does no request work');
     await h.release();
     // The node still asks and gets answers. (liblo's socket drops some of a burst of a thousand: its count is lower.)

@@ -5,17 +5,28 @@ const assert = require('node:assert/strict');
 const v8 = require('node:v8');
 const vm = require('node:vm');
 const { encodePacket, decodePacket } = require('../dist/osc/codec');
-const { OscRequester, requestOptionsFromConfig } = require('../dist/request/requester');
+const { OscRequester, requestOptionsFromConfig } = require('../dist/nodes/requester');
 const { parseQlabReply, qlabReplyError } = require('../dist/request/qlab');
 
 /** An endpoint that records sends and delivers packets as the real ones do: interceptor first, then receivers. */
-function fakeLink({ maxDatagram = 65507, failSends = null } = {}) {
+function fakeLink({ maxPacket = 65507, failSends = null } = {}) {
   const link = {
     sent: [],
     interceptor: undefined,
     interceptorChanges: 0,
     received: [],
-    endpoint: { state: 'open', error: undefined, label: '127.0.0.1:5000', maxDatagram },
+    endpoint: {
+      state: 'open',
+      error: undefined,
+      label: '127.0.0.1:5000',
+      maxPacket,
+      // As an Endpoint's status(): the state it has now, in words and by key.
+      status() {
+        const open = link.endpoint.state === 'open';
+        const words = open ? { text: 'from 127.0.0.1:5000', key: 'sendingFrom' } : { text: 'failed', key: 'failed' };
+        return { state: link.endpoint.state, ...words, params: { label: '127.0.0.1:5000' }, retrying: false, unreachable: false, counters: {} };
+      },
+    },
     waiters: [],
     send(data, port, host, cb) {
       link.sent.push({ packet: decodePacket(data), bytes: Buffer.from(data), port, host });
@@ -99,7 +110,7 @@ describe('requester (osc-request without Node-RED)', () => {
     });
 
     it('refuses a packet bigger than the endpoint can send (LIMIT_EXCEEDED)', async () => {
-      const r = requester({ host: '127.0.0.1', port: 9000 }, 'udp', fakeLink({ maxDatagram: 64 }));
+      const r = requester({ host: '127.0.0.1', port: 9000 }, 'udp', fakeLink({ maxPacket: 64 }));
       const { err } = await ask(r, { topic: '/a', payload: 'x'.repeat(100) });
       assert.equal(err.code, 'LIMIT_EXCEEDED');
     });
