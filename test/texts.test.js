@@ -54,7 +54,7 @@ describe('node texts (message catalogue)', () => {
     assert.doesNotMatch(e.constructor.name, /error/i, 'the sidebar would render an "...Error" class as an empty object');
   });
 
-  it('every runtime text of a node is in its catalogue, and texts shared by two nodes read the same', () => {
+  it('texts two nodes share read the same in both catalogues', () => {
     const dir = path.join(__dirname, '..', 'nodes', 'locales', 'en-US');
     const cat = (type) => JSON.parse(fs.readFileSync(path.join(dir, `${type}.json`), 'utf8'))[type].runtime;
     // osc-out and osc-codec both turn msgs into OSC (convert.ts): one set of texts, held by each node's catalogue.
