@@ -142,6 +142,11 @@ describe('editor files', () => {
     assert.deepEqual(defaults('osc-route'), {
       name: '', property: 'topic', rules: [{ pattern: '' }], checkall: 'true', otherwise: false, outputs: 1,
     });
+    assert.deepEqual(defaults('osc-request'), {
+      name: '', transport: 'udp', endpoint: '', tcpEndpoint: '', host: '', port: '', address: '', numbers: 'int',
+      reply: '', format: 'osc', timeout: 1, retries: 0, maxPending: 100, consume: false,
+    });
+    assert.deepEqual([loadDefinition('osc-request').defaults.endpoint.type, loadDefinition('osc-request').defaults.tcpEndpoint.type], ['osc-udp', 'osc-tcp']);
     const inEndpoint = loadDefinition('osc-in').defaults.endpoint;
     const outEndpoint = loadDefinition('osc-out').defaults.endpoint;
     assert.deepEqual([inEndpoint.type, outEndpoint.type, outEndpoint.required], ['osc-udp', 'osc-udp', false]);
@@ -211,6 +216,33 @@ describe('editor files', () => {
     // The codec encodes through osc out's conversion, so its Address takes a pattern too (checked below with osc out's).
     assert.equal(verdict(c, 'address', '/synth/*/gate'), true);
     assert.match(String(verdict(c, 'address', '/a b')), /not allowed in an OSC address/);
+  });
+
+  it('checks osc request\'s settings as its runtime does', () => {
+    const { requestOptionsFromConfig } = require('../dist/nodes/requester.js');
+    const req = loadDefinition('osc-request', { t1: { type: 'osc-tcp', mode: 'client', name: 'QLab' } });
+    const runtimeProblems = (prop, value) => requestOptionsFromConfig({ [prop]: value }, 'udp', 4).problems.length === 0;
+    for (const [prop, values] of Object.entries({
+      timeout: [1, '0.25', '.5', '2147483', 0, '0', '-1', 'x', '', '2147484'],
+      retries: [0, '3', '1000', '-1', '1.5', 'x', '1001'],
+      maxPending: [100, '1', '1000000', '0', '2.5', 'x', '1000001'],
+      reply: ['', '/synced', '<address>.reply', '/reply<address>', '/reply//*', '/a b', '<address>/[x', 'nope'],
+    })) {
+      for (const v of values) {
+        const editor = verdict(req, prop, v) === true;
+        // Blank numbers are the defaults to the runtime; the editor asks for a value.
+        if (v === '' && prop !== 'reply') assert.equal(editor, false, `${prop} ${JSON.stringify(v)}`);
+        else assert.equal(editor, runtimeProblems(prop, v), `${prop} ${JSON.stringify(v)}: the editor and the runtime agree`);
+      }
+    }
+    assert.match(String(verdict(req, 'reply', '<address> x')), /errors\.address-char \{"pos":10,/, 'positions count in the Reply as written');
+    assert.equal(verdict(req, 'retries', 'x', { transport: 'tcp' }), true, 'no retries over TCP');
+    assert.match(String(verdict(req, 'tcpEndpoint', '', { transport: 'tcp' })), /errors\.tcpEndpoint/);
+    assert.equal(verdict(req, 'tcpEndpoint', 't1', { transport: 'tcp' }), true);
+    assert.equal(req.label.call({ host: '192.168.1.64', port: '10023', address: '/ch/01/mix/fader' }), '192.168.1.64:10023 /ch/01/mix/fader');
+    assert.equal(req.label.call({ transport: 'tcp', tcpEndpoint: 't1' }), 'QLab');
+    assert.equal(req.label.call({}), 'osc request');
+    assert.equal(req.outputLabels.call({}, 0), 'osc-request.label.output');
   });
 
   it('labels nodes with what they do', () => {
@@ -371,6 +403,7 @@ describe('editor files', () => {
 
   it('loads shared editor code from resources/ under this module\'s name, and ships it', () => {
     const used = types.flatMap((type) => resourcesOf(read('nodes', `${type}.html`)).map((r) => ({ type, ...r })));
+    assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), [...types].sort());
     for (const type of types) {
       assert.deepEqual(used.filter((u) => u.type === type).map((u) => u.file), ['osc-pattern.js', 'osc-validate.js'], type);
     }

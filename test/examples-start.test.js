@@ -69,8 +69,8 @@ describe('npm start (scripts/start.js)', function () {
     const sets = await (await fetch(`${run.url}/nodes`, { headers: { Accept: 'application/json' } })).json();
     const ours = sets.filter((s) => s.module === '@oscflow/node-red-osc');
     assert.deepEqual(ours.map((s) => [s.types[0], s.enabled, s.err]).sort(), [
-      ['osc-codec', true, undefined], ['osc-in', true, undefined], ['osc-out', true, undefined], ['osc-route', true, undefined],
-      ['osc-tcp', true, undefined], ['osc-udp', true, undefined],
+      ['osc-codec', true, undefined], ['osc-in', true, undefined], ['osc-out', true, undefined], ['osc-request', true, undefined],
+      ['osc-route', true, undefined], ['osc-tcp', true, undefined], ['osc-udp', true, undefined],
     ]);
     assert.equal(sets.some((s) => s.module === 'node-red-contrib-osc'), false, 'the benchmark peer stays out of the palette');
     const flows = await (await fetch(`${run.url}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } })).json();

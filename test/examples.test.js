@@ -17,6 +17,8 @@ const core = {
   debug: require('@node-red/nodes/core/common/21-debug.js'),
   comment: require('@node-red/nodes/core/common/90-comment.js'),
   change: require('@node-red/nodes/core/function/15-change.js'),
+  // The osc-request examples send its timeouts and error replies to a Catch node.
+  catch: require('@node-red/nodes/core/common/25-catch.js'),
   // The codec node's migration example carries OSC over the core udp nodes.
   'udp in': require('@node-red/nodes/core/network/32-udp.js'),
   'udp out': require('@node-red/nodes/core/network/32-udp.js'),

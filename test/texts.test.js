@@ -59,9 +59,11 @@ describe('node texts (message catalogue)', () => {
     const cat = (type) => JSON.parse(fs.readFileSync(path.join(dir, `${type}.json`), 'utf8'))[type].runtime;
     // osc-out and osc-codec both turn msgs into OSC (convert.ts): one set of texts, held by each node's catalogue.
     assert.deepEqual(cat('osc-codec').convert, cat('osc-out').convert);
+    assert.deepEqual(cat('osc-request').convert, cat('osc-out').convert);
     // osc-in and osc-out both word their endpoint.
     for (const group of ['endpoint', 'endpoint-short', 'endpoint-status', 'endpoint-retry', 'endpoint-reachable']) {
       assert.deepEqual(cat('osc-in')[group], cat('osc-out')[group], group);
+      assert.deepEqual(cat('osc-request')[group], cat('osc-out')[group], group);
     }
   });
 

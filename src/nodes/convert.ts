@@ -401,8 +401,13 @@ export function parseMessageString(text: string, numbers: NumberPolicy = 'int'):
  * an OscOutputError, with the codec's code when the codec refused a value.
  */
 export function encodeMsg(msg: Record<string, unknown>, opts: OutgoingOptions): Buffer {
+  return encodeOutgoing(msgToPacket(msg, opts), opts);
+}
+
+/** The bytes for a packet msgToPacket made (osc-request looks at it first); a refusal is an OscOutputError. */
+export function encodeOutgoing(packet: OscPacketInput | OscPacket, opts: OutgoingOptions): Buffer {
   try {
-    return encodePacket(msgToPacket(msg, opts), opts);
+    return encodePacket(packet, opts);
   } catch (e) {
     if (e instanceof OscOutputError) throw e;
     const argIndex = (e as { argIndex?: unknown }).argIndex;

@@ -96,6 +96,13 @@ export type EndpointStatusKey =
 
 export type SendCallback = (err: Error | null) => void;
 
+/**
+ * A user's first look at each packet, before the receivers (onMessage) get it; returns true to keep it from them
+ * (the packet was consumed). osc-request sets one only while a request of its own waits, to take its replies.
+ * Must not throw (it is guarded anyway).
+ */
+export type PacketInterceptor = (data: Buffer, from: RemoteInfo) => boolean;
+
 /** The face every endpoint shows its users, in full. */
 export interface Endpoint {
   readonly transport: Transport;
@@ -142,6 +149,12 @@ export interface EndpointHandle<E extends Endpoint = Endpoint> {
   readonly endpoint: E;
   /** endpoint.send(). */
   send(data: Uint8Array, port: number, host: string, cb: SendCallback): void;
+  /**
+   * Sets (or with undefined clears) this user's interceptor: every interceptor sees each packet, in the order
+   * they were set, before the receivers; one returning true keeps the packet from the receivers. Released
+   * handles cannot set one; releasing clears it.
+   */
+  intercept(fn: PacketInterceptor | undefined): void;
   /** Deregisters (once; again is harmless); resolves once the endpoint is closed when this was its last user. */
   release(): Promise<void>;
 }
@@ -192,6 +205,9 @@ export abstract class EndpointBase implements Endpoint {
   private readonly users = new Set<EndpointUser>();
   // A plain array of the users with onMessage: iterated for every packet.
   private receivers: EndpointUser[] = [];
+  // Likewise for interceptors, one per user at most; usually empty, which costs dispatch one length check.
+  private interceptors: PacketInterceptor[] = [];
+  private readonly interceptorOf = new Map<EndpointUser, PacketInterceptor>();
   private closedPromise: Promise<void> | undefined;
   private started = false;
 
@@ -210,6 +226,11 @@ export abstract class EndpointBase implements Endpoint {
 
   get userCount(): number {
     return this.users.size;
+  }
+
+  /** Interceptors set now (osc-request sets one only while a request of its own waits). */
+  get interceptorCount(): number {
+    return this.interceptors.length;
   }
 
   /** close() was called: the endpoint is closed or closing, and will not open again. */
@@ -234,8 +255,21 @@ export abstract class EndpointBase implements Endpoint {
   removeUser(user: EndpointUser): Promise<void> {
     if (!this.users.delete(user)) return this.closedPromise ?? Promise.resolve();
     if (user.onMessage) this.receivers = this.receivers.filter((u) => u !== user);
+    this.setInterceptor(user, undefined);
     if (this.users.size > 0) return Promise.resolve();
     return this.close();
+  }
+
+  /** @internal EndpointHolder's: a registered user's interceptor, or undefined to clear it. */
+  setInterceptor(user: EndpointUser, fn: PacketInterceptor | undefined): void {
+    if (fn === undefined) {
+      if (!this.interceptorOf.delete(user)) return;
+    } else {
+      // A released handle has nothing to intercept for.
+      if (!this.users.has(user) || this.interceptorOf.get(user) === fn) return;
+      this.interceptorOf.set(user, fn);
+    }
+    this.interceptors = [...this.interceptorOf.values()];
   }
 
   /** Closes whoever still uses it; resolves once the socket is closed. */
@@ -258,8 +292,9 @@ export abstract class EndpointBase implements Endpoint {
     return p;
   }
 
-  /** Delivers a packet to every receiver. */
+  /** Delivers a packet to every receiver, unless an interceptor consumed it. */
   protected dispatch(data: Buffer, from: RemoteInfo): void {
+    if (this.interceptors.length !== 0 && this.intercepted(data, from)) return;
     const receivers = this.receivers;
     for (let i = 0; i < receivers.length; i++) {
       try {
@@ -268,6 +303,20 @@ export abstract class EndpointBase implements Endpoint {
         // A throw here would escape into the socket's event handler and stop Node-RED; users report their own.
       }
     }
+  }
+
+  // Every interceptor looks (two request nodes may both wait for the packet); true when one consumed it.
+  private intercepted(data: Buffer, from: RemoteInfo): boolean {
+    const list = this.interceptors;
+    let consumed = false;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        if (list[i](data, from) === true) consumed = true;
+      } catch {
+        // see dispatch()
+      }
+    }
+    return consumed;
   }
 
   protected notify(): void {
@@ -354,6 +403,7 @@ export class EndpointHolder<E extends EndpointBase = EndpointBase> {
     return {
       endpoint: ep,
       send: (data, port, host, cb) => ep.send(data, port, host, cb),
+      intercept: (fn) => ep.setInterceptor(user, fn),
       release: () => (released ??= ep.removeUser(user)),
     };
   }

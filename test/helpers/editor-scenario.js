@@ -42,7 +42,7 @@ function describeEditor(getState, tag) {
       const { pkg } = installedDefinitions(state.installedDir);
       const locale = (set) => JSON.parse(fs.readFileSync(path.join(state.installedDir,
         path.dirname(pkg['node-red'].nodes[set]), 'locales', 'en-US', `${set}.json`), 'utf8'))[set];
-      messages = { udp: locale('osc-udp'), out: locale('osc-out'), route: locale('osc-route') };
+      messages = { udp: locale('osc-udp'), out: locale('osc-out'), route: locale('osc-route'), request: locale('osc-request') };
       receiver = await udpSocket(0, '127.0.0.1');
       inPort = await freeUdpPort();
       // Wide enough for the routing example beside the sidebar.
@@ -173,6 +173,41 @@ function describeEditor(getState, tag) {
       await shot('edit-osc-out');
       await page.locator('#node-dialog-ok').click();
       await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+    });
+
+    it('osc request: the Reply presets fill in the reply address (for QLab its JSON too), a bad timeout is explained', async () => {
+      ids.request = await dragFromPalette('osc-request', 400, 240);
+      await openEditor(ids.request);
+      const preset = page.locator('#osc-request-preset');
+      const reply = page.locator('#node-input-reply');
+      assert.equal(await preset.inputValue(), 'same');
+      await preset.selectOption('scsynth');
+      assert.equal(await reply.inputValue(), '<address>.reply');
+      await preset.selectOption('qlab');
+      assert.equal(await reply.inputValue(), '/reply<address>');
+      assert.equal(await page.locator('#node-input-format').inputValue(), 'qlab');
+      await typeInto('#node-input-reply', '/synced');
+      assert.equal(await preset.inputValue(), 'custom', 'a reply of its own is no preset');
+      await typeInto('#node-input-reply', 'reply<address>');
+      assert.equal(await validationMessage('#node-input-reply'), messages.request.errors['address-slash']);
+      await typeInto('#node-input-reply', '/synced');
+      await expectValid('#node-input-reply');
+      await typeInto('#node-input-timeout', '0');
+      assert.equal(await validationMessage('#node-input-timeout'), messages.request.errors.timeout);
+      await typeInto('#node-input-timeout', '0.5');
+      await expectValid('#node-input-timeout');
+      assert.equal(await page.locator('#node-input-retries').isVisible(), true);
+      await page.locator('#node-input-transport').selectOption('tcp');
+      assert.equal(await page.locator('#node-input-retries').isVisible(), false, 'no retries over TCP');
+      await page.locator('#node-input-transport').selectOption('udp');
+      await shot('edit-osc-request');
+      await page.locator('#node-dialog-ok').click();
+      await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+      const node = await page.evaluate((id) => {
+        const n = RED.nodes.node(id);
+        return { reply: n.reply, format: n.format, timeout: String(n.timeout), valid: n.valid };
+      }, ids.request);
+      assert.deepEqual(node, { reply: '/synced', format: 'qlab', timeout: '0.5', valid: true });
     });
 
     it('deploys, and osc in shows that it is listening', async () => {
@@ -321,9 +356,9 @@ function describeEditor(getState, tag) {
       // The README's picture: the example flow running, with the debug sidebar (OSCFLOW_UPDATE_DOCS=1 refreshes it).
       const sidebar = await page.locator('#red-ui-sidebar').boundingBox();
       const workspace = await page.locator('#red-ui-workspace').boundingBox();
-      // Deploy and inject notifications would cover the flow; clicking the inject scrolled the view.
+      // Deploy and inject notifications would cover the flow; clicking the inject scrolled the view. Hidden, not
+      // removed: each closes itself a few seconds later, and one taken out of the page makes the editor throw then.
       await page.evaluate(() => {
-        // Hidden, not removed: Node-RED removes each one itself when its time is up, and would fail on a removed one.
         document.querySelectorAll('.red-ui-notification').forEach((n) => { n.style.display = 'none'; });
         const el = document.getElementById('red-ui-workspace-chart');
         el.scrollLeft = 0;
