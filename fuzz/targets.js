@@ -242,7 +242,7 @@ function messageTextTarget() {
       }
       return [Buffer.from(parts.join(rng.chance(0.2) ? '\t' : ' '), 'utf8')];
     },
-    mutate(rng, input, other) {
+    mutate(rng, input, _other) {
       return Buffer.from(mutateString(rng, input.toString('utf8')), 'utf8');
     },
     run(input) {

@@ -57,7 +57,7 @@ function decodesOrRefuses(buf, options) {
   try {
     p = decodePacket(buf, options);
   } catch (e) {
-    if (!(e instanceof OscError)) throw new Error(`threw ${e && e.name}: ${e && e.message}`);
+    if (!(e instanceof OscError)) throw new Error(`threw ${e && e.name}: ${e && e.message}`, { cause: e });
     assert.equal(typeof e.code, 'string');
     assert.ok(Number.isInteger(e.offset) && e.offset >= 0 && e.offset <= buf.length, `offset ${e.offset}`);
     return;
@@ -128,7 +128,7 @@ describe('codec: properties', () => {
         try {
           decodePacket(encodePacket({ address: a, args, types: types ?? undefined }));
         } catch (e) {
-          if (!(e instanceof OscError)) throw new Error(`threw ${e && e.name}: ${e && e.message}`);
+          if (!(e instanceof OscError)) throw new Error(`threw ${e && e.name}: ${e && e.message}`, { cause: e });
         }
       }),
       { seed: 3, numRuns: 1000 },

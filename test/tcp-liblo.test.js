@@ -3,7 +3,6 @@
 // our client into liblo's oscdump. Finding (liblo 0.31): oscsend frames TCP packets with the OSC 1.0 int32 size
 // prefix; a liblo TCP server accepts both the size prefix and SLIP (it detects SLIP by a leading END byte).
 const assert = require('node:assert/strict');
-const net = require('node:net');
 const { once } = require('node:events');
 const { execFile, spawn } = require('node:child_process');
 const fs = require('node:fs');

@@ -126,7 +126,7 @@ async function startNodeRed({ flow = [], logLevel = 'info' } = {}) {
       if (!fds) return undefined;
       const rows = [];
       for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-        let text = '';
+        let text;
         try {
           text = fs.readFileSync(file, 'utf8');
         } catch {
