@@ -7,9 +7,11 @@ const ours = require('../dist/osc/codec.js');
 const osc = require('osc');
 const nodeOsc = require('node-osc');
 
+/** @returns {Array<{ name: string, packet: import('../dist/osc/types').OscPacket }>} */
 function workloads() {
   const blob = Buffer.alloc(1024);
   for (let i = 0; i < blob.length; i++) blob[i] = (i * 7) & 255;
+  /** @type {import('../dist/osc/types').OscMessage[]} */
   const bundleMessages = [];
   for (let n = 0; n < 16; n++) {
     bundleMessages.push({
@@ -140,7 +142,7 @@ async function run() {
     ]);
     const decOps = interleavedOps([
       () => {
-        sink += ours.decodePacket(bytes).address ? 1 : 0;
+        sink += /** @type {{ address?: string }} */ (ours.decodePacket(bytes)).address ? 1 : 0;
       },
       ...peers.map((peer) => () => {
         sink += peer.decode(bytes) ? 1 : 0;

@@ -11,6 +11,7 @@ const codec = require('../dist/osc/codec');
 const fs = require('node:fs');
 const { readUdpSocketStats } = require('../dist/transport/procnet');
 const { startNodeRed } = require('./helpers/node-red-child');
+const { asMessage } = require('./helpers/osc');
 
 const linux = process.platform === 'linux';
 
@@ -48,11 +49,12 @@ function runSender(options) {
       resolve(JSON.parse(out.trim().split('\n').pop()));
     });
   });
-  done.stop = () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    return done;
-  };
-  return done;
+  return Object.assign(done, {
+    stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return done;
+    },
+  });
 }
 
 /**
@@ -82,7 +84,7 @@ function watch(socket, address = '/seq') {
   socket.on('message', (data) => {
     let p;
     try {
-      p = codec.decodePacket(data);
+      p = asMessage(codec.decodePacket(data));
     } catch {
       w.other++;
       return;

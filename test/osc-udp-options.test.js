@@ -33,7 +33,7 @@ describe('osc-udp options through osc-in and osc-out', function () {
     const s = await waitStatus(helper.getNode('in1'), /^listening on \[::1\]:\d+$/);
     const port = Number(/:(\d+)$/.exec(s.text)[1]);
     const peer = dgram.createSocket('udp6');
-    await new Promise((r) => peer.bind(0, '::1', r));
+    await new Promise((r) => peer.bind(0, '::1', () => r()));
     try {
       const got = collect(helper.getNode('out'), 1);
       const reply = new Promise((resolve) => peer.once('message', (b, rinfo) => resolve({ b, rinfo })));
