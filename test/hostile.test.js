@@ -2,7 +2,7 @@
 // Issue 8 in a real Node-RED (a child process, as users run it), fed by a hostile sender in another process:
 // the runtime stays up, every valid message arrives in order, the status counts what was refused, the log stays
 // short; 100 redeploys under traffic leak no socket; a multicast group or interface that does not exist is an
-// error at deploy, not a crash. The numbers each test measured are printed, for the README.
+// error at deploy, not a crash. The numbers each test measured are printed, for docs/robustness.md.
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const { spawn } = require('node:child_process');

@@ -91,7 +91,7 @@ describe('osc-udp options through osc-in and osc-out', function () {
         sh(`ip netns exec ${ns} ip link set ${ifB} up`);
         ready = true;
       } catch (e) {
-        // Needs root (CAP_NET_ADMIN) and iproute2; the README says what is not tested where this is skipped.
+        // Needs root (CAP_NET_ADMIN) and iproute2; docs/development.md says what is not tested where this is skipped.
         try { sh(`ip netns del ${ns}`); } catch { /* never created */ }
         this.skip();
       }
