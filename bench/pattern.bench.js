@@ -51,6 +51,7 @@ class RegexRouter {
 /** A show's worth of rules: mostly literal desk addresses, some wildcards, a few '//' catch-alls. */
 function makeRules(n) {
   const params = ['fader', 'mute', 'pan', 'gain'];
+  /** @type {Array<[string, number | string]>} */
   const rules = [];
   for (let i = 0; rules.length < n; i++) {
     const ch = String((i >> 2) % 64).padStart(2, '0');

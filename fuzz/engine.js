@@ -210,7 +210,7 @@ function runFuzz(options) {
           resolve({ findings, stats, skipped });
         }
       });
-      worker.on('error', (e) => {
+      worker.on('error', (/** @type {NodeJS.ErrnoException} */ e) => {
         clearInterval(timer);
         if (finished) return;
         finished = true;

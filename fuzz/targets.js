@@ -242,7 +242,7 @@ function messageTextTarget() {
       }
       return [Buffer.from(parts.join(rng.chance(0.2) ? '\t' : ' '), 'utf8')];
     },
-    mutate(rng, input, other) {
+    mutate(rng, input, _other) {
       return Buffer.from(mutateString(rng, input.toString('utf8')), 'utf8');
     },
     run(input) {
@@ -355,7 +355,7 @@ function streamTarget(name, framing) {
     },
     mutate(rng, input, other) {
       // 8 KB streams: twice maxFrameSize, enough for every limit path. Throughput on long hostile streams is a
-      // linear cost, measured separately (see the README); the per-call time limit is for superlinear blow-ups.
+      // linear cost, measured separately (see docs/robustness.md); the per-call time limit is for superlinear blow-ups.
       return mutate(rng, input, other, 8 << 10);
     },
     run(input) {

@@ -83,7 +83,7 @@
             for (var k = 0; k < entries.length; k++) {
                 var e = entries[k];
                 if (!e) { continue; }
-                var m = /^\[?([^\/\]]+)\]?(?:\/(\d{1,3}))?$/.exec(e);
+                var m = /^\[?([^/\]]+)\]?(?:\/(\d{1,3}))?$/.exec(e);
                 if (!m) { return e; }
                 var v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(m[1]);
                 if (v4) {

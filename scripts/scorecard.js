@@ -31,6 +31,7 @@ function compare(a, b) {
 }
 
 // One comparator ("^4.1", ">=22.9", "5.x", "*") as a list of [op, [maj, min, pat]] bounds.
+/** @returns {Array<[string, number[]]>} */
 function comparatorBounds(token) {
   const m = /^(<=|>=|<|>|=|\^|~>?)?\s*(.*)$/.exec(token);
   const op = m[1] || '';
@@ -178,8 +179,12 @@ function objectProperties(src, open) {
 const LITERAL = /^(?:'[^'\\]*(?:\\.[^'\\]*)*'|"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?|true|false)$/;
 const unquote = (s) => (/^['"]/.test(s) ? s.slice(1, -1) : s);
 
+/** @typedef {{ type: string | undefined, category?: string, icon?: string, problems: string[] }} NodeDefinition */
+
 // Every registerType in one HTML file: { type, category, icon, problems[] }.
+/** @returns {NodeDefinition[]} */
 function nodeDefinitions(html) {
+  /** @type {NodeDefinition[]} */
   const defs = [];
   for (const block of scriptBlocks(html)) {
     const re = /\bregisterType\s*\(/g;
@@ -188,6 +193,7 @@ function nodeDefinitions(html) {
       const rest = block.slice(m.index + m[0].length);
       const typeMatch = /^\s*(['"])([^'"]+)\1\s*,\s*/.exec(rest);
       if (!typeMatch) { defs.push({ type: undefined, problems: ['type is not a string literal'] }); continue; }
+      /** @type {NodeDefinition} */
       const def = { type: typeMatch[2], category: undefined, problems: [] };
       defs.push(def);
       const open = m.index + m[0].length + typeMatch[0].length;

@@ -106,7 +106,7 @@ async function main() {
     [red, '--settings', path.join(__dirname, 'dev-settings.js'), '--userDir', userDir, '--port', String(httpPort)],
     { stdio: 'inherit', env: { ...process.env, OSCFLOW_PORT: String(httpPort) } },
   );
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
 }
 

@@ -11,12 +11,16 @@ const {
   plainValue,
   plainValues,
 } = require('../dist/osc/codec.js');
+const { asMessage, asBundle } = require('./helpers/osc');
+/** @typedef {import('../dist/osc/codec').OscArg} OscArg */
+/** @typedef {import('../dist/osc/codec').OscMessage} OscMessage */
+/** @typedef {import('../dist/osc/codec').OscPacketInput} OscPacketInput */
 
 const h = (s) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 function refuses(bytes, code, options, offset) {
   assert.throws(
     () => decodePacket(bytes, options),
-    (e) => {
+    (/** @type {any} */ e) => {
       assert.ok(e instanceof OscError, `not an OscError: ${e && e.stack}`);
       assert.ok(isOscError(e));
       assert.equal(e.code, code, e.message);
@@ -40,7 +44,7 @@ describe('codec: decoding', () => {
       new Uint8Array(RICH),
     ];
     for (const v of views) {
-      const m = decodePacket(v);
+      const m = asMessage(decodePacket(v));
       assert.deepEqual(Array.from(m.args[0].value), [1, 2, 3, 4, 5]);
       assert.deepEqual(Array.from(m.args[1].value), [0, 0x90, 0x3c, 0x7f]);
       assert.deepEqual(m.args[2].value, { r: 0x11, g: 0x22, b: 0x33, a: 0x44 });
@@ -50,6 +54,7 @@ describe('codec: decoding', () => {
   });
 
   it('decodes every string right however many distinct strings pass (recent ones are cached)', () => {
+    /** @type {OscMessage[]} */
     const packets = [];
     for (let i = 0; i < 3000; i++) {
       const tail = (i * 7919).toString(36);
@@ -58,7 +63,7 @@ describe('codec: decoding', () => {
     const encoded = packets.map((p) => encodePacket(p));
     for (let round = 0; round < 3; round++) {
       encoded.forEach((bytes, i) => {
-        const m = decodePacket(bytes);
+        const m = asMessage(decodePacket(bytes));
         assert.equal(m.address, packets[i].address);
         assert.equal(m.args[0].value, packets[i].args[0].value);
       });
@@ -68,24 +73,25 @@ describe('codec: decoding', () => {
   it('accepts an ArrayBuffer and other views', () => {
     const ab = new ArrayBuffer(RICH.length);
     new Uint8Array(ab).set(RICH);
-    assert.equal(decodePacket(ab).address, '/v');
-    assert.equal(decodePacket(new DataView(ab)).address, '/v');
+    // Declared as taking a Uint8Array; these are accepted as well.
+    assert.equal(asMessage(decodePacket(/** @type {any} */ (ab))).address, '/v');
+    assert.equal(asMessage(decodePacket(/** @type {any} */ (new DataView(ab)))).address, '/v');
   });
 
   it('returns blobs and midi as views into the input (zero-copy), Buffers from a Buffer', () => {
     const input = Buffer.from(RICH);
-    const m = decodePacket(input);
+    const m = asMessage(decodePacket(input));
     assert.ok(Buffer.isBuffer(m.args[0].value));
     assert.equal(m.args[0].value.buffer, input.buffer);
     assert.equal(m.args[0].value.byteOffset, input.byteOffset + 16);
     input[16] = 99;
     assert.equal(m.args[0].value[0], 99);
     assert.equal(m.args[1].value.byteOffset, input.byteOffset + 24);
-    assert.ok(!Buffer.isBuffer(decodePacket(new Uint8Array(RICH)).args[0].value));
+    assert.ok(!Buffer.isBuffer(asMessage(decodePacket(new Uint8Array(RICH))).args[0].value));
   });
 
   it('decodes h as bigint, t as exact NTP fields, c as a character', () => {
-    const m = decodePacket(h('2f780000 2c687463 00000000 8000000000000000 ffffffff00000001 0001f600'));
+    const m = asMessage(decodePacket(h('2f780000 2c687463 00000000 8000000000000000 ffffffff00000001 0001f600')));
     assert.deepEqual(m.args, [
       { type: 'h', value: -(2n ** 63n) },
       { type: 't', value: { seconds: 0xffffffff, fraction: 1 } },
@@ -98,7 +104,7 @@ describe('codec: decoding', () => {
     for (let round = 0; round < 3000; round++) {
       for (const bits of nans) {
         const bytes = h('2f660000 2c660000' + bits);
-        const m = decodePacket(bytes);
+        const m = asMessage(decodePacket(bytes));
         assert.ok(Number.isNaN(m.args[0].value));
         assert.equal(encodePacket(m).toString('hex'), bytes.toString('hex'));
       }
@@ -120,17 +126,17 @@ describe('codec: decoding', () => {
 
   it('refuses invalid UTF-8 every time, even between valid strings of the same length', () => {
     for (let i = 0; i < 5; i++) {
-      assert.equal(decodePacket(h('2f730000 2c730000 c3a90000')).args[0].value, 'é');
+      assert.equal(asMessage(decodePacket(h('2f730000 2c730000 c3a90000'))).args[0].value, 'é');
       refuses(h('2f730000 2c730000 c3c30000'), 'BAD_STRING', undefined, 8);
       refuses(h('2f730000 2c730000 a9000000'), 'BAD_STRING', undefined, 8);
-      assert.equal(decodePacket(h('2fc3a900 2c000000')).address, '/é');
+      assert.equal(asMessage(decodePacket(h('2fc3a900 2c000000'))).address, '/é');
     }
   });
 
   it('refuses invalid UTF-8 in the address and keeps a BOM', () => {
     refuses(h('2fc30000 2c000000'), 'BAD_STRING', undefined, 0);
     refuses(h('2fed a080 00000000 2c000000'), 'BAD_STRING'); // an encoded surrogate
-    const bom = decodePacket(encodePacket({ address: '/s', args: ['\uFEFFx'] }));
+    const bom = asMessage(decodePacket(encodePacket({ address: '/s', args: ['\uFEFFx'] })));
     assert.equal(bom.args[0].value, '\uFEFFx');
   });
 
@@ -157,16 +163,16 @@ describe('codec: decoding', () => {
       assert.deepEqual(decodePacket(h('2f610000'), { lenient: true }), { address: '/a', args: [] });
     });
     it('keeps the bytes after the address as one blob', () => {
-      const m = decodePacket(h('2f610000 00000001 00000002'), { lenient: true });
+      const m = asMessage(decodePacket(h('2f610000 00000001 00000002'), { lenient: true }));
       assert.equal(m.address, '/a');
       assert.equal(m.args.length, 1);
       assert.equal(m.args[0].type, 'b');
       assert.equal(Buffer.from(m.args[0].value).toString('hex'), '0000000100000002');
     });
     it('applies inside bundles too, and still decodes normal messages', () => {
-      const b = decodePacket(h('2362756e646c6500 0000000000000001 00000004 2f610000 00000008 2f620000 2c000000'), {
+      const b = asBundle(decodePacket(h('2362756e646c6500 0000000000000001 00000004 2f610000 00000008 2f620000 2c000000'), {
         lenient: true,
-      });
+      }));
       assert.deepEqual(b.packets, [{ address: '/a', args: [] }, { address: '/b', args: [] }]);
     });
   });
@@ -174,7 +180,7 @@ describe('codec: decoding', () => {
   describe('limits against hostile packets', () => {
     it('nesting depth of arrays', () => {
       const deep = encodePacket({ address: '/a', types: ',' + '['.repeat(10) + ']'.repeat(10), args: [[[[[[[[[[[]]]]]]]]]]] });
-      assert.equal(decodePacket(deep, { maxDepth: 10 }).args.length, 1);
+      assert.equal(asMessage(decodePacket(deep, { maxDepth: 10 })).args.length, 1);
       refuses(deep, 'LIMIT_EXCEEDED', { maxDepth: 9 });
       // The default limit holds against a packet of nothing but '['.
       const tags = ',' + '['.repeat(1000);
@@ -184,23 +190,25 @@ describe('codec: decoding', () => {
       refuses(bytes, 'LIMIT_EXCEEDED');
     });
     it('nesting depth of bundles', () => {
+      /** @type {OscPacketInput} */
       let p = { address: '/a', args: [] };
       for (let i = 0; i < 5; i++) p = { timetag: { seconds: 0, fraction: 1 }, packets: [p] };
       const bytes = encodePacket(p);
       assert.ok(isBundle(decodePacket(bytes, { maxDepth: 5 })));
       refuses(bytes, 'LIMIT_EXCEEDED', { maxDepth: 4 });
+      /** @type {OscPacketInput} */
       let deep = { address: '/a', args: [] };
       for (let i = 0; i < 40; i++) deep = { timetag: { seconds: 0, fraction: 1 }, packets: [deep] };
       refuses(encodePacket(deep, { maxDepth: 100 }), 'LIMIT_EXCEEDED');
     });
     it('number of arguments', () => {
       const bytes = encodePacket({ address: '/a', args: new Array(100).fill(true) });
-      assert.equal(decodePacket(bytes, { maxArgs: 100 }).args.length, 100);
+      assert.equal(asMessage(decodePacket(bytes, { maxArgs: 100 })).args.length, 100);
       refuses(bytes, 'LIMIT_EXCEEDED', { maxArgs: 99 });
     });
     it('refuses limits that are not non-negative integers, rather than silently lifting them', () => {
       const bytes = encodePacket({ address: '/a', args: [1] });
-      for (const bad of [NaN, -1, 1.5, '10', Infinity, 2 ** 31]) {
+      for (const bad of /** @type {any[]} */ ([NaN, -1, 1.5, '10', Infinity, 2 ** 31])) {
         refuses(bytes, 'BAD_ARGUMENT', { maxDepth: bad });
         refuses(bytes, 'BAD_ARGUMENT', { maxArgs: bad });
         refuses(bytes, 'BAD_ARGUMENT', { maxPacketSize: bad });
@@ -208,11 +216,11 @@ describe('codec: decoding', () => {
       }
       refuses(bytes, 'LIMIT_EXCEEDED', { maxArgs: 0 });
       refuses(bytes, 'BAD_ARGUMENT', { maxDepth: 1001 });
-      assert.equal(decodePacket(bytes, { maxDepth: 1000 }).address, '/a');
+      assert.equal(asMessage(decodePacket(bytes, { maxDepth: 1000 })).address, '/a');
     });
     it('packet size', () => {
       const bytes = encodePacket({ address: '/a', args: [Buffer.alloc(2000)] });
-      assert.equal(decodePacket(bytes, { maxPacketSize: bytes.length }).args[0].value.length, 2000);
+      assert.equal(asMessage(decodePacket(bytes, { maxPacketSize: bytes.length })).args[0].value.length, 2000);
       refuses(bytes, 'LIMIT_EXCEEDED', { maxPacketSize: bytes.length - 4 });
       refuses(Buffer.alloc(1048580, 0x2f), 'LIMIT_EXCEEDED');
     });
@@ -223,6 +231,7 @@ describe('codec: plain values and guards', () => {
   it('plainValue maps each type as msg.payload expects', () => {
     const blob = Buffer.from([1, 2]);
     const midi = Buffer.from([0, 0x90, 60, 127]);
+    /** @type {OscArg[]} */
     const args = [
       { type: 'i', value: 1 },
       { type: 'f', value: 0.5 },
@@ -253,6 +262,6 @@ describe('codec: plain values and guards', () => {
     const b = { timetag: { seconds: 0, fraction: 1 }, packets: [m] };
     assert.ok(isMessage(m) && !isBundle(m));
     assert.ok(isBundle(b) && !isMessage(b));
-    assert.ok(!isBundle(null) && !isMessage(null) && !isMessage(5));
+    assert.ok(!isBundle(null) && !isMessage(null) && !isMessage(/** @type {any} */ (5)));
   });
 });

@@ -2,16 +2,18 @@
 // Encoding: plain-value inference, number policies, forced type tags, and every refusal.
 const assert = require('node:assert/strict');
 const { encodePacket, decodePacket, OscError, IMMEDIATELY, timetagFromMillis } = require('../dist/osc/codec.js');
+const { asMessage, asBundle } = require('./helpers/osc');
+/** @typedef {import('../dist/osc/codec').PlainArg} PlainArg */
 
 const hex = (b) => b.toString('hex');
 const tagsOf = (packet, options) => {
-  const m = decodePacket(encodePacket(packet, options));
+  const m = asMessage(decodePacket(encodePacket(packet, options)));
   return m.args.map(function flat(a) {
     return a.type === '[' ? '[' + a.value.map(flat).join('') + ']' : a.type;
   }).join('');
 };
 function refuses(fn, code, argIndex, re) {
-  assert.throws(fn, (e) => {
+  assert.throws(fn, (/** @type {any} */ e) => {
     assert.ok(e instanceof OscError, `not an OscError: ${e && e.stack}`);
     assert.equal(e.code, code, e.message);
     if (argIndex !== undefined) assert.equal(e.argIndex, argIndex, e.message);
@@ -23,9 +25,9 @@ function refuses(fn, code, argIndex, re) {
 describe('codec: encoding plain values', () => {
   it('infers tags from JS types', () => {
     const date = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678));
-    const m = decodePacket(
+    const m = asMessage(decodePacket(
       encodePacket({ address: '/x', args: [1, 2.5, 'hi', true, false, null, 10n, Buffer.from([1, 2]), date, [3, 'a']] }),
-    );
+    ));
     assert.deepEqual(m.args.map((a) => a.type), ['i', 'f', 's', 'T', 'F', 'N', 'h', 'b', 't', '[']);
     assert.equal(m.args[6].value, 10n);
     assert.deepEqual(m.args[8].value, timetagFromMillis(date.getTime()));
@@ -74,24 +76,24 @@ describe('codec: encoding plain values', () => {
     const args = [0, -1, 2147483647, -2147483648, 2147483648, -2147483649, 2 ** 53, 1e300, 0.5, NaN, Infinity];
     assert.equal(tagsOf({ address: '/n', args }), 'iiiihhhdfff');
     assert.equal(tagsOf({ address: '/n', args }, { numbers: 'int' }), 'iiiihhhdfff');
-    const m = decodePacket(encodePacket({ address: '/n', args: [2 ** 40] }));
+    const m = asMessage(decodePacket(encodePacket({ address: '/n', args: [2 ** 40] })));
     assert.equal(m.args[0].value, 2n ** 40n);
   });
 
   it("number policy 'float' and 'double'", () => {
     assert.equal(tagsOf({ address: '/n', args: [1, 0.5, [2]] }, { numbers: 'float' }), 'ff[f]');
     assert.equal(tagsOf({ address: '/n', args: [1, 0.5] }, { numbers: 'double' }), 'dd');
-    assert.equal(decodePacket(encodePacket({ address: '/n', args: [0.1] }, { numbers: 'double' })).args[0].value, 0.1);
+    assert.equal(asMessage(decodePacket(encodePacket({ address: '/n', args: [0.1] }, { numbers: 'double' }))).args[0].value, 0.1);
     // Typed arguments are never re-typed by the policy.
     assert.equal(tagsOf({ address: '/n', args: [{ type: 'i', value: 1 }] }, { numbers: 'double' }), 'i');
     refuses(() => encodePacket({ address: '/n', args: [1e39] }, { numbers: 'float' }), 'BAD_ARGUMENT', 0, /float32/);
-    refuses(() => encodePacket({ address: '/n', args: [1] }, { numbers: 'fixed' }), 'BAD_ARGUMENT');
+    refuses(() => encodePacket({ address: '/n', args: [1] }, { numbers: /** @type {any} */ ('fixed') }), 'BAD_ARGUMENT');
   });
 
   it('keeps S distinct from s, and I distinct from true, 1 and "bang"', () => {
-    const m = decodePacket(
+    const m = asMessage(decodePacket(
       encodePacket({ address: '/x', args: [{ type: 'S', value: 'sym' }, { type: 'I' }, true, 1, 'bang'] }),
-    );
+    ));
     assert.deepEqual(m.args, [
       { type: 'S', value: 'sym' },
       { type: 'I' },
@@ -105,7 +107,7 @@ describe('codec: encoding plain values', () => {
     const inner = { address: '/b', args: ['x'] };
     const ms = Date.UTC(2030, 5, 1, 12, 0, 0, 250);
     for (const timetag of [timetagFromMillis(ms), new Date(ms), ms]) {
-      const b = decodePacket(encodePacket({ timetag, packets: [{ address: '/a', args: [1] }, { timetag: IMMEDIATELY, packets: [inner] }] }));
+      const b = asBundle(decodePacket(encodePacket({ timetag, packets: [{ address: '/a', args: [1] }, { timetag: IMMEDIATELY, packets: [inner] }] })));
       assert.deepEqual(b.timetag, timetagFromMillis(ms));
       assert.deepEqual(b.packets[1], { timetag: { seconds: 0, fraction: 1 }, packets: [{ address: '/b', args: [{ type: 's', value: 'x' }] }] });
     }
@@ -118,10 +120,10 @@ describe('codec: encoding plain values', () => {
     for (const s of ['é', '一€', '😀', long, long + 'é', '\uFEFFbom']) {
       const bytes = encodePacket({ address: '/s', args: [s] });
       assert.equal(bytes.length % 4, 0);
-      assert.equal(decodePacket(bytes).args[0].value, s);
+      assert.equal(asMessage(decodePacket(bytes)).args[0].value, s);
       assert.equal(bytes.subarray(8, 8 + Buffer.byteLength(s)).toString('utf8'), s);
     }
-    assert.equal(decodePacket(encodePacket({ address: '/ünï/€', args: [] })).address, '/ünï/€');
+    assert.equal(asMessage(decodePacket(encodePacket({ address: '/ünï/€', args: [] }))).address, '/ünï/€');
   });
 
   it('gets every string length right whatever came before (ASCII is assumed, then checked)', () => {
@@ -129,9 +131,10 @@ describe('codec: encoding plain values', () => {
     // Interleave ASCII and non-ASCII packets, many times over, so both ways of measuring are exercised.
     for (let round = 0; round < 80; round++) {
       for (const s of strings) {
+        /** @type {PlainArg[]} */
         const args = [s, { type: 'S', value: s }, { type: 's', value: s }, { type: 'f', value: round }];
         const bytes = encodePacket({ address: round % 2 ? '/é/' + round : '/a/' + round, args });
-        const m = decodePacket(bytes);
+        const m = asMessage(decodePacket(bytes));
         assert.deepEqual(m.args.map((a) => a.value), [s, s, s, round]);
       }
       refuses(() => encodePacket({ address: '/x', args: ['ok', 'a\0'] }), 'BAD_ARGUMENT', 1, /NUL/);
@@ -148,7 +151,8 @@ describe('codec: encoding plain values', () => {
       args: [
         { type: 'c', value: '😀' },
         { type: 'r', value: { r: 255, g: 0, b: 1, a: 128 } },
-        { type: 'm', value: [1, 0x90, 60, 127] },
+        // Declared as a Uint8Array; an array of four numbers is accepted as well.
+        { type: 'm', value: /** @type {any} */ ([1, 0x90, 60, 127]) },
         { type: 't', value: { seconds: 0xffffffff, fraction: 0x80000000 } },
         { type: 'h', value: -2n },
         { type: 'd', value: -0 },
@@ -163,7 +167,7 @@ describe('codec: encoding plain values', () => {
 
 describe('codec: forced type tags', () => {
   it('forces numbers to h, d, f, i and strings to S or c', () => {
-    const m = decodePacket(encodePacket({ address: '/x', types: ',hdfiSc', args: [5, 1, 0.5, 3, 'sym', 'A'] }));
+    const m = asMessage(decodePacket(encodePacket({ address: '/x', types: ',hdfiSc', args: [5, 1, 0.5, 3, 'sym', 'A'] })));
     assert.deepEqual(m.args, [
       { type: 'h', value: 5n },
       { type: 'd', value: 1 },
@@ -177,28 +181,28 @@ describe('codec: forced type tags', () => {
   });
 
   it('accepts a bigint for i within int32, and t from Date, ms or a Timetag', () => {
-    assert.deepEqual(decodePacket(encodePacket({ address: '/x', types: ',i', args: [7n] })).args, [{ type: 'i', value: 7 }]);
+    assert.deepEqual(asMessage(decodePacket(encodePacket({ address: '/x', types: ',i', args: [7n] }))).args, [{ type: 'i', value: 7 }]);
     const tt = { seconds: 3908988800, fraction: 2147483648 };
-    for (const v of [tt, 1700000000500, new Date(1700000000500)]) {
-      assert.deepEqual(decodePacket(encodePacket({ address: '/x', types: ',t', args: [v] })).args[0].value, tt);
+    for (const v of /** @type {PlainArg[]} */ ([tt, 1700000000500, new Date(1700000000500)])) {
+      assert.deepEqual(asMessage(decodePacket(encodePacket({ address: '/x', types: ',t', args: [v] }))).args[0].value, tt);
     }
   });
 
   it('T F N I take no argument when there are as many arguments as data tags', () => {
-    const m = decodePacket(encodePacket({ address: '/x', types: ',iTFNIf', args: [1, 2.5] }));
+    const m = asMessage(decodePacket(encodePacket({ address: '/x', types: ',iTFNIf', args: [1, 2.5] })));
     assert.deepEqual(m.args.map((a) => a.type).join(''), 'iTFNIf');
-    assert.deepEqual(decodePacket(encodePacket({ address: '/x', types: ',N' })).args, [{ type: 'N', value: null }]);
+    assert.deepEqual(asMessage(decodePacket(encodePacket({ address: '/x', types: ',N' }))).args, [{ type: 'N', value: null }]);
   });
 
   it('T F N I take and check one argument each when there are as many arguments as tags', () => {
-    const m = decodePacket(encodePacket({ address: '/x', types: ',iTFNI', args: [1, true, false, null, null] }));
+    const m = asMessage(decodePacket(encodePacket({ address: '/x', types: ',iTFNI', args: [1, true, false, null, null] })));
     assert.deepEqual(m.args.map((a) => a.type).join(''), 'iTFNI');
     refuses(() => encodePacket({ address: '/x', types: ',iT', args: [1, false] }), 'BAD_TYPE_TAGS', 1);
     refuses(() => encodePacket({ address: '/x', types: ',N', args: [0] }), 'BAD_TYPE_TAGS', 0);
   });
 
   it('forces tags inside arrays, with the same rule per level', () => {
-    const m = decodePacket(encodePacket({ address: '/x', types: ',i[fT[h]]', args: [1, [2, [3]]] }));
+    const m = asMessage(decodePacket(encodePacket({ address: '/x', types: ',i[fT[h]]', args: [1, [2, [3]]] })));
     assert.deepEqual(m.args, [
       { type: 'i', value: 1 },
       { type: '[', value: [{ type: 'f', value: 2 }, { type: 'T', value: true }, { type: '[', value: [{ type: 'h', value: 3n }] }] },
@@ -218,12 +222,13 @@ describe('codec: forced type tags', () => {
     refuses(() => encodePacket({ address: '/x', types: ',i]', args: [1] }), 'BAD_TYPE_TAGS');
     refuses(() => encodePacket({ address: '/x', types: ',is', args: [1, 2] }), 'BAD_TYPE_TAGS', 1, /'s'/);
     refuses(() => encodePacket({ address: '/x', types: ',[i]', args: [1] }), 'BAD_TYPE_TAGS', 0, /array/);
-    refuses(() => encodePacket({ address: '/x', types: 5, args: [1] }), 'BAD_TYPE_TAGS');
+    refuses(() => encodePacket({ address: '/x', types: /** @type {any} */ (5), args: [1] }), 'BAD_TYPE_TAGS');
     refuses(() => encodePacket({ address: '/x', types: ',i', args: ['1'] }), 'BAD_TYPE_TAGS', 0);
   });
 });
 
 describe('codec: encoding refusals', () => {
+  /** @type {any[][]} Malformed on purpose. */
   const cases = [
     ['address without a leading /', { address: 'x', args: [] }, 'BAD_ADDRESS'],
     ['empty address', { address: '', args: [] }, 'BAD_ADDRESS'],
@@ -267,10 +272,11 @@ describe('codec: encoding refusals', () => {
   }
 
   it('refuses packets that are neither message nor bundle', () => {
-    for (const p of [null, 5, 'abc', {}, { timetag: IMMEDIATELY }]) refuses(() => encodePacket(p), 'BAD_PACKET');
+    for (const p of /** @type {any[]} */ ([null, 5, 'abc', {}, { timetag: IMMEDIATELY }])) refuses(() => encodePacket(p), 'BAD_PACKET');
   });
 
   it('refuses a cyclic array or bundle with LIMIT_EXCEEDED, never a stack overflow', () => {
+    /** @type {any[]} */
     const a = [1];
     a.push(a);
     refuses(() => encodePacket({ address: '/x', args: [a] }), 'LIMIT_EXCEEDED', 0);
@@ -283,13 +289,13 @@ describe('codec: encoding refusals', () => {
   it('encodes large packets (many arguments, many bundle elements), and small ones after them', () => {
     const args = [];
     for (let i = 0; i < 20000; i++) args.push(i % 3 === 0 ? i : i % 3 === 1 ? 's' + i : [i, true]);
-    const m = decodePacket(encodePacket({ address: '/big', args }));
+    const m = asMessage(decodePacket(encodePacket({ address: '/big', args })));
     assert.equal(m.args.length, 20000);
     assert.deepEqual(m.args[19997], { type: '[', value: [{ type: 'i', value: 19997 }, { type: 'T', value: true }] });
     assert.deepEqual(m.args[19999], { type: 's', value: 's19999' });
     const packets = [];
     for (let i = 0; i < 3000; i++) packets.push({ address: '/p/' + i, args: [i] });
-    const b = decodePacket(encodePacket({ timetag: IMMEDIATELY, packets }));
+    const b = asBundle(decodePacket(encodePacket({ timetag: IMMEDIATELY, packets })));
     assert.equal(b.packets.length, 3000);
     assert.deepEqual(b.packets[2999], { address: '/p/2999', args: [{ type: 'i', value: 2999 }] });
     assert.equal(hex(encodePacket({ address: '/a', args: [1] })), '2f6100002c69000000000001');

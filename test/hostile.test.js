@@ -2,7 +2,7 @@
 // Issue 8 in a real Node-RED (a child process, as users run it), fed by a hostile sender in another process:
 // the runtime stays up, every valid message arrives in order, the status counts what was refused, the log stays
 // short; 100 redeploys under traffic leak no socket; a multicast group or interface that does not exist is an
-// error at deploy, not a crash. The numbers each test measured are printed, for the README.
+// error at deploy, not a crash. The numbers each test measured are printed, for docs/robustness.md.
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const { spawn } = require('node:child_process');
@@ -11,6 +11,7 @@ const codec = require('../dist/osc/codec');
 const fs = require('node:fs');
 const { readUdpSocketStats } = require('../dist/transport/procnet');
 const { startNodeRed } = require('./helpers/node-red-child');
+const { asMessage } = require('./helpers/osc');
 
 const linux = process.platform === 'linux';
 
@@ -48,11 +49,12 @@ function runSender(options) {
       resolve(JSON.parse(out.trim().split('\n').pop()));
     });
   });
-  done.stop = () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    return done;
-  };
-  return done;
+  return Object.assign(done, {
+    stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return done;
+    },
+  });
 }
 
 /**
@@ -82,7 +84,7 @@ function watch(socket, address = '/seq') {
   socket.on('message', (data) => {
     let p;
     try {
-      p = codec.decodePacket(data);
+      p = asMessage(codec.decodePacket(data));
     } catch {
       w.other++;
       return;

@@ -6,6 +6,7 @@ const udp = require('../dist/transport/udp');
 const { helper, UDP_NODES, waitStatus, listeningPort, collect, until, recorderNode, recorded } = require('./helpers/nodes');
 const { udpPeer, sendTo, freeUdpPort } = require('./helpers/net');
 
+/** @returns {Array<Record<string, any>>} */
 function flow(inProps = {}, udpProps = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },

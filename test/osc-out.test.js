@@ -6,6 +6,7 @@ const codec = require('../dist/osc/codec');
 const udp = require('../dist/transport/udp');
 const { helper, UDP_NODES, waitStatus, collect, until, recorderNode, recorded } = require('./helpers/nodes');
 const { udpPeer, receive } = require('./helpers/net');
+const { asMessage } = require('./helpers/osc');
 
 function outFlow(props = {}) {
   return [
@@ -121,7 +122,7 @@ describe('osc-out node', function () {
         { type: 'm', value: Buffer.from([0, 0x90, 60, 100]) },
       ],
     });
-    const m = codec.decodePacket(original);
+    const m = asMessage(codec.decodePacket(original));
     const osc = { address: m.address, types: ',fhSctrm', args: m.args };
     const payload = codec.plainValues(m.args);
     const got = receive(dest, 3);
@@ -131,7 +132,7 @@ describe('osc-out node', function () {
     o1.receive({ topic: '/other', payload, osc }); // only the topic changed: same typed arguments, new address
     const [same, changed, moved] = await got;
     assert.deepEqual(same.bytes, original);
-    const c = codec.decodePacket(changed.bytes);
+    const c = asMessage(codec.decodePacket(changed.bytes));
     assert.equal(c.args[0].type, 'i');
     assert.equal(c.args[0].value, 2);
     assert.deepEqual(codec.decodePacket(moved.bytes), { address: '/other', args: m.args });
@@ -192,6 +193,7 @@ describe('osc-out node', function () {
     await closed;
     // Keeps sending (as a fader would) until `re` shows in the status: a refusal only follows a send.
     const sendUntil = async (re) => {
+      /** @type {any} */
       let hit;
       const seen = waitStatus(o1, re).then((st) => (hit = st));
       while (hit === undefined) {
@@ -213,13 +215,13 @@ describe('osc-out node', function () {
     const up = await sendUntil(/^→ .* sent$/);
     assert.equal(up.fill, 'green');
     [p] = await back;
-    assert.equal(codec.decodePacket(p.bytes).address, '/fader');
+    assert.equal(asMessage(codec.decodePacket(p.bytes)).address, '/fader');
     assert.ok(o1.warn.getCalls().some((c) => /reachable again/.test(String(c.args[0]))));
   });
 
   it('replies to an IPv6 sender from its own socket when Host is blank', async () => {
     const v6 = dgram.createSocket('udp6');
-    await new Promise((r) => v6.bind(0, '::1', r));
+    await new Promise((r) => v6.bind(0, '::1', () => r()));
     await helper.load(UDP_NODES, outFlow({ host: '', port: '' }));
     const got = receive(v6);
     helper.getNode('o1').receive({ topic: '/v6', payload: 6, ip: '::1', port: v6.address().port });
@@ -258,6 +260,7 @@ describe('osc-out node', function () {
   it('refuses bad input with a catchable error and sends nothing', async () => {
     await helper.load(UDP_NODES, outFlow({ port: destPort }));
     const o1 = helper.getNode('o1');
+    /** @type {Array<[object, string, RegExp]>} */
     const bad = [
       [{ payload: 1 }, 'NO_ADDRESS', /no OSC address/],
       [{ topic: 'no-slash', payload: 1 }, 'BAD_ADDRESS', /must start with '\/'/],
@@ -334,7 +337,7 @@ describe('osc-out node', function () {
   it('shares an endpoint with osc-in: a device answering to the source port is heard', async () => {
     // The "device": answers every packet to the port it came from, as scsynth and the X32 do.
     dest.on('message', (bytes, rinfo) => {
-      const q = codec.decodePacket(bytes);
+      const q = asMessage(codec.decodePacket(bytes));
       dest.send(codec.encodePacket({ address: '/reply' + q.address, args: [{ type: 's', value: 'ok' }] }), rinfo.port, rinfo.address);
     });
     await helper.load(UDP_NODES, [

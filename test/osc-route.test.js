@@ -98,7 +98,7 @@ describe('osc-route node', () => {
     // runtimeSyncDelivery: the node is entered again from inside its own send(), while its output array is in use.
     // Output 0 (/a/*) goes to a node that readdresses the msg to /b and sends it straight back into the router.
     function loopNode(RED) {
-      RED.nodes.registerType('loop-back', function (config) {
+      RED.nodes.registerType('loop-back', /** @this {any} */ function (config) {
         RED.nodes.createNode(this, config);
         this.on('input', (msg, send, done) => {
           msg.topic = '/b';

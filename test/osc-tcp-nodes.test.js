@@ -12,7 +12,7 @@ const { slipEncode, lengthPrefixEncode, SlipDecoder, LengthPrefixDecoder } = req
 const tcpEndpoint = require('../dist/transport/tcp-endpoint');
 const oscTcp = require('../dist/nodes/osc-tcp');
 const { helper, UDP_NODES, waitStatus, collect } = require('./helpers/nodes');
-const { freeTcpPort } = require('./helpers/net');
+const { freeTcpPort, listeningPort } = require('./helpers/net');
 
 const NODES = [oscTcp, ...UDP_NODES];
 const OSCSEND = '/usr/bin/oscsend';
@@ -146,7 +146,7 @@ describe('osc-in and osc-out over osc-tcp', function () {
       blocker.listen(0, '127.0.0.1');
       await once(blocker, 'listening');
       cleanups.push(() => new Promise((r) => blocker.close(r)));
-      const busy = blocker.address().port;
+      const busy = listeningPort(blocker);
       await helper.load(NODES, serverFlow({ localPort: busy }));
       for (const id of ['in1', 'o1']) {
         assert.deepEqual(await waitStatus(helper.getNode(id), /in use/), { fill: 'red', shape: 'ring', text: `port ${busy} in use` });
@@ -231,7 +231,7 @@ describe('osc-in and osc-out over osc-tcp', function () {
       server.listen(0, '127.0.0.1');
       await once(server, 'listening');
       cleanups.push(() => new Promise((r) => { for (const p of peers) p.sock.destroy(); server.close(r); }));
-      return { server, peers, port: server.address().port };
+      return { server, peers, port: listeningPort(server) };
     }
 
     function clientFlow(port, framing = 'slip') {

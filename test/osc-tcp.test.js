@@ -10,7 +10,7 @@ const { slipEncode, lengthPrefixEncode, SlipDecoder, LengthPrefixDecoder } = req
 const tcpEndpoint = require('../dist/transport/tcp-endpoint');
 const oscTcp = require('../dist/nodes/osc-tcp');
 const { helper } = require('./helpers/nodes');
-const { freeTcpPort } = require('./helpers/net');
+const { freeTcpPort, listeningPort } = require('./helpers/net');
 
 const P1 = codec.encodePacket({ address: '/cue/1/go', args: [] });
 const P2 = codec.encodePacket({ address: '/x', args: [1, 'two'] });
@@ -27,8 +27,8 @@ function recordingUser() {
       packets.push({ data: Buffer.from(data), rinfo });
       wake();
     },
-    onStateChange(ep) {
-      wake(ep);
+    onStateChange(_ep) {
+      wake();
     },
     onStreamError(err, remote) {
       errors.push({ err, remote });
@@ -240,7 +240,7 @@ describe('osc-tcp config node', function () {
       const blocker = net.createServer();
       blocker.listen(0, '127.0.0.1');
       await once(blocker, 'listening');
-      const port = blocker.address().port;
+      const port = listeningPort(blocker);
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' }]);
       const node = helper.getNode('t1');
       const u = recordingUser();
@@ -300,7 +300,7 @@ describe('osc-tcp config node', function () {
       server.listen(0, '127.0.0.1');
       await once(server, 'listening');
       cleanups.push(() => new Promise((r) => server.close(r)));
-      const port = server.address().port;
+      const port = listeningPort(server);
       await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port: String(port), framing: 'length-prefix' }]);
       const u = recordingUser();
       const h = register(helper.getNode('t1'), u);

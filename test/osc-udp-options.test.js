@@ -33,7 +33,7 @@ describe('osc-udp options through osc-in and osc-out', function () {
     const s = await waitStatus(helper.getNode('in1'), /^listening on \[::1\]:\d+$/);
     const port = Number(/:(\d+)$/.exec(s.text)[1]);
     const peer = dgram.createSocket('udp6');
-    await new Promise((r) => peer.bind(0, '::1', r));
+    await new Promise((r) => peer.bind(0, '::1', () => r()));
     try {
       const got = collect(helper.getNode('out'), 1);
       const reply = new Promise((resolve) => peer.once('message', (b, rinfo) => resolve({ b, rinfo })));
@@ -91,7 +91,7 @@ describe('osc-udp options through osc-in and osc-out', function () {
         sh(`ip netns exec ${ns} ip link set ${ifB} up`);
         ready = true;
       } catch (e) {
-        // Needs root (CAP_NET_ADMIN) and iproute2; the README says what is not tested where this is skipped.
+        // Needs root (CAP_NET_ADMIN) and iproute2; docs/development.md says what is not tested where this is skipped.
         try { sh(`ip netns del ${ns}`); } catch { /* never created */ }
         this.skip();
       }

@@ -8,7 +8,7 @@ describe('package.json', () => {
   it('is a scoped Node-RED package with no runtime dependencies', () => {
     assert.equal(pkg.name, '@oscflow/node-red-osc');
     assert.ok(pkg.keywords.includes('node-red') && pkg.keywords.includes('osc'));
-    assert.deepEqual(Object.keys(pkg.dependencies || {}), []);
+    assert.deepEqual(Object.keys(/** @type {{ dependencies?: object }} */ (pkg).dependencies || {}), []);
   });
 
   it('exports the public API at each entry, to require(), import and TypeScript alike', async function () {

@@ -12,6 +12,7 @@ const {
 } = require('../dist/osc/pattern');
 
 // [pattern, addresses that match, addresses that do not]
+/** @type {Array<[string, string[], string[]]>} */
 const TABLE = [
   ['/hello/world', ['/hello/world'], ['/hello/world/', '/hello', '/hello/worl', '/Hello/world', 'hello/world', '']],
   ['/hello/*', ['/hello/world', '/hello/sarah', '/hello/'], ['/hello', '/hello/a/b', '/hellox/a']],
@@ -69,7 +70,7 @@ describe('pattern: matchAddress table', () => {
 
   it('a non-string address never matches and never throws', () => {
     for (const p of ['/a', '/a/*', '//a', '/{a,b}x']) {
-      for (const a of [undefined, null, 42, {}]) {
+      for (const a of /** @type {any[]} */ ([undefined, null, 42, {}])) {
         assert.equal(compilePattern(p).match(a), false);
         assert.equal(compilePattern(p).exec(a), null);
       }
@@ -91,6 +92,7 @@ describe('pattern: matchAddress table', () => {
 });
 
 // [pattern, offset of the fault]
+/** @type {Array<[string, number]>} */
 const INVALID = [
   ['', 0],
   ['a/b', 0],
@@ -134,7 +136,7 @@ describe('pattern: invalid patterns', () => {
   for (const [pattern, offset] of INVALID) {
     it(`${JSON.stringify(pattern)} -> BAD_PATTERN at ${offset}`, () => {
       for (const f of [() => compilePattern(pattern), () => matchAddress(pattern, '/a')]) {
-        assert.throws(f, (e) => {
+        assert.throws(f, (/** @type {any} */ e) => {
           assert.equal(e.name, 'OscError');
           assert.equal(e.code, 'BAD_PATTERN');
           assert.equal(e.offset, offset, e.message);
@@ -160,18 +162,20 @@ describe('pattern: isPattern and validateAddress', () => {
   });
 
   it('validateAddress rejects what a method address cannot be, with the offset', () => {
+    /** @type {Array<[string, number]>} */
     const cases = [
       ['', 0], ['a', 0], ['/', 1], ['/a/', 3], ['/a//b', 3], ['/a b', 2], ['/a#', 2], ['/a,b', 2],
       ['/a*', 2], ['/a?', 2], ['/[a]', 1], ['/{a}', 1], ['/a]', 2], ['/a}', 2], ['/a\u0000', 2], ['/a\n', 2],
     ];
     for (const [a, offset] of cases) {
-      assert.throws(() => validateAddress(a), (e) => e.code === 'BAD_ADDRESS' && e.offset === offset, JSON.stringify(a));
+      assert.throws(() => validateAddress(a), (/** @type {any} */ e) => e.code === 'BAD_ADDRESS' && e.offset === offset, JSON.stringify(a));
     }
-    assert.throws(() => validateAddress(42), { code: 'BAD_ADDRESS' });
+    assert.throws(() => validateAddress(/** @type {any} */ (42)), { code: 'BAD_ADDRESS' });
   });
 });
 
 describe('pattern: exec', () => {
+  /** @type {Array<[string, string, string[]]>} */
   const cases = [
     ['/hello/world', '/hello/world', []],
     ['/hello/*', '/hello/sarah', ['sarah']],

@@ -42,7 +42,7 @@ describe('procnet: kernel UDP drop counters', () => {
   });
 
   (linux ? describe : describe.skip)('on Linux, against real sockets', () => {
-    for (const type of ['udp4', 'udp6']) {
+    for (const type of /** @type {const} */ (['udp4', 'udp6'])) {
       it(`finds a fresh ${type} socket's row by its inode, with 0 drops`, async function () {
         let s;
         try {

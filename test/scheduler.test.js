@@ -51,6 +51,7 @@ function fakeClock(start = T0) {
   };
 }
 
+/** @returns {import('../dist/osc/types').OscMessage} */
 const msg = (address, ...values) => ({ address, args: values.map((v) => ({ type: 'i', value: v })) });
 const bundle = (ms, ...packets) => ({ timetag: ms === 'now' ? IMMEDIATELY : timetagFromMillis(ms), packets });
 
@@ -220,7 +221,7 @@ describe('bundle scheduler', () => {
     // Two future groups would make 3 > 2: nothing of this bundle may stay, not even its due part.
     assert.throws(
       () => s.schedule(bundle('now', msg('/due-part'), bundle(T0 + 20, msg('/2')), bundle(T0 + 30, msg('/3')))),
-      (e) => e.code === 'LIMIT_EXCEEDED' && /queue full/.test(e.message),
+      (/** @type {any} */ e) => e.code === 'LIMIT_EXCEEDED' && /queue full/.test(e.message),
     );
     assert.equal(calls.length, 0);
     s.schedule(bundle(T0 + 20, msg('/2')));
@@ -240,7 +241,7 @@ describe('bundle scheduler', () => {
     s.schedule(bundle(T0 + 60000, msg('/edge')));
     assert.throws(
       () => s.schedule(bundle(T0 + 60001, msg('/far'))),
-      (e) => e.code === 'BAD_TIMETAG' && /horizon/.test(e.message),
+      (/** @type {any} */ e) => e.code === 'BAD_TIMETAG' && /horizon/.test(e.message),
     );
     assert.throws(() => s.schedule(bundle(T0, msg('/a'), bundle(T0 + 3600000, msg('/nested-far')))), {
       code: 'BAD_TIMETAG',
@@ -292,7 +293,7 @@ describe('bundle scheduler', () => {
         seen.push(m[0].address);
         if (m[0].address === '/boom') throw new Error('boom');
       },
-      onError: (e) => errors.push(e.message),
+      onError: (e) => errors.push(/** @type {Error} */ (e).message),
     });
     s.schedule(bundle(T0 + 10, msg('/boom')));
     s.schedule(bundle(T0 + 10, msg('/after')));
@@ -330,8 +331,8 @@ describe('bundle scheduler', () => {
 
   it('validates its options', () => {
     const onDue = () => {};
-    assert.throws(() => new BundleScheduler({}), TypeError);
-    assert.throws(() => new BundleScheduler({ onDue, latePolicy: 'skip' }), RangeError);
+    assert.throws(() => new BundleScheduler(/** @type {any} */ ({})), TypeError);
+    assert.throws(() => new BundleScheduler({ onDue, latePolicy: /** @type {any} */ ('skip') }), RangeError);
     assert.throws(() => new BundleScheduler({ onDue, maxQueue: -1 }), RangeError);
     assert.throws(() => new BundleScheduler({ onDue, maxQueue: 1.5 }), RangeError);
     assert.throws(() => new BundleScheduler({ onDue, lateToleranceMs: NaN }), RangeError);

@@ -89,6 +89,7 @@ describe('scorecard (offline Flow Library checks)', function () {
     assert.match(r.stdout, /thing-in in 1 examples/);
   });
 
+  /** @type {Array<[string, string, (dir: string) => void]>} */
   const breakages = [
     ['P01', 'no license', (d) => editPkg(d, (p) => { delete p.license; })],
     ['P03', 'no repository or bugs', (d) => editPkg(d, (p) => { delete p.repository; })],

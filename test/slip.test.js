@@ -74,6 +74,7 @@ describe('SLIP framing', () => {
   });
 
   it('reports an invalid escape split across chunks with its offset in the stream', () => {
+    /** @type {any} */
     let seen;
     const decoder = new SlipDecoder({ onError: (e) => (seen = e) });
     decoder.push(hex('c01122db'));

@@ -10,6 +10,7 @@ const { slipEncode } = require('../dist/osc/framing');
 const oscTcp = require('../dist/nodes/osc-tcp');
 const oscIn = require('../dist/nodes/osc-in');
 const { until: waitUntil } = require('./helpers/nodes');
+const { listeningPort } = require('./helpers/net');
 
 helper.init(require.resolve('node-red'));
 
@@ -80,8 +81,8 @@ describe('osc-tcp under faults', function () {
       conns.push(s);
       s.on('error', () => undefined);
     });
-    await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    const port = server.address().port;
+    await new Promise((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = listeningPort(server);
     try {
       await helper.load([oscTcp, oscIn], [
         { id: 'f1', type: 'tab' },

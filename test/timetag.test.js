@@ -60,7 +60,7 @@ describe('timetag helpers', () => {
     refuses(() => t.timetagFromDate(new Date(NaN)));
     refuses(() => t.timetagToMillis({ seconds: 2 ** 32, fraction: 0 }));
     refuses(() => t.timetagToMillis({ seconds: 1, fraction: -1 }));
-    refuses(() => t.toTimetag({ seconds: '1', fraction: 0 }));
+    refuses(() => t.toTimetag({ seconds: /** @type {any} */ ('1'), fraction: 0 }));
     assert.deepEqual(t.toTimetag({ seconds: 5, fraction: 6 }), { seconds: 5, fraction: 6 });
     assert.deepEqual(t.toTimetag(1700000000500), { seconds: 3908988800, fraction: 2147483648 });
   });

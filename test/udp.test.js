@@ -38,14 +38,19 @@ function settled(handle) {
 }
 
 function userWithState() {
-  const user = { states: [], messages: [] };
   let wake = null;
-  user.onStateChange = (ep) => {
-    user.states.push(ep.state);
-    if (wake) wake(ep);
+  const user = {
+    states: [],
+    messages: [],
+    onStateChange(ep) {
+      user.states.push(ep.state);
+      if (wake) wake(ep);
+    },
+    onMessage(data, rinfo) {
+      user.messages.push({ data, rinfo });
+    },
+    nextState: () => new Promise((r) => (wake = r)),
   };
-  user.onMessage = (data, rinfo) => user.messages.push({ data, rinfo });
-  user.nextState = () => new Promise((r) => (wake = r));
   return user;
 }
 
@@ -120,7 +125,7 @@ describe('UDP endpoint (transport/udp)', () => {
     const again = dgram.createSocket('udp4');
     await new Promise((resolve, reject) => {
       again.once('error', reject);
-      again.bind(port, '127.0.0.1', resolve);
+      again.bind(port, '127.0.0.1', () => resolve());
     });
     again.close();
     p.close();
@@ -226,7 +231,7 @@ describe('UDP endpoint (transport/udp)', () => {
     assert.equal(ep.maxPacket, 65527);
     assert.match(ep.label, /^\[::1\]:\d+$/);
     const p6 = dgram.createSocket('udp6');
-    await new Promise((r) => p6.bind(0, '::1', r));
+    await new Promise((r) => p6.bind(0, '::1', () => r()));
     const got = nextMessage(p6);
     await new Promise((resolve, reject) => h.send(Buffer.from('v6'), p6.address().port, '::1', (e) => (e ? reject(e) : resolve())));
     const { data, rinfo } = await got;
@@ -322,6 +327,7 @@ describe('UDP endpoint (transport/udp)', () => {
       udp.udpEndpointHolder({ localAddress: '127.0.0.1', localPort: 81 }).register({
         onStateChange(ep) { console.log(JSON.stringify({ state: ep.state, code: ep.error && ep.error.code, message: ep.error && ep.error.message, short: ep.error && ep.error.short })); process.exit(0); },
       });`;
+    /** @type {[string, string[]]} */
     const cmd = root ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script]] : [process.execPath, ['-e', script]];
     const out = execFileSync(cmd[0], cmd[1], { encoding: 'utf8', timeout: 10000 });
     const r = JSON.parse(out.trim());

@@ -124,8 +124,8 @@ function oursFlow({ inPort, outPort }) {
  * can stand in for osc-in (none splits an OSC bundle), so this row is the floor of our chain: what routing adds,
  * and what is left without it.
  */
-function inoutFlow({ inPort, outPort, mode }) {
-  return oursFlow({ inPort, outPort, mode })
+function inoutFlow({ inPort, outPort }) {
+  return oursFlow({ inPort, outPort })
     .filter((n) => n.id !== 'route')
     .map((n) => (n.id === 'in' ? { ...n, wires: [['out']] } : n));
 }

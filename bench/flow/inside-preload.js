@@ -24,7 +24,8 @@ let on = false;
 new PerformanceObserver((list) => {
   if (!on) return;
   for (const e of list.getEntries()) {
-    if (e.detail && e.detail.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges.push([e.startTime, e.duration]);
+    const detail = /** @type {{ detail?: { kind: number } }} */ (e).detail;
+    if (detail && detail.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges.push([e.startTime, e.duration]);
     else otherGcs.push(e.duration);
   }
 }).observe({ entryTypes: ['gc'] });
@@ -32,17 +33,17 @@ new PerformanceObserver((list) => {
 const emit = dgram.Socket.prototype.emit;
 dgram.Socket.prototype.emit = function (event, ...args) {
   if (on && event === 'message') received.push(performance.now());
-  return emit.call(this, event, ...args);
+  return emit.apply(this, /** @type {any} */ ([event, ...args]));
 };
 const send = dgram.Socket.prototype.send;
 dgram.Socket.prototype.send = function (...args) {
   if (on) sent.push(performance.now());
-  return send.apply(this, args);
+  return send.apply(this, /** @type {any} */ (args));
 };
 const setImmediateOriginal = global.setImmediate;
-global.setImmediate = function (fn, ...args) {
+/** @type {any} */ (global).setImmediate = function (fn, ...args) {
   const queued = performance.now();
-  return setImmediateOriginal(function () {
+  return setImmediateOriginal(/** @this {unknown} */ function () {
     if (on) hops.push(performance.now() - queued);
     fn.apply(this, args);
   });

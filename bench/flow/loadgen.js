@@ -28,7 +28,7 @@ class LoadGen {
   }
 
   async open() {
-    await new Promise((resolve) => this.recv.bind(0, '127.0.0.1', resolve));
+    await new Promise((resolve) => this.recv.bind(0, '127.0.0.1', () => resolve()));
     this.port = this.recv.address().port;
     return this.port;
   }
@@ -38,7 +38,7 @@ class LoadGen {
       this.send.disconnect();
       this.connected = false;
     }
-    await new Promise((resolve) => this.send.connect(port, '127.0.0.1', resolve));
+    await new Promise((resolve) => this.send.connect(port, '127.0.0.1', () => resolve()));
     this.connected = true;
   }
 

@@ -21,6 +21,9 @@ function owner(url, fn, roots) {
 /**
  * window: [fromMs, toMs] after the profile started; samples outside it (startup: module loading, JIT warm-up;
  * shutdown) are left out so the summary is about the per-message path.
+ * @param {any} prof
+ * @param {string} root
+ * @param {{ top?: number, window?: number[], alt?: string }} [options]
  */
 function summarizeProfile(prof, root, { top = 30, window, alt } = {}) {
   const roots = alt ? [root, alt] : [root];

@@ -1,6 +1,6 @@
 'use strict';
-// `node bench/flow/readme-table.js [bench/results/flow-<time>.json]` (default: the newest): the README's
-// performance tables from a saved run, so the numbers in the README are copied, never typed.
+// `node bench/flow/readme-table.js [bench/results/flow-<time>.json]` (default: the newest): the tables of
+// docs/performance.md (and the README's summary of them) from a saved run, so their numbers are copied, never typed.
 const fs = require('node:fs');
 const path = require('node:path');
 

@@ -41,6 +41,11 @@ const COST_RATE = 10000;
 const IDLE_MS = 15000;
 
 function parseArgs(argv) {
+  /**
+   * @type {{ quick: boolean, chains: string[], modes: string[], mem: boolean, memAll: boolean, search: boolean,
+   *   profile?: string, rate?: number, seconds?: number, start?: number, alt?: string, rcvbuf?: number,
+   *   inside?: boolean, afterIdle?: boolean }}
+   */
   const o = { quick: false, chains: DEFAULT_CHAINS, modes: ['message', 'bundle'], mem: true, memAll: false, search: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -157,9 +162,9 @@ async function startRelay(targetPort, mode, rcvbuf) {
 async function freeUdpPort() {
   const dgram = require('node:dgram');
   const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
+  await new Promise((r) => s.bind(0, '127.0.0.1', () => r()));
   const port = s.address().port;
-  await new Promise((r) => s.close(r));
+  await new Promise((r) => s.close(() => r()));
   return port;
 }
 

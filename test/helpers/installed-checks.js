@@ -7,6 +7,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const { nodeDefinitions } = require('../../scripts/scorecard.js');
+const { listeningPort } = require('./net');
 
 const MODULE = '@oscflow/node-red-osc';
 
@@ -136,7 +137,7 @@ function describeInstalledPackage(state) {
     // here rather than warning that nobody listens.
     const peers = new Set();
     const device = net.createServer((socket) => { peers.add(socket); socket.on('error', () => {}); socket.resume(); });
-    await new Promise((resolve, reject) => device.once('error', reject).listen(0, '127.0.0.1', resolve));
+    await new Promise((resolve, reject) => device.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
     const flows = [];
     for (const f of fs.readdirSync(path.join(installedDir, 'examples')).filter((x) => x.endsWith('.json'))) {
       const flow = JSON.parse(fs.readFileSync(path.join(installedDir, 'examples', f), 'utf8'));
@@ -146,7 +147,7 @@ function describeInstalledPackage(state) {
         // Examples listen on the ports the real devices use; a shared test machine may have them taken.
         if (n.type === 'osc-udp') n.localPort = 0;
         if (n.type === 'osc-tcp' && n.mode === 'server') n.localPort = 0;
-        else if (n.type === 'osc-tcp') Object.assign(n, { host: '127.0.0.1', port: String(device.address().port) });
+        else if (n.type === 'osc-tcp') Object.assign(n, { host: '127.0.0.1', port: String(listeningPort(device)) });
         if (n.type === 'tab') continue;
         // Flow nodes onto one tab per example; config nodes stay global, as an import leaves them.
         if (n.x !== undefined) n.z = tab;

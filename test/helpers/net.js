@@ -45,12 +45,22 @@ async function freeUdpPort(address = '127.0.0.1') {
   return port;
 }
 
+/**
+ * The port a listening net.Server is on (its address() is typed for pipes too).
+ * @param {net.Server} server
+ */
+function listeningPort(server) {
+  const a = server.address();
+  if (a === null || typeof a === 'string') throw new Error(`not listening on a TCP port: ${a}`);
+  return a.port;
+}
+
 /** A TCP port free on 127.0.0.1 right now. */
 async function freeTcpPort() {
   const s = net.createServer();
   s.listen(0, '127.0.0.1');
   await once(s, 'listening');
-  const { port } = s.address();
+  const port = listeningPort(s);
   await new Promise((r) => s.close(r));
   return port;
 }
@@ -79,4 +89,4 @@ function decodeAll(decoder, chunks) {
   return got;
 }
 
-module.exports = { udpPeer, sendTo, receive, freeUdpPort, freeTcpPort, hex, toHex, chunkAt, decodeAll };
+module.exports = { udpPeer, sendTo, receive, freeUdpPort, freeTcpPort, listeningPort, hex, toHex, chunkAt, decodeAll };

@@ -16,7 +16,7 @@ function freeTcpPort() {
     const s = net.createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
+      const { port } = /** @type {net.AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
   });
@@ -131,7 +131,7 @@ async function startNodeRed({ flow = [], logLevel = 'info', packageDir = root, s
       if (!fds) return undefined;
       const rows = [];
       for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-        let text = '';
+        let text;
         try {
           text = fs.readFileSync(file, 'utf8');
         } catch {

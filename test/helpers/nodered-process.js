@@ -33,6 +33,10 @@ function run(file, args, options = {}) {
   });
 }
 
+/**
+ * @param {string[]} args
+ * @param {{ nodeBin?: string, cwd?: string, timeout?: number }} [options]
+ */
 function runNpm(args, { nodeBin = process.execPath, cwd, timeout = 180000 } = {}) {
   // npm_config_* from an outer `npm test` (e.g. a dry-run or a global prefix) must not leak into the inner npm.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
@@ -66,6 +70,11 @@ function makeUserDir(prefix = 'oscflow-e2e-') {
 const PALETTE_INSTALL_ARGS = ['--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~',
   '--omit=dev', '--engine-strict'];
 
+/**
+ * @param {string} userDir
+ * @param {string} spec
+ * @param {{ nodeBin?: string }} [options]
+ */
 async function installIntoUserDir(userDir, spec, { nodeBin } = {}) {
   await runNpm(['install', ...PALETTE_INSTALL_ARGS, '--', spec], { nodeBin, cwd: userDir });
 }
@@ -116,6 +125,11 @@ class NodeRed {
     });
   }
 
+  /**
+   * @param {string} method
+   * @param {string} urlPath
+   * @param {{ body?: unknown, accept?: string, headers?: Record<string, string> }} [options]
+   */
   async request(method, urlPath, { body, accept = 'application/json', headers = {} } = {}) {
     const res = await fetch(new URL(urlPath.replace(/^\//, ''), `${this.url}/`), {
       method,
