@@ -59,8 +59,13 @@ function forOscJs(p) {
 }
 const OSC_MIN_TYPES = { i: 'integer', f: 'float', s: 'string', b: 'blob' };
 function forOscMin(p) {
-  if (p.packets) return { oscType: 'bundle', timetag: [p.timetag.seconds, p.timetag.fraction], elements: p.packets.map(forOscMin) };
-  return { oscType: 'message', address: p.address, args: p.args.map((a) => ({ type: OSC_MIN_TYPES[a.type], value: a.value })) };
+  if (p.packets)
+    return { oscType: 'bundle', timetag: [p.timetag.seconds, p.timetag.fraction], elements: p.packets.map(forOscMin) };
+  return {
+    oscType: 'message',
+    address: p.address,
+    args: p.args.map((a) => ({ type: OSC_MIN_TYPES[a.type], value: a.value })),
+  };
 }
 function forNodeOsc(p) {
   if (p.packets) return new nodeOsc.Bundle(0, ...p.packets.map(forNodeOsc));
@@ -104,7 +109,11 @@ async function run({ alt: altDir, rounds } = {}) {
     }
     assert.deepEqual(ours.encodePacket(ours.decodePacket(bytes)), bytes);
     if (alt) {
-      assert.equal(alt.encodePacket(w.packet).toString('hex'), bytes.toString('hex'), `alt encodes ${w.name} differently`);
+      assert.equal(
+        alt.encodePacket(w.packet).toString('hex'),
+        bytes.toString('hex'),
+        `alt encodes ${w.name} differently`,
+      );
       assert.deepEqual(alt.decodePacket(bytes), ours.decodePacket(bytes), `alt decodes ${w.name} differently`);
     }
 
@@ -114,8 +123,12 @@ async function run({ alt: altDir, rounds } = {}) {
     const timing = rounds ? { rounds } : undefined;
     const enc = interleavedOps(
       [
-        ...mine.map((codec) => compiled(['codec', 'packet'], 'return codec.encodePacket(packet).length;', codec, w.packet)),
-        ...peers.map((peer, k) => compiled(['encode', 'input'], 'return encode(input).byteLength;', peer.encode, inputs[k])),
+        ...mine.map((codec) =>
+          compiled(['codec', 'packet'], 'return codec.encodePacket(packet).length;', codec, w.packet),
+        ),
+        ...peers.map((peer, k) =>
+          compiled(['encode', 'input'], 'return encode(input).byteLength;', peer.encode, inputs[k]),
+        ),
       ],
       timing,
     );

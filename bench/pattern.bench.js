@@ -23,7 +23,14 @@ function regexOf(pattern) {
       i = j;
     } else if (c === '{') {
       const j = pattern.indexOf('}', i);
-      re += '(?:' + pattern.slice(i + 1, j).split(',').map(escape).join('|') + ')';
+      re +=
+        '(?:' +
+        pattern
+          .slice(i + 1, j)
+          .split(',')
+          .map(escape)
+          .join('|') +
+        ')';
       i = j;
     } else re += escape(c);
   }
@@ -127,7 +134,17 @@ async function run({ alt: altDir, rounds } = {}) {
     const re = regexOf(p);
     if (c.match(typical) !== re.test(typical) || !c.match(typical)) throw new Error(`bench setup: ${p} disagrees`);
     if (a && !a.match(typical)) throw new Error(`bench setup: alt disagrees on ${p}`);
-    rows.push(compare(`${name} ${p}`, () => c.match(typical), a && (() => a.match(typical)), () => re.test(typical), 'regex (baseline)', 2, rounds));
+    rows.push(
+      compare(
+        `${name} ${p}`,
+        () => c.match(typical),
+        a && (() => a.match(typical)),
+        () => re.test(typical),
+        'regex (baseline)',
+        2,
+        rounds,
+      ),
+    );
   }
   printTable(`One compiled pattern on ${typical}, matches/s`, ['ours', ...altCols, 'regex (baseline)', 'ratio'], rows);
 
@@ -140,10 +157,23 @@ async function run({ alt: altDir, rounds } = {}) {
     if (altRouter) for (const [p, payload] of rules) altRouter.add(p, payload);
     const baseline = new RegexRouter(rules);
     for (const a of ADDRESSES) {
-      const got = router.match(a).map((m) => m.index).join();
-      const want = baseline.match(a).map((m) => m.index).join();
+      const got = router
+        .match(a)
+        .map((m) => m.index)
+        .join();
+      const want = baseline
+        .match(a)
+        .map((m) => m.index)
+        .join();
       if (got !== want) throw new Error(`bench setup: router and baseline disagree on ${a} with ${n} rules`);
-      if (altRouter && altRouter.match(a).map((m) => m.index).join() !== got) throw new Error(`bench setup: alt disagrees on ${a}`);
+      if (
+        altRouter &&
+        altRouter
+          .match(a)
+          .map((m) => m.index)
+          .join() !== got
+      )
+        throw new Error(`bench setup: alt disagrees on ${a}`);
     }
     const k = ADDRESSES.length;
     routerRows.push(
@@ -158,7 +188,11 @@ async function run({ alt: altDir, rounds } = {}) {
       ),
     );
   }
-  printTable('Router lookups/s (every matching rule, in order; mixed literal, wildcard and // rules)', ['ours', ...altCols, 'regex per rule (baseline)', 'ratio'], routerRows);
+  printTable(
+    'Router lookups/s (every matching rule, in order; mixed literal, wildcard and // rules)',
+    ['ours', ...altCols, 'regex per rule (baseline)', 'ratio'],
+    routerRows,
+  );
   console.log('target: at least 10x the baseline at 1,000 rules');
 }
 

@@ -80,7 +80,11 @@ function requesterCase(waiting) {
   const { options } = requestOptionsFromConfig({ timeout: 3600, maxPending: 1e6 }, 'udp', 4);
   const r = new OscRequester(options);
   r.use(link);
-  for (let i = 0; i < waiting; i++) r.request({ topic: `${faderOf(i)}/${Math.floor(i / 256)}`, ip: '192.168.1.' + (10 + (i % 8)), port: 10023 }, () => {});
+  for (let i = 0; i < waiting; i++)
+    r.request(
+      { topic: `${faderOf(i)}/${Math.floor(i / 256)}`, ip: '192.168.1.' + (10 + (i % 8)), port: 10023 },
+      () => {},
+    );
   const reply = encodePacket({ address: '/main/st/mix/fader', args: [{ type: 'f', value: 0.75 }] });
   const rinfo = { address: '192.168.1.13', port: 10023, family: 'IPv4', size: reply.length };
   let answered = 0;

@@ -36,7 +36,8 @@ function describeError(e) {
 /** A stable signature so one bug found through a thousand inputs is reported once. */
 function signatureOf(targetName, kind, err) {
   if (kind === 'slow' || kind === 'hang') return `${targetName}:${kind}`;
-  if (err.name === 'InvariantError') return `${targetName}:invariant:${err.message.replace(/[0-9a-f"{[].*$/i, '').slice(0, 60)}`;
+  if (err.name === 'InvariantError')
+    return `${targetName}:invariant:${err.message.replace(/[0-9a-f"{[].*$/i, '').slice(0, 60)}`;
   const frame = (err.stack.split('\n').find((l) => /dist[\\/]/.test(l)) || err.stack.split('\n')[1] || '').trim();
   return `${targetName}:crash:${err.name}:${frame.replace(/^at /, '')}`;
 }
@@ -50,7 +51,7 @@ function minimize(target, input, signature, isOscError, budgetMs) {
     return r.error !== undefined && signatureOf(target.name, 'crash', describeError(r.error)) === signature;
   };
   for (let size = best.length >> 1; size >= 1 && performance.now() < until; size >>= 1) {
-    for (let at = 0; at + size <= best.length && performance.now() < until; ) {
+    for (let at = 0; at + size <= best.length && performance.now() < until;) {
       const candidate = Buffer.concat([best.subarray(0, at), best.subarray(at + size)]);
       if (same(candidate)) best = candidate;
       else at += size;
@@ -84,8 +85,18 @@ function fuzzSlice(target, state, opts) {
       }
       if (ms > slowMs) {
         state.signatures.add(slowSig);
-        report({ target: target.name, kind: 'slow', signature: slowSig, ms: Math.round(ms), input,
-          error: { name: 'Slow', message: `one call took ${ms.toFixed(1)} ms (limit ${slowMs} ms) on a ${input.length}-byte input`, stack: '' } });
+        report({
+          target: target.name,
+          kind: 'slow',
+          signature: slowSig,
+          ms: Math.round(ms),
+          input,
+          error: {
+            name: 'Slow',
+            message: `one call took ${ms.toFixed(1)} ms (limit ${slowMs} ms) on a ${input.length}-byte input`,
+            stack: '',
+          },
+        });
       }
     }
     if (r.error !== undefined) {
@@ -169,8 +180,15 @@ function runFuzz(options) {
       Atomics.store(ctrl, 0, 0); // a killed worker leaves its last call marked as running
       const remaining = Math.max(0, (deadline - Date.now()) / 1000);
       const worker = new Worker(path.join(__dirname, 'worker.js'), {
-        workerData: { ...opts, seconds: opts.seconds === undefined ? undefined : remaining, seed: opts.seed + restarts * 7919,
-          control, data, doneTargets, replayFrom },
+        workerData: {
+          ...opts,
+          seconds: opts.seconds === undefined ? undefined : remaining,
+          seed: opts.seed + restarts * 7919,
+          control,
+          data,
+          doneTargets,
+          replayFrom,
+        },
         resourceLimits: { maxOldGenerationSizeMb: 512 },
       });
       let names = [];
@@ -182,9 +200,14 @@ function runFuzz(options) {
         const len = Atomics.load(ctrl, 2);
         const target = names[Atomics.load(ctrl, 1)] ?? '?';
         const caseIndex = Atomics.load(ctrl, 3);
-        findings.push({ target, kind: 'hang', signature: `${target}:hang`, input: Buffer.from(bytes.subarray(0, len)),
+        findings.push({
+          target,
+          kind: 'hang',
+          signature: `${target}:hang`,
+          input: Buffer.from(bytes.subarray(0, len)),
           error: { name: 'Hang', message: `one call ran over ${opts.hangMs} ms and was killed`, stack: '' },
-          ...(opts.replay ? { caseIndex } : {}) });
+          ...(opts.replay ? { caseIndex } : {}),
+        });
         finished = true;
         clearInterval(timer);
         void worker.terminate();
@@ -218,8 +241,14 @@ function runFuzz(options) {
         const len = Atomics.load(ctrl, 0) === 1 ? Atomics.load(ctrl, 2) : 0;
         const target = names[Atomics.load(ctrl, 1)] ?? '?';
         const caseIndex = Atomics.load(ctrl, 3);
-        findings.push({ target, kind: 'worker-died', signature: `${target}:worker-died:${e && e.code}`, input: Buffer.from(bytes.subarray(0, len)),
-          error: describeError(e), ...(opts.replay ? { caseIndex } : {}) });
+        findings.push({
+          target,
+          kind: 'worker-died',
+          signature: `${target}:worker-died:${e && e.code}`,
+          input: Buffer.from(bytes.subarray(0, len)),
+          error: describeError(e),
+          ...(opts.replay ? { caseIndex } : {}),
+        });
         if (opts.replay && caseIndex + 1 < opts.replay.length) launch(doneTargets, caseIndex + 1);
         else resolve({ findings, stats, skipped });
       });
@@ -235,4 +264,14 @@ function runFuzz(options) {
   });
 }
 
-module.exports = { runFuzz, fuzzSlice, newState, execute, signatureOf, describeError, minimize, createRng, SHARED_INPUT_MAX };
+module.exports = {
+  runFuzz,
+  fuzzSlice,
+  newState,
+  execute,
+  signatureOf,
+  describeError,
+  minimize,
+  createRng,
+  SHARED_INPUT_MAX,
+};

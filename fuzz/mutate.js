@@ -21,13 +21,30 @@ function createRng(seed) {
   };
 }
 
-const INTERESTING_BYTES = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x2f /* / */, 0x23 /* # */, 0x2c /* , */, 0x5b /* [ */,
-  0x5d /* ] */, 0xc0 /* SLIP END */, 0xdb /* SLIP ESC */, 0xdc, 0xdd, 0xed /* UTF-8 surrogate lead */, 0xf4, 0xf8];
-const INTERESTING_INT32 = [0, 1, 2, 3, 4, 5, 8, 12, 16, -1, -4, -8, 0x7fffffff, -0x80000000, 0x7ffffffc, 0x10000,
-  0xffff, 0x100000, 0x3fffffff];
+const INTERESTING_BYTES = [
+  0x00, 0x01, 0x7f, 0x80, 0xff, 0x2f /* / */, 0x23 /* # */, 0x2c /* , */, 0x5b /* [ */, 0x5d /* ] */,
+  0xc0 /* SLIP END */, 0xdb /* SLIP ESC */, 0xdc, 0xdd, 0xed /* UTF-8 surrogate lead */, 0xf4, 0xf8,
+];
+const INTERESTING_INT32 = [
+  0, 1, 2, 3, 4, 5, 8, 12, 16, -1, -4, -8, 0x7fffffff, -0x80000000, 0x7ffffffc, 0x10000, 0xffff, 0x100000, 0x3fffffff,
+];
 const TYPE_TAGS = 'ifsbhtdScrmTFNI[]';
-const TOKENS = ['#bundle\0', ',\0\0\0', ',i\0\0', ',s\0\0', ',b\0\0', ',[[[', ',]]]', '/a\0\0', '//', '\0\0\0\0', '\xc0',
-  '\xdb\xdc', '\xdb\xdd', '\xdb\x00'].map((s) => Buffer.from(s, 'latin1'));
+const TOKENS = [
+  '#bundle\0',
+  ',\0\0\0',
+  ',i\0\0',
+  ',s\0\0',
+  ',b\0\0',
+  ',[[[',
+  ',]]]',
+  '/a\0\0',
+  '//',
+  '\0\0\0\0',
+  '\xc0',
+  '\xdb\xdc',
+  '\xdb\xdd',
+  '\xdb\x00',
+].map((s) => Buffer.from(s, 'latin1'));
 
 /** One random edit of `input` (never modified), using `other` (another corpus entry) for splicing. */
 function mutateOnce(rng, input, other) {
@@ -43,7 +60,8 @@ function mutateOnce(rng, input, other) {
     case 2: // a random byte
       if (len) b[rng.int(len)] = rng.int(256);
       return b;
-    case 3: { // an aligned int32 field (sizes, counts, timetag words) set to a boundary value
+    case 3: {
+      // an aligned int32 field (sizes, counts, timetag words) set to a boundary value
       if (len < 4) return b;
       const at = rng.int(len >> 2) << 2;
       const v = rng.chance(0.3) ? b.readInt32BE(at) + rng.pick([-4, -1, 1, 4, 8]) : rng.pick(INTERESTING_INT32);
@@ -62,42 +80,49 @@ function mutateOnce(rng, input, other) {
       return b;
     case 5: // truncate (aligned or not)
       return b.subarray(0, rng.chance(0.5) ? (rng.int(len + 1) >> 2) << 2 : rng.int(len + 1));
-    case 6: { // delete a range
+    case 6: {
+      // delete a range
       if (!len) return b;
       const at = rng.int(len);
       const n = 1 + rng.int(Math.min(16, len - at));
       return Buffer.concat([b.subarray(0, at), b.subarray(at + n)]);
     }
-    case 7: { // insert random or zero bytes (a multiple of 4 keeps alignment half the time)
+    case 7: {
+      // insert random or zero bytes (a multiple of 4 keeps alignment half the time)
       const n = rng.chance(0.5) ? 4 * (1 + rng.int(4)) : 1 + rng.int(8);
       const ins = Buffer.alloc(n, rng.chance(0.5) ? 0 : rng.int(256));
       const at = rng.int(len + 1);
       return Buffer.concat([b.subarray(0, at), ins, b.subarray(at)]);
     }
-    case 8: { // duplicate a range (repeated args, nested elements)
+    case 8: {
+      // duplicate a range (repeated args, nested elements)
       if (!len) return b;
       const at = rng.int(len);
       const n = 1 + rng.int(Math.min(64, len - at));
       const to = rng.int(len + 1);
       return Buffer.concat([b.subarray(0, to), b.subarray(at, at + n), b.subarray(to)]);
     }
-    case 9: { // insert a structural token
+    case 9: {
+      // insert a structural token
       const at = rng.chance(0.5) ? (rng.int(len + 1) >> 2) << 2 : rng.int(len + 1);
       return Buffer.concat([b.subarray(0, at), rng.pick(TOKENS), b.subarray(at)]);
     }
-    case 10: { // splice with another input
+    case 10: {
+      // splice with another input
       if (!other || !other.length) return b;
       const cut = rng.int(len + 1);
       const from = rng.int(other.length);
       return Buffer.concat([b.subarray(0, cut), other.subarray(from)]);
     }
-    case 11: { // wrap into a bundle element, or nest one level deeper
+    case 11: {
+      // wrap into a bundle element, or nest one level deeper
       const el = Buffer.alloc(4);
       el.writeInt32BE(rng.chance(0.8) ? len : rng.pick(INTERESTING_INT32), 0);
       const head = Buffer.from('#bundle\0\0\0\0\0\0\0\0\x01', 'latin1');
       return Buffer.concat([head, el, b]);
     }
-    case 12: { // make it large (oversized packets, long strings, many args)
+    case 12: {
+      // make it large (oversized packets, long strings, many args)
       if (!len) return Buffer.alloc(4 * (1 + rng.int(1024)), 0x41);
       const times = 2 + rng.int(rng.chance(0.1) ? 2000 : 16);
       const at = rng.int(len);
@@ -107,7 +132,8 @@ function mutateOnce(rng, input, other) {
       parts.push(b.subarray(at));
       return Buffer.concat(parts);
     }
-    default: { // swap two aligned words
+    default: {
+      // swap two aligned words
       if (len < 8) return b;
       const i = rng.int(len >> 2) << 2;
       const j = rng.int(len >> 2) << 2;

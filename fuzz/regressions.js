@@ -4,9 +4,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const FILE = path.resolve(__dirname, '..', 'test', 'fixtures', 'fuzz-regressions.json');
-const ABOUT = 'Inputs the fuzzer (npm run fuzz) flagged: each must now be refused with an OscError or handled, quickly. ' +
+const ABOUT =
+  'Inputs the fuzzer (npm run fuzz) flagged: each must now be refused with an OscError or handled, quickly. ' +
   "'target' names the fuzz target (fuzz/targets.js), 'hex' the input as the target sees it (stream targets: the " +
-  "first byte chooses the chunking; pattern: UTF-8 JSON [pattern, address, expect?]).";
+  'first byte chooses the chunking; pattern: UTF-8 JSON [pattern, address, expect?]).';
 
 function load() {
   try {

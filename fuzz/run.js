@@ -10,7 +10,14 @@ const { runFuzz } = require('./engine');
 const regressions = require('./regressions');
 
 function parseArgs(argv) {
-  const o = { seconds: 60, seed: Math.floor(Math.random() * 0x7fffffff), slowMs: 100, hangMs: 2000, memLimitMb: 64, save: true };
+  const o = {
+    seconds: 60,
+    seed: Math.floor(Math.random() * 0x7fffffff),
+    slowMs: 100,
+    hangMs: 2000,
+    memLimitMb: 64,
+    save: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -31,7 +38,9 @@ function parseArgs(argv) {
     else if (a === '--mem-mb') o.memLimitMb = num();
     else if (a === '--no-save') o.save = false;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run fuzz -- [--seconds 60] [--seed N] [--target decode,decode-lenient,slip,length-prefix,auto-framing,pattern,receive-path,message-text] [--slow-ms 100] [--hang-ms 2000] [--mem-mb 64] [--no-save]');
+      console.log(
+        'usage: npm run fuzz -- [--seconds 60] [--seed N] [--target decode,decode-lenient,slip,length-prefix,auto-framing,pattern,receive-path,message-text] [--slow-ms 100] [--hang-ms 2000] [--mem-mb 64] [--no-save]',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
@@ -40,13 +49,17 @@ function parseArgs(argv) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  console.log(`fuzzing for ${o.seconds} s, seed ${o.seed} (repeat with --seed ${o.seed}); slow > ${o.slowMs} ms, hang > ${o.hangMs} ms`);
+  console.log(
+    `fuzzing for ${o.seconds} s, seed ${o.seed} (repeat with --seed ${o.seed}); slow > ${o.slowMs} ms, hang > ${o.hangMs} ms`,
+  );
   const { findings, stats, skipped } = await runFuzz(o);
   for (const [name, why] of Object.entries(skipped)) console.log(`  skipped ${name}: ${why}`);
   const rows = Object.entries(stats).filter(([k]) => !k.startsWith('_'));
   for (const [name, s] of rows) {
     const secs = stats._seconds / Math.max(1, rows.length);
-    console.log(`  ${name.padEnd(15)} ${String(s.execs).padStart(9)} execs  ~${Math.round(s.execs / secs)}/s  corpus ${s.corpus}  outcomes ${s.outcomes}  peak memory growth ${s.peakMemoryGrowthMb} MB`);
+    console.log(
+      `  ${name.padEnd(15)} ${String(s.execs).padStart(9)} execs  ~${Math.round(s.execs / secs)}/s  corpus ${s.corpus}  outcomes ${s.outcomes}  peak memory growth ${s.peakMemoryGrowthMb} MB`,
+    );
   }
   if (findings.length === 0) {
     console.log('no findings: only OscErrors, no slow call, no hang, memory flat');
@@ -55,11 +68,23 @@ async function main() {
   console.log(`\n${findings.length} finding(s):`);
   for (const f of findings) {
     console.log(`\n[${f.kind}] ${f.target}: ${f.error.name}: ${f.error.message}`);
-    console.log(`  input (${f.input.length} bytes): ${f.input.toString('hex').slice(0, 2000)}${f.input.length > 1000 ? '...' : ''}`);
-    if (f.error.stack) console.log(f.error.stack.split('\n').slice(0, 8).map((l) => '  ' + l).join('\n'));
+    console.log(
+      `  input (${f.input.length} bytes): ${f.input.toString('hex').slice(0, 2000)}${f.input.length > 1000 ? '...' : ''}`,
+    );
+    if (f.error.stack)
+      console.log(
+        f.error.stack
+          .split('\n')
+          .slice(0, 8)
+          .map((l) => '  ' + l)
+          .join('\n'),
+      );
   }
   if (o.save) {
-    const added = regressions.add(findings.filter((f) => f.input.length || f.kind !== 'memory'), { seed: o.seed });
+    const added = regressions.add(
+      findings.filter((f) => f.input.length || f.kind !== 'memory'),
+      { seed: o.seed },
+    );
     console.log(`\n${added} new case(s) saved to ${regressions.FILE}`);
   }
   return 1;

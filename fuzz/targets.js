@@ -46,8 +46,10 @@ function checkArgs(args, where) {
   for (const a of args) {
     if (!a || !TAGS.has(a.type)) fail(`${where}: bad arg ${safe(a)}`);
     if (a.type === '[') checkArgs(a.value, where);
-    if ((a.type === 'b' || a.type === 'm') && !(a.value instanceof Uint8Array)) fail(`${where}: ${a.type} value is not bytes`);
-    if ((a.type === 's' || a.type === 'S') && typeof a.value !== 'string') fail(`${where}: ${a.type} value is not a string`);
+    if ((a.type === 'b' || a.type === 'm') && !(a.value instanceof Uint8Array))
+      fail(`${where}: ${a.type} value is not bytes`);
+    if ((a.type === 's' || a.type === 'S') && typeof a.value !== 'string')
+      fail(`${where}: ${a.type} value is not a string`);
     if (a.type === 'h' && typeof a.value !== 'bigint') fail(`${where}: h value is not a bigint`);
   }
 }
@@ -90,7 +92,10 @@ function normalise(v) {
 
 function outcomeOf(p) {
   if (Array.isArray(p.packets)) return `bundle:${p.packets.length > 3 ? 'n' : p.packets.length}`;
-  return `msg:${p.args.map((a) => a.type).join('').slice(0, 6)}`;
+  return `msg:${p.args
+    .map((a) => a.type)
+    .join('')
+    .slice(0, 6)}`;
 }
 
 function decoderTarget(name, options) {
@@ -124,7 +129,8 @@ function decoderTarget(name, options) {
       } catch (e) {
         if (isOscError(e)) {
           // An offset outside the packet means the decoder lost track of where it was reading.
-          if (!(e.offset >= -1 && e.offset <= input.length)) fail(`OscError ${e.code} with offset ${e.offset} outside the ${input.length}-byte packet: ${e.message}`);
+          if (!(e.offset >= -1 && e.offset <= input.length))
+            fail(`OscError ${e.code} with offset ${e.offset} outside the ${input.length}-byte packet: ${e.message}`);
           return `err:${e.code}`;
         }
         throw e;
@@ -141,7 +147,10 @@ function decoderTarget(name, options) {
       try {
         again = codec.decodePacket(bytes, options);
       } catch (e) {
-        if (isOscError(e)) fail(`re-encoded packet does not decode: ${e.code} ${e.message} (re-encoded ${bytes.toString('hex').slice(0, 200)})`);
+        if (isOscError(e))
+          fail(
+            `re-encoded packet does not decode: ${e.code} ${e.message} (re-encoded ${bytes.toString('hex').slice(0, 200)})`,
+          );
         throw e;
       }
       if (!samePacket(p, again)) fail(`decode(encode(decode(x))) differs from decode(x): ${safe(p)} vs ${safe(again)}`);
@@ -162,7 +171,8 @@ function receivePathTarget() {
   let decoder;
   return {
     name: 'receive-path',
-    description: 'decodePacket (lenient) -> messageToMsg / splitBundle / bundleToMsg -> msgToPacket -> encodePacket, as osc-in -> osc-out',
+    description:
+      'decodePacket (lenient) -> messageToMsg / splitBundle / bundleToMsg -> msgToPacket -> encodePacket, as osc-in -> osc-out',
     load() {
       codec = tryRequire('codec.js');
       try {
@@ -170,7 +180,8 @@ function receivePathTarget() {
       } catch (e) {
         if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
       }
-      if (!codec || !convert || typeof convert.messageToMsg !== 'function') return 'dist/nodes/convert.js not built yet';
+      if (!codec || !convert || typeof convert.messageToMsg !== 'function')
+        return 'dist/nodes/convert.js not built yet';
       decoder = decoderTarget('receive-path', { lenient: true });
       decoder.load();
       return null;
@@ -229,16 +240,43 @@ function messageTextTarget() {
       } catch (e) {
         if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
       }
-      return codec && convert && typeof convert.parseMessageString === 'function' ? null : 'dist/nodes/convert.js not built yet';
+      return codec && convert && typeof convert.parseMessageString === 'function'
+        ? null
+        : 'dist/nodes/convert.js not built yet';
     },
     seeds() {
-      return ['/path 1 2.5 foo', '/a "quoted \\" text" \'single\' true false', '/x 2147483648 -0 1e309 NaN', '/ 1', '/a\t\n1',
-        '/a "unterminated', '/a \\', 'noslash 1', '/a 0x10 1_000 .5 5.'].map((t) => Buffer.from(t, 'utf8'));
+      return [
+        '/path 1 2.5 foo',
+        '/a "quoted \\" text" \'single\' true false',
+        '/x 2147483648 -0 1e309 NaN',
+        '/ 1',
+        '/a\t\n1',
+        '/a "unterminated',
+        '/a \\',
+        'noslash 1',
+        '/a 0x10 1_000 .5 5.',
+      ].map((t) => Buffer.from(t, 'utf8'));
     },
     generate(rng) {
       const parts = ['/' + ['a', 'synth', 'ch/1', 'x y'][rng.int(4)]];
       for (let i = rng.int(6); i > 0; i--) {
-        parts.push(rng.pick(['1', '-7', '2.5', '1e3', 'true', 'false', '"a b"', "'c'", '"\\"q\\""', '9007199254740993', '-2147483649', 'NaN', 'Infinity']));
+        parts.push(
+          rng.pick([
+            '1',
+            '-7',
+            '2.5',
+            '1e3',
+            'true',
+            'false',
+            '"a b"',
+            "'c'",
+            '"\\"q\\""',
+            '9007199254740993',
+            '-2147483649',
+            'NaN',
+            'Infinity',
+          ]),
+        );
       }
       return [Buffer.from(parts.join(rng.chance(0.2) ? '\t' : ' '), 'utf8')];
     },
@@ -282,7 +320,7 @@ function chunksOf(input) {
   const chunks = [];
   const rng = createRng(plan);
   const max = 1 + (plan % 64);
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const n = 1 + rng.int(max);
     // A fresh copy per chunk: decoders may keep views into a chunk, as a socket's fresh buffers allow.
     chunks.push(Buffer.from(body.subarray(i, i + n)));
@@ -308,7 +346,8 @@ function runStream(framing, factory, chunks) {
     for (const f of out) {
       if (!Buffer.isBuffer(f)) fail(`${framing}: a frame is not a Buffer`);
       if (f.length === 0) fail(`${framing}: empty frame returned`);
-      if (f.length > STREAM_MAX_FRAME) fail(`${framing}: frame of ${f.length} bytes over maxFrameSize ${STREAM_MAX_FRAME}`);
+      if (f.length > STREAM_MAX_FRAME)
+        fail(`${framing}: frame of ${f.length} bytes over maxFrameSize ${STREAM_MAX_FRAME}`);
       frames.push(f); // chunks are never reused here, so a view stays valid
     }
     if (wasFailed && out.length) fail(`${framing}: frames returned after a fatal error`);
@@ -328,7 +367,9 @@ function streamTarget(name, framing) {
     load() {
       framingModule = tryRequire('framing.js');
       codec = tryRequire('codec.js');
-      return framingModule && typeof framingModule.createStreamDecoder === 'function' ? null : 'dist/osc/framing.js not built yet';
+      return framingModule && typeof framingModule.createStreamDecoder === 'function'
+        ? null
+        : 'dist/osc/framing.js not built yet';
     },
     seeds(seed) {
       const vectors = require('../test/fixtures/vectors.json');
@@ -337,7 +378,10 @@ function streamTarget(name, framing) {
       const out = [];
       for (const f of vectors.framing) out.push(Buffer.concat([Buffer.from([0]), Buffer.from(f.stream_hex, 'hex')]));
       for (let i = 0; i < packets.length; i += 3) {
-        const enc = (p) => (framing === 'slip' || (framing === 'auto' && i % 2) ? framingModule.slipEncode(p) : framingModule.lengthPrefixEncode(p));
+        const enc = (p) =>
+          framing === 'slip' || (framing === 'auto' && i % 2)
+            ? framingModule.slipEncode(p)
+            : framingModule.lengthPrefixEncode(p);
         out.push(Buffer.concat([Buffer.from([i % 256]), ...packets.slice(i, i + 3).map(enc)]));
       }
       return out;
@@ -362,8 +406,14 @@ function streamTarget(name, framing) {
       const chunked = runStream(framing, factory, chunksOf(input));
       const whole = runStream(framing, factory, [input.subarray(1)]);
       // Chunk boundaries are an accident of the network: they must never change what is decoded.
-      const sameFrames = chunked.frames.length === whole.frames.length && chunked.frames.every((f, i) => f.equals(whole.frames[i]));
-      if (!sameFrames || chunked.failed !== whole.failed || chunked.dropped !== whole.dropped || !isDeepStrictEqual(chunked.errors, whole.errors)) {
+      const sameFrames =
+        chunked.frames.length === whole.frames.length && chunked.frames.every((f, i) => f.equals(whole.frames[i]));
+      if (
+        !sameFrames ||
+        chunked.failed !== whole.failed ||
+        chunked.dropped !== whole.dropped ||
+        !isDeepStrictEqual(chunked.errors, whole.errors)
+      ) {
         const show = (r) => safe({ ...r, frames: r.frames.map((f) => f.toString('hex')) }).slice(0, 300);
         fail(`${framing}: chunked decoding differs from whole: ${show(chunked)} vs ${show(whole)}`);
       }
@@ -388,8 +438,34 @@ function decodePatternInput(input) {
 
 const encodePatternInput = (v) => Buffer.from(JSON.stringify(v), 'utf8');
 
-const PATTERN_PIECES = ['*', '?', '//', '/', '[', ']', '[!', '{', '}', ',', '-', '!', 'a', 'b', '{a,b}', '[a-z]', '[!a]',
-  '\u{1f3b9}', '\ud800', '\udc00', '\0', ' ', '#', '\\', '.*', '(a+)+'];
+const PATTERN_PIECES = [
+  '*',
+  '?',
+  '//',
+  '/',
+  '[',
+  ']',
+  '[!',
+  '{',
+  '}',
+  ',',
+  '-',
+  '!',
+  'a',
+  'b',
+  '{a,b}',
+  '[a-z]',
+  '[!a]',
+  '\u{1f3b9}',
+  '\ud800',
+  '\udc00',
+  '\0',
+  ' ',
+  '#',
+  '\\',
+  '.*',
+  '(a+)+',
+];
 
 function mutateString(rng, s) {
   const cps = Array.from(s);
@@ -406,7 +482,8 @@ function mutateString(rng, s) {
       case 2:
         if (cps.length) cps[rng.int(cps.length)] = String.fromCharCode(rng.int(rng.chance(0.8) ? 128 : 0x10000));
         break;
-      case 3: { // repeat a slice: the shapes that blow up backtracking matchers
+      case 3: {
+        // repeat a slice: the shapes that blow up backtracking matchers
         const from = rng.int(cps.length + 1);
         const piece = cps.slice(from, from + 1 + rng.int(4));
         const times = 2 + rng.int(rng.chance(0.2) ? 200 : 10);
@@ -430,7 +507,8 @@ function patternTarget() {
   let pattern;
   return {
     name: 'pattern',
-    description: 'compilePattern / matchAddress / exec / Router on mutated and constructed patterns (constructed ones with a known answer)',
+    description:
+      'compilePattern / matchAddress / exec / Router on mutated and constructed patterns (constructed ones with a known answer)',
     load() {
       pattern = tryRequire('pattern.js');
       return pattern && typeof pattern.compilePattern === 'function' ? null : 'dist/osc/pattern.js not built yet';
@@ -473,7 +551,8 @@ function patternTarget() {
       if (typeof m !== 'boolean') fail(`match returned ${safe(m)}`);
       const parts = compiled.exec(a);
       if ((parts !== null) !== m) fail(`exec ${safe(parts)} disagrees with match ${m}`);
-      if (parts !== null && (!Array.isArray(parts) || parts.some((x) => typeof x !== 'string'))) fail(`exec returned ${safe(parts)}`);
+      if (parts !== null && (!Array.isArray(parts) || parts.some((x) => typeof x !== 'string')))
+        fail(`exec returned ${safe(parts)}`);
       if (pattern.matchAddress(p, a) !== m) fail('matchAddress disagrees with compilePattern().match');
       if (compiled.literal && m !== (a === p)) fail(`literal pattern matched ${m} but equality says ${a === p}`);
       if (compiled.match(p) === false && compiled.literal) fail('a literal pattern does not match itself');
@@ -497,7 +576,8 @@ function patternTarget() {
       router.add(p, 1);
       const hits = router.match(a);
       if ((hits.length === 1) !== routed) fail(`Router.match found ${hits.length} rule(s), expected ${routed ? 1 : 0}`);
-      if (pattern.patternCacheSize() > pattern.patternCacheLimit) fail(`pattern cache holds ${pattern.patternCacheSize()}, over its limit`);
+      if (pattern.patternCacheSize() > pattern.patternCacheLimit)
+        fail(`pattern cache holds ${pattern.patternCacheSize()}, over its limit`);
       return `${m ? 'match' : 'nomatch'}:${compiled.literal ? 'lit' : 'pat'}:${parts ? Math.min(parts.length, 4) : '-'}`;
     },
   };
@@ -516,4 +596,12 @@ function allTargets() {
   ];
 }
 
-module.exports = { allTargets, InvariantError, isOscError, chunksOf, decodePatternInput, encodePatternInput, mutateOnce };
+module.exports = {
+  allTargets,
+  InvariantError,
+  isOscError,
+  chunksOf,
+  decodePatternInput,
+  encodePatternInput,
+  mutateOnce,
+};

@@ -84,10 +84,30 @@ if (opts.replay) {
     if (r.error) {
       const err = describeError(r.error);
       const kind = err.name === 'InvariantError' ? 'invariant' : 'crash';
-      parentPort.postMessage({ type: 'finding', finding: { target: c.target, kind, signature: signatureOf(c.target, kind, err), input, error: err, caseIndex: k } });
+      parentPort.postMessage({
+        type: 'finding',
+        finding: {
+          target: c.target,
+          kind,
+          signature: signatureOf(c.target, kind, err),
+          input,
+          error: err,
+          caseIndex: k,
+        },
+      });
     } else if (best > opts.slowMs) {
-      parentPort.postMessage({ type: 'finding', finding: { target: c.target, kind: 'slow', signature: `${c.target}:slow`, input, ms: Math.round(best), caseIndex: k,
-        error: { name: 'Slow', message: `took ${best.toFixed(1)} ms (limit ${opts.slowMs} ms)`, stack: '' } } });
+      parentPort.postMessage({
+        type: 'finding',
+        finding: {
+          target: c.target,
+          kind: 'slow',
+          signature: `${c.target}:slow`,
+          input,
+          ms: Math.round(best),
+          caseIndex: k,
+          error: { name: 'Slow', message: `took ${best.toFixed(1)} ms (limit ${opts.slowMs} ms)`, stack: '' },
+        },
+      });
     }
   }
   parentPort.postMessage({ type: 'done' });
@@ -113,8 +133,14 @@ function fuzzAll() {
       anyLeft = true;
       currentIndex = i;
       fuzzSlice(target, state, {
-        rng, isOscError, slowMs: opts.slowMs, publish, report, seed: opts.seed,
-        until: Math.min(endAt, performance.now() + SLICE_MS), iterations: opts.iterations,
+        rng,
+        isOscError,
+        slowMs: opts.slowMs,
+        publish,
+        report,
+        seed: opts.seed,
+        until: Math.min(endAt, performance.now() + SLICE_MS),
+        iterations: opts.iterations,
       });
       const live = liveBytes();
       if (!baseline.has(target.name)) {
@@ -123,8 +149,17 @@ function fuzzAll() {
         const growth = live - baseline.get(target.name);
         peakGrowth[target.name] = Math.max(peakGrowth[target.name] || 0, growth);
         if (growth > opts.memLimitMb * 1048576) {
-          report({ target: target.name, kind: 'memory', signature: `${target.name}:memory`, input: Buffer.alloc(0),
-            error: { name: 'MemoryGrowth', message: `live memory grew ${(growth / 1048576).toFixed(1)} MB while fuzzing ${target.name} (limit ${opts.memLimitMb} MB)`, stack: '' } });
+          report({
+            target: target.name,
+            kind: 'memory',
+            signature: `${target.name}:memory`,
+            input: Buffer.alloc(0),
+            error: {
+              name: 'MemoryGrowth',
+              message: `live memory grew ${(growth / 1048576).toFixed(1)} MB while fuzzing ${target.name} (limit ${opts.memLimitMb} MB)`,
+              stack: '',
+            },
+          });
         }
       }
     }

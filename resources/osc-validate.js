@@ -41,7 +41,7 @@
     function isIPv6(s) {
         var zone = s.indexOf("%");
         if (zone !== -1) {
-            if (!/^[\w.\-]+$/.test(s.slice(zone + 1))) { return false; }
+            if (!/^[\w.-]+$/.test(s.slice(zone + 1))) { return false; }
             s = s.slice(0, zone);
         }
         var halves = s.split("::");
@@ -68,7 +68,7 @@
         if (s === "") { return false; }
         if (isIPv4(s) || isIPv6(s)) { return true; }
         if (/^[\d.]+$/.test(s)) { return false; }
-        return s.length <= 253 && /^[a-z0-9_]([a-z0-9_\-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_\-]{0,61}[a-z0-9_])?)*\.?$/i.test(s);
+        return s.length <= 253 && /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i.test(s);
     }
 
     /**
@@ -154,7 +154,7 @@
         var shown = [];
         var form = null;
         for (var prop in defaults) {
-            if (!defaults.hasOwnProperty(prop) || !defaults[prop].validate) { continue; }
+            if (!Object.prototype.hasOwnProperty.call(defaults, prop) || !defaults[prop].validate) { continue; }
             var input = $("#" + prefix + "-" + prop);
             if (!input.length) { continue; }
             form = form || input.closest("form");
@@ -190,11 +190,11 @@
         var absent = [];
         for (var prop in defaults) {
             // outputs is Node-RED's own (a rule map while osc route's dialog is open).
-            if (!defaults.hasOwnProperty(prop) || node[prop] !== undefined || prop === "outputs") { continue; }
+            if (!Object.prototype.hasOwnProperty.call(defaults, prop) || node[prop] !== undefined || prop === "outputs") { continue; }
             var input = $("#" + prefix + "-" + prop);
             if (!input.length) { continue; }
             if (defaults[prop].type) { absent.push({ prop: prop, config: true }); continue; }
-            var value = effective && effective.hasOwnProperty(prop) ? effective[prop].call(node) : defaults[prop].value;
+            var value = effective && Object.prototype.hasOwnProperty.call(effective, prop) ? effective[prop].call(node) : defaults[prop].value;
             if (value === undefined || (value !== null && typeof value === "object")) { continue; }
             if (input.attr("type") === "checkbox") { input.prop("checked", value === true || value === "true"); }
             else { input.val(String(value)); }

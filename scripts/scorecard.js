@@ -40,19 +40,42 @@ function comparatorBounds(token) {
   const lo = [v.major, v.minor ?? 0, v.patch ?? 0];
   const next = v.minor === undefined ? [v.major + 1, 0, 0] : v.patch === undefined ? [v.major, v.minor + 1, 0] : null;
   switch (op) {
-    case '>=': return [['>=', lo]];
-    case '<': return [['<', lo]];
-    case '>': return [next ? ['>=', next] : ['>', lo]];
-    case '<=': return [next ? ['<', next] : ['<=', lo]];
+    case '>=':
+      return [['>=', lo]];
+    case '<':
+      return [['<', lo]];
+    case '>':
+      return [next ? ['>=', next] : ['>', lo]];
+    case '<=':
+      return [next ? ['<', next] : ['<=', lo]];
     case '^': {
-      const up = lo[0] > 0 || v.minor === undefined ? [lo[0] + 1, 0, 0]
-        : lo[1] > 0 || v.patch === undefined ? [0, lo[1] + 1, 0] : [0, 0, lo[2] + 1];
-      return [['>=', lo], ['<', up]];
+      const up =
+        lo[0] > 0 || v.minor === undefined
+          ? [lo[0] + 1, 0, 0]
+          : lo[1] > 0 || v.patch === undefined
+            ? [0, lo[1] + 1, 0]
+            : [0, 0, lo[2] + 1];
+      return [
+        ['>=', lo],
+        ['<', up],
+      ];
     }
-    case '~': case '~>':
-      return [['>=', lo], ['<', v.minor === undefined ? [lo[0] + 1, 0, 0] : [lo[0], lo[1] + 1, 0]]];
+    case '~':
+    case '~>':
+      return [
+        ['>=', lo],
+        ['<', v.minor === undefined ? [lo[0] + 1, 0, 0] : [lo[0], lo[1] + 1, 0]],
+      ];
     default: // '' or '=': a partial version is an x-range
-      return next ? [['>=', lo], ['<', next]] : [['>=', lo], ['<=', lo]];
+      return next
+        ? [
+            ['>=', lo],
+            ['<', next],
+          ]
+        : [
+            ['>=', lo],
+            ['<=', lo],
+          ];
   }
 }
 
@@ -63,15 +86,20 @@ function satisfies(version, range) {
     const c = compare(ver, b);
     return op === '>=' ? c >= 0 : op === '>' ? c > 0 : op === '<' ? c < 0 : c <= 0;
   };
-  return String(range).split('||').some((alternative) => {
-    let text = alternative.trim();
-    const hyphen = /^(\S+)\s+-\s+(\S+)$/.exec(text);
-    if (hyphen) text = `>=${hyphen[1]} <=${hyphen[2]}`;
-    // "> = 1.2" is legal in npm: glue operators to their versions before splitting on spaces.
-    const tokens = text.replace(/(<=|>=|<|>|=|\^|~>?)\s+/g, '$1').split(/\s+/).filter(Boolean);
-    if (tokens.length === 0) tokens.push('*');
-    return tokens.every((t) => comparatorBounds(t).every(test));
-  });
+  return String(range)
+    .split('||')
+    .some((alternative) => {
+      let text = alternative.trim();
+      const hyphen = /^(\S+)\s+-\s+(\S+)$/.exec(text);
+      if (hyphen) text = `>=${hyphen[1]} <=${hyphen[2]}`;
+      // "> = 1.2" is legal in npm: glue operators to their versions before splitting on spaces.
+      const tokens = text
+        .replace(/(<=|>=|<|>|=|\^|~>?)\s+/g, '$1')
+        .split(/\s+/)
+        .filter(Boolean);
+      if (tokens.length === 0) tokens.push('*');
+      return tokens.every((t) => comparatorBounds(t).every(test));
+    });
 }
 
 // ---- reading registerType(...) out of a node's HTML without executing it: the Flow Library parses the
@@ -98,7 +126,7 @@ function skipNonCode(src, i, prevSignificant) {
     let j = i + 1;
     while (j < src.length && src[j] !== '`') {
       if (src[j] === '\\') j += 2;
-      else if (src[j] === '$' && src[j + 1] === '{') j = skipBalanced(src, j + 1) ;
+      else if (src[j] === '$' && src[j + 1] === '{') j = skipBalanced(src, j + 1);
       else j++;
     }
     return j + 1;
@@ -112,12 +140,19 @@ function skipNonCode(src, i, prevSignificant) {
     return end < 0 ? src.length : end + 2;
   }
   // A slash after an operator or an opening bracket starts a regex literal (the usual lexer heuristic).
-  if (c === '/' && (prevSignificant === undefined || /[(,=:[!&|?{};+\-*%<>~^]/.test(prevSignificant) ||
-      /\b(return|typeof|case|in|of)$/.test(src.slice(Math.max(0, i - 8), i).trimEnd()))) {
+  if (
+    c === '/' &&
+    (prevSignificant === undefined ||
+      /[(,=:[!&|?{};+\-*%<>~^]/.test(prevSignificant) ||
+      /\b(return|typeof|case|in|of)$/.test(src.slice(Math.max(0, i - 8), i).trimEnd()))
+  ) {
     let j = i + 1;
     let inClass = false;
     while (j < src.length && src[j] !== '\n') {
-      if (src[j] === '\\') { j += 2; continue; }
+      if (src[j] === '\\') {
+        j += 2;
+        continue;
+      }
       if (src[j] === '[') inClass = true;
       else if (src[j] === ']') inClass = false;
       else if (src[j] === '/' && !inClass) break;
@@ -136,10 +171,17 @@ function skipBalanced(src, open) {
   let prev;
   for (let i = open; i < src.length;) {
     const after = skipNonCode(src, i, prev);
-    if (after !== i) { i = after; prev = ')'; continue; }
+    if (after !== i) {
+      i = after;
+      prev = ')';
+      continue;
+    }
     const c = src[i];
     if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c)) { depth--; if (depth === 0) return i + 1; }
+    else if (')]}'.includes(c)) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
     if (!/\s/.test(c)) prev = c;
     i++;
   }
@@ -154,9 +196,15 @@ function objectProperties(src, open) {
   while (i < end) {
     while (i < end && /[\s,]/.test(src[i])) i++;
     const after = skipNonCode(src, i, ',');
-    if (after !== i && src[i] === '/') { i = after; continue; } // a comment between properties
+    if (after !== i && src[i] === '/') {
+      i = after;
+      continue;
+    } // a comment between properties
     const key = /^(?:(['"])(.*?)\1|([A-Za-z_$][\w$]*))\s*(:|\(|,|})/.exec(src.slice(i, end + 1));
-    if (!key) { i++; continue; }
+    if (!key) {
+      i++;
+      continue;
+    }
     const name = key[2] ?? key[3];
     let j = i + key[0].length - 1;
     if (key[4] === ':') j++;
@@ -165,8 +213,16 @@ function objectProperties(src, open) {
     let prev = ':';
     while (j < end && src[j] !== ',') {
       const skipped = skipNonCode(src, j, prev);
-      if (skipped !== j) { j = skipped; prev = ')'; continue; }
-      if ('([{'.includes(src[j])) { j = skipBalanced(src, j); prev = ')'; continue; }
+      if (skipped !== j) {
+        j = skipped;
+        prev = ')';
+        continue;
+      }
+      if ('([{'.includes(src[j])) {
+        j = skipBalanced(src, j);
+        prev = ')';
+        continue;
+      }
       if (!/\s/.test(src[j])) prev = src[j];
       j++;
     }
@@ -192,12 +248,18 @@ function nodeDefinitions(html) {
     while ((m = re.exec(block)) !== null) {
       const rest = block.slice(m.index + m[0].length);
       const typeMatch = /^\s*(['"])([^'"]+)\1\s*,\s*/.exec(rest);
-      if (!typeMatch) { defs.push({ type: undefined, problems: ['type is not a string literal'] }); continue; }
+      if (!typeMatch) {
+        defs.push({ type: undefined, problems: ['type is not a string literal'] });
+        continue;
+      }
       /** @type {NodeDefinition} */
       const def = { type: typeMatch[2], category: undefined, problems: [] };
       defs.push(def);
       const open = m.index + m[0].length + typeMatch[0].length;
-      if (block[open] !== '{') { def.problems.push('definition is not an inline object literal'); continue; }
+      if (block[open] !== '{') {
+        def.problems.push('definition is not an inline object literal');
+        continue;
+      }
       const props = objectProperties(block, open);
       if (props.category === undefined) def.problems.push('no category');
       else if (!LITERAL.test(props.category)) def.problems.push('category is not a literal');
@@ -218,7 +280,9 @@ function nodeDefinitions(html) {
 // offline stand-in for the Flow Library catalogue that N01 consults.
 function knownForeignTypes(root, ownName) {
   const types = new Map();
-  const add = (type, owner) => { if (!types.has(type)) types.set(type, owner); };
+  const add = (type, owner) => {
+    if (!types.has(type)) types.set(type, owner);
+  };
   const modules = path.join(root, 'node_modules');
   const candidates = [];
   try {
@@ -227,7 +291,9 @@ function knownForeignTypes(root, ownName) {
         for (const sub of fs.readdirSync(path.join(modules, entry))) candidates.push(path.join(modules, entry, sub));
       } else candidates.push(path.join(modules, entry));
     }
-  } catch { /* no node_modules: nothing to compare with */ }
+  } catch {
+    /* no node_modules: nothing to compare with */
+  }
   // Node-RED's own nodes are not declared in a package.json: they sit in @node-red/nodes/core.
   const core = path.join(modules, '@node-red', 'nodes', 'core');
   if (fs.existsSync(core)) {
@@ -237,13 +303,19 @@ function knownForeignTypes(root, ownName) {
   }
   for (const dir of candidates) {
     let pkg;
-    try { pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')); } catch { continue; }
+    try {
+      pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    } catch {
+      continue;
+    }
     if (!pkg['node-red'] || !pkg['node-red'].nodes || pkg.name === ownName) continue;
     for (const file of Object.values(pkg['node-red'].nodes)) {
       try {
         const html = fs.readFileSync(path.join(dir, String(file).replace(/\.js$/, '.html')), 'utf8');
         for (const def of nodeDefinitions(html)) if (def.type) add(def.type, pkg.name);
-      } catch { /* unreadable: the owner's problem, not ours */ }
+      } catch {
+        /* unreadable: the owner's problem, not ours */
+      }
     }
   }
   return types;
@@ -284,8 +356,12 @@ function scorecard(pkgDir, { foreignTypesRoot = pkgDir } = {}) {
   if (!nr.version) check('P06', 'node-red.version', false, 'no "node-red": { "version" }');
   else {
     const failing = NODE_RED_RELEASES.filter((v) => !satisfies(v, nr.version));
-    check('P06', 'node-red.version', failing.length === 0,
-      `"${nr.version}" ${failing.length ? `excludes Node-RED ${failing.join(', ')}` : `admits Node-RED ${NODE_RED_RELEASES.join(', ')}`}`);
+    check(
+      'P06',
+      'node-red.version',
+      failing.length === 0,
+      `"${nr.version}" ${failing.length ? `excludes Node-RED ${failing.join(', ')}` : `admits Node-RED ${NODE_RED_RELEASES.join(', ')}`}`,
+    );
   }
 
   const engine = pkg.engines && pkg.engines.node;
@@ -306,7 +382,10 @@ function scorecard(pkgDir, { foreignTypesRoot = pkgDir } = {}) {
     const beside = path.join(pkgDir, String(file).replace(/\.js$/, '.html'));
     const source = path.join(pkgDir, 'nodes', path.basename(beside));
     const htmlFile = fs.existsSync(beside) ? beside : fs.existsSync(source) ? source : undefined;
-    if (!htmlFile) { defProblems.push(`${set}: no ${path.relative(pkgDir, beside)}`); continue; }
+    if (!htmlFile) {
+      defProblems.push(`${set}: no ${path.relative(pkgDir, beside)}`);
+      continue;
+    }
     const found = nodeDefinitions(fs.readFileSync(htmlFile, 'utf8'));
     if (found.length === 0) defProblems.push(`${set}: no registerType in ${path.relative(pkgDir, htmlFile)}`);
     for (const def of found) {
@@ -314,16 +393,27 @@ function scorecard(pkgDir, { foreignTypesRoot = pkgDir } = {}) {
       for (const p of def.problems) defProblems.push(`${def.type || set}: ${p}`);
     }
   }
-  check('N00', 'registerType inline, literal category', defProblems.length === 0,
-    defProblems.join('; ') || `${defs.length} definitions`);
+  check(
+    'N00',
+    'registerType inline, literal category',
+    defProblems.length === 0,
+    defProblems.join('; ') || `${defs.length} definitions`,
+  );
 
   const types = defs.map((d) => d.type).filter(Boolean);
   const dupes = types.filter((t, i) => types.indexOf(t) !== i);
   const foreign = knownForeignTypes(foreignTypesRoot, pkg.name);
   const clashes = types.filter((t) => foreign.has(t)).map((t) => `${t} (${foreign.get(t)})`);
-  check('N01', 'node types unique', types.length > 0 && dupes.length === 0 && clashes.length === 0,
-    dupes.length ? `registered twice: ${dupes.join(', ')}` : clashes.length ? `also in ${clashes.join(', ')}`
-      : `${types.join(', ')} (against ${foreign.size} types on disk; the catalogue needs the network)`);
+  check(
+    'N01',
+    'node types unique',
+    types.length > 0 && dupes.length === 0 && clashes.length === 0,
+    dupes.length
+      ? `registered twice: ${dupes.join(', ')}`
+      : clashes.length
+        ? `also in ${clashes.join(', ')}`
+        : `${types.join(', ')} (against ${foreign.size} types on disk; the catalogue needs the network)`,
+  );
 
   const examplesDir = path.join(pkgDir, 'examples');
   const exampleFiles = fs.existsSync(examplesDir) ? listFiles(examplesDir).filter((f) => f.endsWith('.json')) : [];
@@ -334,25 +424,50 @@ function scorecard(pkgDir, { foreignTypesRoot = pkgDir } = {}) {
       const flow = JSON.parse(fs.readFileSync(file, 'utf8'));
       if (!Array.isArray(flow)) throw new Error('not an array of nodes');
       for (const n of flow) used.add(n && n.type);
-    } catch (e) { badExamples.push(`${path.relative(pkgDir, file)}: ${e.message}`); }
+    } catch (e) {
+      badExamples.push(`${path.relative(pkgDir, file)}: ${e.message}`);
+    }
   }
   const userTypes = defs.filter((d) => d.type && d.category !== 'config').map((d) => d.type);
   const missing = userTypes.filter((t) => !used.has(t));
-  check('N02', 'every node in an example', exampleFiles.length > 0 && userTypes.length > 0 && missing.length === 0 &&
-    badExamples.length === 0,
-    exampleFiles.length === 0 ? 'no examples/*.json' : badExamples.length ? badExamples.join('; ')
-      : missing.length ? `no example uses ${missing.join(', ')}` : `${userTypes.join(', ')} in ${exampleFiles.length} examples`);
+  check(
+    'N02',
+    'every node in an example',
+    exampleFiles.length > 0 && userTypes.length > 0 && missing.length === 0 && badExamples.length === 0,
+    exampleFiles.length === 0
+      ? 'no examples/*.json'
+      : badExamples.length
+        ? badExamples.join('; ')
+        : missing.length
+          ? `no example uses ${missing.join(', ')}`
+          : `${userTypes.join(', ')} in ${exampleFiles.length} examples`,
+  );
 
   const deps = Object.keys(pkg.dependencies || {});
-  check('D01', `at most ${MAX_DEPENDENCIES} dependencies`, deps.length <= MAX_DEPENDENCIES, `${deps.length} dependencies`);
+  check(
+    'D01',
+    `at most ${MAX_DEPENDENCIES} dependencies`,
+    deps.length <= MAX_DEPENDENCIES,
+    `${deps.length} dependencies`,
+  );
 
   // D02/D03 walk the installed runtime tree recorded in package-lock.json (dev-only entries excluded).
   let lock;
-  try { lock = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package-lock.json'), 'utf8')); } catch { lock = undefined; }
-  const runtimeTree = lock && lock.packages
-    ? Object.entries(lock.packages).filter(([p, e]) => p !== '' && !e.dev && !e.devOptional)
-      .map(([p, e]) => ({ name: e.name || p.slice(p.lastIndexOf('node_modules/') + 13), version: e.version, path: p }))
-    : [];
+  try {
+    lock = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package-lock.json'), 'utf8'));
+  } catch {
+    lock = undefined;
+  }
+  const runtimeTree =
+    lock && lock.packages
+      ? Object.entries(lock.packages)
+          .filter(([p, e]) => p !== '' && !e.dev && !e.devOptional)
+          .map(([p, e]) => ({
+            name: e.name || p.slice(p.lastIndexOf('node_modules/') + 13),
+            version: e.version,
+            path: p,
+          }))
+      : [];
   if (deps.length === 0) {
     check('D02', 'no known-bad packages', true, 'no runtime dependencies');
     check('D03', 'dependencies current', true, 'no runtime dependencies');
@@ -360,16 +475,28 @@ function scorecard(pkgDir, { foreignTypesRoot = pkgDir } = {}) {
     skip('D02', 'no known-bad packages', 'no package-lock.json to read the tree from');
     skip('D03', 'dependencies current', 'needs the npm registry');
   } else {
-    const bad = runtimeTree.filter((e) => BAD_PACKAGES[e.name] && e.version && satisfies(e.version, BAD_PACKAGES[e.name]));
-    check('D02', 'no known-bad packages', bad.length === 0,
-      bad.length ? bad.map((e) => `${e.name}@${e.version}`).join(', ') : `${runtimeTree.length} packages in the runtime tree`);
+    const bad = runtimeTree.filter(
+      (e) => BAD_PACKAGES[e.name] && e.version && satisfies(e.version, BAD_PACKAGES[e.name]),
+    );
+    check(
+      'D02',
+      'no known-bad packages',
+      bad.length === 0,
+      bad.length
+        ? bad.map((e) => `${e.name}@${e.version}`).join(', ')
+        : `${runtimeTree.length} packages in the runtime tree`,
+    );
     // Offline, "latest" is unknowable; what is knowable is that the locked version honours the declared range.
     const stale = deps.filter((d) => {
       const e = lock.packages[`node_modules/${d}`];
       return !e || !satisfies(e.version, pkg.dependencies[d]);
     });
-    check('D03', 'dependencies current (offline: lock honours ranges)', stale.length === 0,
-      stale.length ? `locked outside the declared range: ${stale.join(', ')}` : 'latest versions need the npm registry');
+    check(
+      'D03',
+      'dependencies current (offline: lock honours ranges)',
+      stale.length === 0,
+      stale.length ? `locked outside the declared range: ${stale.join(', ')}` : 'latest versions need the npm registry',
+    );
   }
   return results;
 }
@@ -391,8 +518,11 @@ if (require.main === module) {
   }
   printTable(results);
   const failed = results.filter((r) => r.status === 'FAIL');
-  process.stdout.write(failed.length ? `\n${failed.length} check(s) failed: ${failed.map((r) => r.id).join(', ')}\n`
-    : '\nAll offline scorecard checks pass.\n');
+  process.stdout.write(
+    failed.length
+      ? `\n${failed.length} check(s) failed: ${failed.map((r) => r.id).join(', ')}\n`
+      : '\nAll offline scorecard checks pass.\n',
+  );
   process.exitCode = failed.length ? 1 : 0;
 }
 

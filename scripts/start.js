@@ -53,7 +53,8 @@ function demoPortInFlows() {
 function explainIgnoredDemoPort(flowPort) {
   const asked = process.env.OSCFLOW_DEMO_PORT;
   if (!asked || Number(asked) === flowPort) return;
-  const where = flowPort === undefined ? 'holds flows of yours, without the demo' : `holds the demo, on UDP port ${flowPort}`;
+  const where =
+    flowPort === undefined ? 'holds flows of yours, without the demo' : `holds the demo, on UDP port ${flowPort}`;
   console.warn(
     `\nOSCFLOW_DEMO_PORT=${asked} is not used: ${flowFile} already exists and ${where}; npm start never\n` +
       `overwrites it. For a fresh demo on port ${asked}: delete that file (your edits in it are lost) and run npm start again.\n`,
@@ -87,7 +88,9 @@ async function main() {
   else explainIgnoredDemoPort(demoPortInFlows());
 
   if (!(await tcpPortFree(httpPort))) {
-    console.error(`Port ${httpPort} on 127.0.0.1 is in use (another Node-RED?). Stop it, or run: OSCFLOW_PORT=1881 npm start`);
+    console.error(
+      `Port ${httpPort} on 127.0.0.1 is in use (another Node-RED?). Stop it, or run: OSCFLOW_PORT=1881 npm start`,
+    );
     process.exit(1);
   }
   const flowPort = demoPortInFlows();

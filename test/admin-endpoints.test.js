@@ -26,7 +26,8 @@ function adminRoutes(src) {
 
 describe('admin HTTP endpoints', () => {
   it('finds routes in a sample, with or without a permission check (the check itself works)', () => {
-    const sample = "RED.httpAdmin.get('/osc/a', RED.auth.needsPermission('osc.read'), (req, res) => res.json(f(1)));\n" +
+    const sample =
+      "RED.httpAdmin.get('/osc/a', RED.auth.needsPermission('osc.read'), (req, res) => res.json(f(1)));\n" +
       "RED.httpAdmin.post('/osc/b', (req, res) => { res.send(g(2)); });";
     const routes = adminRoutes(sample);
     assert.equal(routes.length, 2);
@@ -40,7 +41,8 @@ describe('admin HTTP endpoints', () => {
     const open = [];
     for (const f of files) {
       for (const r of adminRoutes(fs.readFileSync(path.join(dir, f), 'utf8'))) {
-        if (!/RED\.auth\.needsPermission\(\s*['"][\w.-]+['"]\s*\)/.test(r.args)) open.push(`${f}: httpAdmin.${r.verb}(${r.args.slice(0, 60)}...)`);
+        if (!/RED\.auth\.needsPermission\(\s*['"][\w.-]+['"]\s*\)/.test(r.args))
+          open.push(`${f}: httpAdmin.${r.verb}(${r.args.slice(0, 60)}...)`);
       }
     }
     assert.deepEqual(open, [], 'routes without RED.auth.needsPermission');

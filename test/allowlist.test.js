@@ -22,7 +22,15 @@ describe('allow-list (who may send)', () => {
     for (const ok of ['192.168.1.20', '10.0.0.0', '10.255.255.255', '172.16.0.1', '172.31.255.255', '127.0.0.1']) {
       assert.equal(list.allows(ok), true, ok);
     }
-    for (const no of ['192.168.1.21', '11.0.0.1', '9.255.255.255', '172.32.0.0', '172.15.255.255', '127.0.0.2', '0.0.0.0']) {
+    for (const no of [
+      '192.168.1.21',
+      '11.0.0.1',
+      '9.255.255.255',
+      '172.32.0.0',
+      '172.15.255.255',
+      '127.0.0.2',
+      '0.0.0.0',
+    ]) {
       assert.equal(list.allows(no), false, no);
     }
   });
@@ -85,8 +93,25 @@ describe('allow-list (who may send)', () => {
 
   it('refuses what is not a sender address, without throwing', () => {
     const list = parseAllowList('0.0.0.0/0, ::/0');
-    for (const bad of /** @type {any[]} */ (['', 'localhost', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '1.2.3.4 ', ':', ':::', '1:2:3:4:5:6:7:8:9',
-      '1::2::3', 'g::1', '12345::', '1:2:3:4:5:6:7:', '::ffff:1.2.3.256', undefined, 42])) {
+    for (const bad of /** @type {any[]} */ ([
+      '',
+      'localhost',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '1..2.3',
+      '1.2.3.4 ',
+      ':',
+      ':::',
+      '1:2:3:4:5:6:7:8:9',
+      '1::2::3',
+      'g::1',
+      '12345::',
+      '1:2:3:4:5:6:7:',
+      '::ffff:1.2.3.256',
+      undefined,
+      42,
+    ])) {
       assert.equal(list.allows(bad), false, String(bad));
     }
   });
@@ -148,7 +173,11 @@ describe('allow-list (who may send)', () => {
     // Deterministic PRNG so a failure reproduces.
     let seed = 12345;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
-    const toBits = (ip) => ip.split('.').map((n) => Number(n).toString(2).padStart(8, '0')).join('');
+    const toBits = (ip) =>
+      ip
+        .split('.')
+        .map((n) => Number(n).toString(2).padStart(8, '0'))
+        .join('');
     const randomIp = () => Array.from({ length: 4 }, () => Math.floor(rnd() * 256)).join('.');
     for (let round = 0; round < 200; round++) {
       const rules = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => `${randomIp()}/${Math.floor(rnd() * 33)}`);

@@ -109,7 +109,10 @@ describe('codec: decoding', () => {
         assert.equal(encodePacket(m).toString('hex'), bytes.toString('hex'));
       }
     }
-    assert.equal(encodePacket({ address: '/f', args: [{ type: 'f', value: NaN }] }).readUInt32BE(8) & 0x7fc00000, 0x7fc00000);
+    assert.equal(
+      encodePacket({ address: '/f', args: [{ type: 'f', value: NaN }] }).readUInt32BE(8) & 0x7fc00000,
+      0x7fc00000,
+    );
   });
 
   it('refuses non-zero padding, everywhere', () => {
@@ -170,16 +173,25 @@ describe('codec: decoding', () => {
       assert.equal(Buffer.from(m.args[0].value).toString('hex'), '0000000100000002');
     });
     it('applies inside bundles too, and still decodes normal messages', () => {
-      const b = asBundle(decodePacket(h('2362756e646c6500 0000000000000001 00000004 2f610000 00000008 2f620000 2c000000'), {
-        lenient: true,
-      }));
-      assert.deepEqual(b.packets, [{ address: '/a', args: [] }, { address: '/b', args: [] }]);
+      const b = asBundle(
+        decodePacket(h('2362756e646c6500 0000000000000001 00000004 2f610000 00000008 2f620000 2c000000'), {
+          lenient: true,
+        }),
+      );
+      assert.deepEqual(b.packets, [
+        { address: '/a', args: [] },
+        { address: '/b', args: [] },
+      ]);
     });
   });
 
   describe('limits against hostile packets', () => {
     it('nesting depth of arrays', () => {
-      const deep = encodePacket({ address: '/a', types: ',' + '['.repeat(10) + ']'.repeat(10), args: [[[[[[[[[[[]]]]]]]]]]] });
+      const deep = encodePacket({
+        address: '/a',
+        types: ',' + '['.repeat(10) + ']'.repeat(10),
+        args: [[[[[[[[[[[]]]]]]]]]]],
+      });
       assert.equal(asMessage(decodePacket(deep, { maxDepth: 10 })).args.length, 1);
       refuses(deep, 'LIMIT_EXCEEDED', { maxDepth: 9 });
       // The default limit holds against a packet of nothing but '['.
@@ -212,7 +224,10 @@ describe('codec: decoding', () => {
         refuses(bytes, 'BAD_ARGUMENT', { maxDepth: bad });
         refuses(bytes, 'BAD_ARGUMENT', { maxArgs: bad });
         refuses(bytes, 'BAD_ARGUMENT', { maxPacketSize: bad });
-        assert.throws(() => encodePacket({ address: '/a' }, { maxDepth: bad }), (e) => e instanceof OscError && e.code === 'BAD_ARGUMENT');
+        assert.throws(
+          () => encodePacket({ address: '/a' }, { maxDepth: bad }),
+          (e) => e instanceof OscError && e.code === 'BAD_ARGUMENT',
+        );
       }
       refuses(bytes, 'LIMIT_EXCEEDED', { maxArgs: 0 });
       refuses(bytes, 'BAD_ARGUMENT', { maxDepth: 1001 });
@@ -249,10 +264,34 @@ describe('codec: plain values and guards', () => {
       { type: 'F', value: false },
       { type: 'N', value: null },
       { type: 'I' },
-      { type: '[', value: [{ type: 'i', value: 2 }, { type: '[', value: [{ type: 'I' }] }] },
+      {
+        type: '[',
+        value: [
+          { type: 'i', value: 2 },
+          { type: '[', value: [{ type: 'I' }] },
+        ],
+      },
     ];
     const plain = plainValues(args);
-    assert.deepEqual(plain, [1, 0.5, 0.1, 5, 2n ** 60n, 'a', 'b', 'c', blob, midi, { seconds: 1, fraction: 2 }, { r: 1, g: 2, b: 3, a: 4 }, true, false, null, true, [2, [true]]]);
+    assert.deepEqual(plain, [
+      1,
+      0.5,
+      0.1,
+      5,
+      2n ** 60n,
+      'a',
+      'b',
+      'c',
+      blob,
+      midi,
+      { seconds: 1, fraction: 2 },
+      { r: 1, g: 2, b: 3, a: 4 },
+      true,
+      false,
+      null,
+      true,
+      [2, [true]],
+    ]);
     assert.equal(plain[8], blob); // the same view, not a copy
     assert.equal(plainValue({ type: 'h', value: -(2n ** 53n) + 1n }), -(2 ** 53) + 1);
   });

@@ -8,9 +8,11 @@ const { asMessage, asBundle } = require('./helpers/osc');
 const hex = (b) => b.toString('hex');
 const tagsOf = (packet, options) => {
   const m = asMessage(decodePacket(encodePacket(packet, options)));
-  return m.args.map(function flat(a) {
-    return a.type === '[' ? '[' + a.value.map(flat).join('') + ']' : a.type;
-  }).join('');
+  return m.args
+    .map(function flat(a) {
+      return a.type === '[' ? '[' + a.value.map(flat).join('') + ']' : a.type;
+    })
+    .join('');
 };
 function refuses(fn, code, argIndex, re) {
   assert.throws(fn, (/** @type {any} */ e) => {
@@ -25,13 +27,24 @@ function refuses(fn, code, argIndex, re) {
 describe('codec: encoding plain values', () => {
   it('infers tags from JS types', () => {
     const date = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678));
-    const m = asMessage(decodePacket(
-      encodePacket({ address: '/x', args: [1, 2.5, 'hi', true, false, null, 10n, Buffer.from([1, 2]), date, [3, 'a']] }),
-    ));
-    assert.deepEqual(m.args.map((a) => a.type), ['i', 'f', 's', 'T', 'F', 'N', 'h', 'b', 't', '[']);
+    const m = asMessage(
+      decodePacket(
+        encodePacket({
+          address: '/x',
+          args: [1, 2.5, 'hi', true, false, null, 10n, Buffer.from([1, 2]), date, [3, 'a']],
+        }),
+      ),
+    );
+    assert.deepEqual(
+      m.args.map((a) => a.type),
+      ['i', 'f', 's', 'T', 'F', 'N', 'h', 'b', 't', '['],
+    );
     assert.equal(m.args[6].value, 10n);
     assert.deepEqual(m.args[8].value, timetagFromMillis(date.getTime()));
-    assert.deepEqual(m.args[9].value, [{ type: 'i', value: 3 }, { type: 's', value: 'a' }]);
+    assert.deepEqual(m.args[9].value, [
+      { type: 'i', value: 3 },
+      { type: 's', value: 'a' },
+    ]);
   });
 
   it('mixes typed and plain arguments', () => {
@@ -66,7 +79,8 @@ describe('codec: encoding plain values', () => {
           // Then in a bundle, and after a 4 KiB blob so that the next packet's memory was not just zeroed.
           encodePacket({ address: '/big', args: [big] });
           const b = decodePacket(encodePacket({ timetag: IMMEDIATELY, packets: [packet, packet] }));
-          for (const m of b.packets) assert.equal(hex(Buffer.from(m.args[0].value)), hex(src), `${n} bytes in a bundle`);
+          for (const m of b.packets)
+            assert.equal(hex(Buffer.from(m.args[0].value)), hex(src), `${n} bytes in a bundle`);
         }
       }
     }
@@ -83,17 +97,25 @@ describe('codec: encoding plain values', () => {
   it("number policy 'float' and 'double'", () => {
     assert.equal(tagsOf({ address: '/n', args: [1, 0.5, [2]] }, { numbers: 'float' }), 'ff[f]');
     assert.equal(tagsOf({ address: '/n', args: [1, 0.5] }, { numbers: 'double' }), 'dd');
-    assert.equal(asMessage(decodePacket(encodePacket({ address: '/n', args: [0.1] }, { numbers: 'double' }))).args[0].value, 0.1);
+    assert.equal(
+      asMessage(decodePacket(encodePacket({ address: '/n', args: [0.1] }, { numbers: 'double' }))).args[0].value,
+      0.1,
+    );
     // Typed arguments are never re-typed by the policy.
     assert.equal(tagsOf({ address: '/n', args: [{ type: 'i', value: 1 }] }, { numbers: 'double' }), 'i');
     refuses(() => encodePacket({ address: '/n', args: [1e39] }, { numbers: 'float' }), 'BAD_ARGUMENT', 0, /float32/);
-    refuses(() => encodePacket({ address: '/n', args: [1] }, { numbers: /** @type {any} */ ('fixed') }), 'BAD_ARGUMENT');
+    refuses(
+      () => encodePacket({ address: '/n', args: [1] }, { numbers: /** @type {any} */ ('fixed') }),
+      'BAD_ARGUMENT',
+    );
   });
 
   it('keeps S distinct from s, and I distinct from true, 1 and "bang"', () => {
-    const m = asMessage(decodePacket(
-      encodePacket({ address: '/x', args: [{ type: 'S', value: 'sym' }, { type: 'I' }, true, 1, 'bang'] }),
-    ));
+    const m = asMessage(
+      decodePacket(
+        encodePacket({ address: '/x', args: [{ type: 'S', value: 'sym' }, { type: 'I' }, true, 1, 'bang'] }),
+      ),
+    );
     assert.deepEqual(m.args, [
       { type: 'S', value: 'sym' },
       { type: 'I' },
@@ -107,9 +129,22 @@ describe('codec: encoding plain values', () => {
     const inner = { address: '/b', args: ['x'] };
     const ms = Date.UTC(2030, 5, 1, 12, 0, 0, 250);
     for (const timetag of [timetagFromMillis(ms), new Date(ms), ms]) {
-      const b = asBundle(decodePacket(encodePacket({ timetag, packets: [{ address: '/a', args: [1] }, { timetag: IMMEDIATELY, packets: [inner] }] })));
+      const b = asBundle(
+        decodePacket(
+          encodePacket({
+            timetag,
+            packets: [
+              { address: '/a', args: [1] },
+              { timetag: IMMEDIATELY, packets: [inner] },
+            ],
+          }),
+        ),
+      );
       assert.deepEqual(b.timetag, timetagFromMillis(ms));
-      assert.deepEqual(b.packets[1], { timetag: { seconds: 0, fraction: 1 }, packets: [{ address: '/b', args: [{ type: 's', value: 'x' }] }] });
+      assert.deepEqual(b.packets[1], {
+        timetag: { seconds: 0, fraction: 1 },
+        packets: [{ address: '/b', args: [{ type: 's', value: 'x' }] }],
+      });
     }
     refuses(() => encodePacket({ timetag: { seconds: -1, fraction: 0 }, packets: [] }), 'BAD_TIMETAG');
     refuses(() => encodePacket({ timetag: new Date(NaN), packets: [] }), 'BAD_TIMETAG');
@@ -135,13 +170,55 @@ describe('codec: encoding plain values', () => {
         const args = [s, { type: 'S', value: s }, { type: 's', value: s }, { type: 'f', value: round }];
         const bytes = encodePacket({ address: round % 2 ? '/é/' + round : '/a/' + round, args });
         const m = asMessage(decodePacket(bytes));
-        assert.deepEqual(m.args.map((a) => a.value), [s, s, s, round]);
+        assert.deepEqual(
+          m.args.map((a) => a.value),
+          [s, s, s, round],
+        );
       }
       refuses(() => encodePacket({ address: '/x', args: ['ok', 'a\0'] }), 'BAD_ARGUMENT', 1, /NUL/);
-      refuses(() => encodePacket({ address: '/x', args: [{ type: 's', value: 'ok' }, { type: 's', value: 'a\0' }] }), 'BAD_ARGUMENT', 1, /NUL/);
-      refuses(() => encodePacket({ address: '/x', args: [{ type: 's', value: '\uD800' }] }), 'BAD_ARGUMENT', 0, /surrogate/);
-      refuses(() => encodePacket({ address: '/x', args: [{ type: 'f', value: 1 }, { type: 'f', value: 1e39 }] }), 'BAD_ARGUMENT', 1);
-      refuses(() => encodePacket({ address: '/x', args: [{ type: 'i', value: 1 }, { type: 'i', value: 0.5 }] }), 'BAD_ARGUMENT', 1);
+      refuses(
+        () =>
+          encodePacket({
+            address: '/x',
+            args: [
+              { type: 's', value: 'ok' },
+              { type: 's', value: 'a\0' },
+            ],
+          }),
+        'BAD_ARGUMENT',
+        1,
+        /NUL/,
+      );
+      refuses(
+        () => encodePacket({ address: '/x', args: [{ type: 's', value: '\uD800' }] }),
+        'BAD_ARGUMENT',
+        0,
+        /surrogate/,
+      );
+      refuses(
+        () =>
+          encodePacket({
+            address: '/x',
+            args: [
+              { type: 'f', value: 1 },
+              { type: 'f', value: 1e39 },
+            ],
+          }),
+        'BAD_ARGUMENT',
+        1,
+      );
+      refuses(
+        () =>
+          encodePacket({
+            address: '/x',
+            args: [
+              { type: 'i', value: 1 },
+              { type: 'i', value: 0.5 },
+            ],
+          }),
+        'BAD_ARGUMENT',
+        1,
+      );
     }
   });
 
@@ -160,14 +237,23 @@ describe('codec: encoding plain values', () => {
     });
     assert.equal(
       hex(b),
-      '2f740000' + '2c63726d74686400' + '0001f600' + 'ff000180' + '01903c7f' + 'ffffffff80000000' + 'fffffffffffffffe' + '8000000000000000',
+      '2f740000' +
+        '2c63726d74686400' +
+        '0001f600' +
+        'ff000180' +
+        '01903c7f' +
+        'ffffffff80000000' +
+        'fffffffffffffffe' +
+        '8000000000000000',
     );
   });
 });
 
 describe('codec: forced type tags', () => {
   it('forces numbers to h, d, f, i and strings to S or c', () => {
-    const m = asMessage(decodePacket(encodePacket({ address: '/x', types: ',hdfiSc', args: [5, 1, 0.5, 3, 'sym', 'A'] })));
+    const m = asMessage(
+      decodePacket(encodePacket({ address: '/x', types: ',hdfiSc', args: [5, 1, 0.5, 3, 'sym', 'A'] })),
+    );
     assert.deepEqual(m.args, [
       { type: 'h', value: 5n },
       { type: 'd', value: 1 },
@@ -181,21 +267,30 @@ describe('codec: forced type tags', () => {
   });
 
   it('accepts a bigint for i within int32, and t from Date, ms or a Timetag', () => {
-    assert.deepEqual(asMessage(decodePacket(encodePacket({ address: '/x', types: ',i', args: [7n] }))).args, [{ type: 'i', value: 7 }]);
+    assert.deepEqual(asMessage(decodePacket(encodePacket({ address: '/x', types: ',i', args: [7n] }))).args, [
+      { type: 'i', value: 7 },
+    ]);
     const tt = { seconds: 3908988800, fraction: 2147483648 };
     for (const v of /** @type {PlainArg[]} */ ([tt, 1700000000500, new Date(1700000000500)])) {
-      assert.deepEqual(asMessage(decodePacket(encodePacket({ address: '/x', types: ',t', args: [v] }))).args[0].value, tt);
+      assert.deepEqual(
+        asMessage(decodePacket(encodePacket({ address: '/x', types: ',t', args: [v] }))).args[0].value,
+        tt,
+      );
     }
   });
 
   it('T F N I take no argument when there are as many arguments as data tags', () => {
     const m = asMessage(decodePacket(encodePacket({ address: '/x', types: ',iTFNIf', args: [1, 2.5] })));
     assert.deepEqual(m.args.map((a) => a.type).join(''), 'iTFNIf');
-    assert.deepEqual(asMessage(decodePacket(encodePacket({ address: '/x', types: ',N' }))).args, [{ type: 'N', value: null }]);
+    assert.deepEqual(asMessage(decodePacket(encodePacket({ address: '/x', types: ',N' }))).args, [
+      { type: 'N', value: null },
+    ]);
   });
 
   it('T F N I take and check one argument each when there are as many arguments as tags', () => {
-    const m = asMessage(decodePacket(encodePacket({ address: '/x', types: ',iTFNI', args: [1, true, false, null, null] })));
+    const m = asMessage(
+      decodePacket(encodePacket({ address: '/x', types: ',iTFNI', args: [1, true, false, null, null] })),
+    );
     assert.deepEqual(m.args.map((a) => a.type).join(''), 'iTFNI');
     refuses(() => encodePacket({ address: '/x', types: ',iT', args: [1, false] }), 'BAD_TYPE_TAGS', 1);
     refuses(() => encodePacket({ address: '/x', types: ',N', args: [0] }), 'BAD_TYPE_TAGS', 0);
@@ -205,20 +300,42 @@ describe('codec: forced type tags', () => {
     const m = asMessage(decodePacket(encodePacket({ address: '/x', types: ',i[fT[h]]', args: [1, [2, [3]]] })));
     assert.deepEqual(m.args, [
       { type: 'i', value: 1 },
-      { type: '[', value: [{ type: 'f', value: 2 }, { type: 'T', value: true }, { type: '[', value: [{ type: 'h', value: 3n }] }] },
+      {
+        type: '[',
+        value: [
+          { type: 'f', value: 2 },
+          { type: 'T', value: true },
+          { type: '[', value: [{ type: 'h', value: 3n }] },
+        ],
+      },
     ]);
   });
 
   it('checks typed arguments against the forced tags', () => {
     assert.equal(tagsOf({ address: '/x', types: ',if', args: [{ type: 'i', value: 1 }, 2] }), 'if');
-    refuses(() => encodePacket({ address: '/x', types: ',if', args: [{ type: 'f', value: 1 }, 2] }), 'BAD_TYPE_TAGS', 0, /typed 'f'/);
+    refuses(
+      () => encodePacket({ address: '/x', types: ',if', args: [{ type: 'f', value: 1 }, 2] }),
+      'BAD_TYPE_TAGS',
+      0,
+      /typed 'f'/,
+    );
   });
 
   it('refuses type-tag strings that do not fit', () => {
-    refuses(() => encodePacket({ address: '/x', types: ',ix', args: [1, 2] }), 'BAD_TYPE_TAGS', undefined, /unknown type tag/);
+    refuses(
+      () => encodePacket({ address: '/x', types: ',ix', args: [1, 2] }),
+      'BAD_TYPE_TAGS',
+      undefined,
+      /unknown type tag/,
+    );
     refuses(() => encodePacket({ address: '/x', types: ',ii', args: [1] }), 'BAD_TYPE_TAGS', undefined, /2 tag/);
     refuses(() => encodePacket({ address: '/x', types: ',i', args: [1, 2] }), 'BAD_TYPE_TAGS');
-    refuses(() => encodePacket({ address: '/x', types: ',[i', args: [[1]] }), 'BAD_TYPE_TAGS', undefined, /never closed/);
+    refuses(
+      () => encodePacket({ address: '/x', types: ',[i', args: [[1]] }),
+      'BAD_TYPE_TAGS',
+      undefined,
+      /never closed/,
+    );
     refuses(() => encodePacket({ address: '/x', types: ',i]', args: [1] }), 'BAD_TYPE_TAGS');
     refuses(() => encodePacket({ address: '/x', types: ',is', args: [1, 2] }), 'BAD_TYPE_TAGS', 1, /'s'/);
     refuses(() => encodePacket({ address: '/x', types: ',[i]', args: [1] }), 'BAD_TYPE_TAGS', 0, /array/);
@@ -251,13 +368,34 @@ describe('codec: encoding refusals', () => {
     ['c of two characters', { address: '/x', args: [{ type: 'c', value: 'ab' }] }, 'BAD_ARGUMENT', 0, /one character/],
     ['c empty', { address: '/x', args: [{ type: 'c', value: '' }] }, 'BAD_ARGUMENT', 0],
     ['c lone surrogate', { address: '/x', args: [{ type: 'c', value: '\uD800' }] }, 'BAD_ARGUMENT', 0],
-    ['m of 3 bytes', { address: '/x', args: [{ type: 'm', value: Buffer.from([1, 2, 3]) }] }, 'BAD_ARGUMENT', 0, /4 bytes/],
+    [
+      'm of 3 bytes',
+      { address: '/x', args: [{ type: 'm', value: Buffer.from([1, 2, 3]) }] },
+      'BAD_ARGUMENT',
+      0,
+      /4 bytes/,
+    ],
     ['m with a component over 255', { address: '/x', args: [{ type: 'm', value: [0, 256, 0, 0] }] }, 'BAD_ARGUMENT', 0],
     ['r missing a component', { address: '/x', args: [{ type: 'r', value: { r: 1, g: 2, b: 3 } }] }, 'BAD_ARGUMENT', 0],
-    ['r component out of range', { address: '/x', args: [{ type: 'r', value: { r: 1, g: 2, b: 3, a: -1 } }] }, 'BAD_ARGUMENT', 0],
-    ['r component fractional', { address: '/x', args: [{ type: 'r', value: { r: 1.5, g: 2, b: 3, a: 4 } }] }, 'BAD_ARGUMENT', 0],
+    [
+      'r component out of range',
+      { address: '/x', args: [{ type: 'r', value: { r: 1, g: 2, b: 3, a: -1 } }] },
+      'BAD_ARGUMENT',
+      0,
+    ],
+    [
+      'r component fractional',
+      { address: '/x', args: [{ type: 'r', value: { r: 1.5, g: 2, b: 3, a: 4 } }] },
+      'BAD_ARGUMENT',
+      0,
+    ],
     ['b not bytes', { address: '/x', args: [{ type: 'b', value: 'abc' }] }, 'BAD_ARGUMENT', 0],
-    ['t not a timetag', { address: '/x', args: [{ type: 't', value: { seconds: 1.5, fraction: 0 } }] }, 'BAD_ARGUMENT', 0],
+    [
+      't not a timetag',
+      { address: '/x', args: [{ type: 't', value: { seconds: 1.5, fraction: 0 } }] },
+      'BAD_ARGUMENT',
+      0,
+    ],
     ['T with false', { address: '/x', args: [{ type: 'T', value: false }] }, 'BAD_ARGUMENT', 0],
     ['I with a value', { address: '/x', args: [{ type: 'I', value: 1 }] }, 'BAD_ARGUMENT', 0],
     ['unknown typed tag', { address: '/x', args: [{ type: 'x', value: 1 }] }, 'BAD_ARGUMENT', 0, /unknown type tag/],
@@ -265,14 +403,21 @@ describe('codec: encoding refusals', () => {
     ['undefined', { address: '/x', args: [1, undefined] }, 'BAD_ARGUMENT', 1],
     ['a function', { address: '/x', args: [() => 1] }, 'BAD_ARGUMENT', 0],
     ['an untyped object', { address: '/x', args: [{ r: 1, g: 2, b: 3, a: 4 }] }, 'BAD_ARGUMENT', 0, /type, value/],
-    ['a bad value inside an array', { address: '/x', args: [1, [2, [3, 'a\0']]] }, 'BAD_ARGUMENT', 1, /argument 1\[1\]\[1\]/],
+    [
+      'a bad value inside an array',
+      { address: '/x', args: [1, [2, [3, 'a\0']]] },
+      'BAD_ARGUMENT',
+      1,
+      /argument 1\[1\]\[1\]/,
+    ],
   ];
   for (const [name, packet, code, argIndex, re] of cases) {
     it(`${name} -> ${code}`, () => refuses(() => encodePacket(packet), code, argIndex, re));
   }
 
   it('refuses packets that are neither message nor bundle', () => {
-    for (const p of /** @type {any[]} */ ([null, 5, 'abc', {}, { timetag: IMMEDIATELY }])) refuses(() => encodePacket(p), 'BAD_PACKET');
+    for (const p of /** @type {any[]} */ ([null, 5, 'abc', {}, { timetag: IMMEDIATELY }]))
+      refuses(() => encodePacket(p), 'BAD_PACKET');
   });
 
   it('refuses a cyclic array or bundle with LIMIT_EXCEEDED, never a stack overflow', () => {
@@ -291,7 +436,13 @@ describe('codec: encoding refusals', () => {
     for (let i = 0; i < 20000; i++) args.push(i % 3 === 0 ? i : i % 3 === 1 ? 's' + i : [i, true]);
     const m = asMessage(decodePacket(encodePacket({ address: '/big', args })));
     assert.equal(m.args.length, 20000);
-    assert.deepEqual(m.args[19997], { type: '[', value: [{ type: 'i', value: 19997 }, { type: 'T', value: true }] });
+    assert.deepEqual(m.args[19997], {
+      type: '[',
+      value: [
+        { type: 'i', value: 19997 },
+        { type: 'T', value: true },
+      ],
+    });
     assert.deepEqual(m.args[19999], { type: 's', value: 's19999' });
     const packets = [];
     for (let i = 0; i < 3000; i++) packets.push({ address: '/p/' + i, args: [i] });

@@ -20,7 +20,9 @@ const scalarArg = fc.oneof(
   fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }).map((value) => ({ type: 'c', value })),
   bytes(0, 9).map((value) => ({ type: 'b', value })),
   fc.record({ seconds: uint32, fraction: uint32 }, { noNullPrototype: true }).map((value) => ({ type: 't', value })),
-  fc.record({ r: fc.nat(255), g: fc.nat(255), b: fc.nat(255), a: fc.nat(255) }, { noNullPrototype: true }).map((value) => ({ type: 'r', value })),
+  fc
+    .record({ r: fc.nat(255), g: fc.nat(255), b: fc.nat(255), a: fc.nat(255) }, { noNullPrototype: true })
+    .map((value) => ({ type: 'r', value })),
   bytes(4, 4).map((value) => ({ type: 'm', value })),
   fc.constant({ type: 'T', value: true }),
   fc.constant({ type: 'F', value: false }),
@@ -28,14 +30,24 @@ const scalarArg = fc.oneof(
   fc.constant({ type: 'I' }),
 );
 const { arg } = fc.letrec((tie) => ({
-  arg: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalarArg, fc.array(tie('arg'), { maxLength: 4 }).map((value) => ({ type: '[', value }))),
+  arg: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalarArg,
+    fc.array(tie('arg'), { maxLength: 4 }).map((value) => ({ type: '[', value })),
+  ),
 }));
 const message = fc.record({ address, args: fc.array(arg, { maxLength: 6 }) }, { noNullPrototype: true });
 const { packet } = fc.letrec((tie) => ({
   packet: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     message,
-    fc.record({ timetag: fc.record({ seconds: uint32, fraction: uint32 }, { noNullPrototype: true }), packets: fc.array(tie('packet'), { maxLength: 3 }) }, { noNullPrototype: true }),
+    fc.record(
+      {
+        timetag: fc.record({ seconds: uint32, fraction: uint32 }, { noNullPrototype: true }),
+        packets: fc.array(tie('packet'), { maxLength: 3 }),
+      },
+      { noNullPrototype: true },
+    ),
   ),
 }));
 
@@ -112,26 +124,41 @@ describe('codec: properties', () => {
 
   it('random bytes behind a message or bundle header decode or raise OscError', () => {
     fc.assert(
-      fc.property(fc.constantFrom('2f610000', '2f6100002c', '2362756e646c65000000000000000001'), bytes(0, 40), (head, tail) => {
-        const raw = Buffer.concat([Buffer.from(head, 'hex'), tail]);
-        decodesOrRefuses(raw.subarray(0, raw.length & ~3));
-        decodesOrRefuses(raw);
-      }),
+      fc.property(
+        fc.constantFrom('2f610000', '2f6100002c', '2362756e646c65000000000000000001'),
+        bytes(0, 40),
+        (head, tail) => {
+          const raw = Buffer.concat([Buffer.from(head, 'hex'), tail]);
+          decodesOrRefuses(raw.subarray(0, raw.length & ~3));
+          decodesOrRefuses(raw);
+        },
+      ),
       { seed: 11, numRuns: 2000 },
     );
   });
 
   it('random encoder input gives bytes or an OscError, never another error', () => {
-    const anything = fc.anything({ withBigInt: true, withDate: true, withTypedArray: true, withNullPrototype: true, maxDepth: 3 });
+    const anything = fc.anything({
+      withBigInt: true,
+      withDate: true,
+      withTypedArray: true,
+      withNullPrototype: true,
+      maxDepth: 3,
+    });
     fc.assert(
-      fc.property(address, fc.array(anything, { maxLength: 4 }), fc.option(fc.stringMatching(/^,[ifdhsScbtrmTFNI[\]x]{0,5}$/)), (a, args, types) => {
-        try {
-          // Anything at all, on purpose: what encodePacket cannot take must be an OscError.
-          decodePacket(encodePacket({ address: a, args: /** @type {any[]} */ (args), types: types ?? undefined }));
-        } catch (e) {
-          if (!(e instanceof OscError)) throw new Error(`threw ${e && e.name}: ${e && e.message}`, { cause: e });
-        }
-      }),
+      fc.property(
+        address,
+        fc.array(anything, { maxLength: 4 }),
+        fc.option(fc.stringMatching(/^,[ifdhsScbtrmTFNI[\]x]{0,5}$/)),
+        (a, args, types) => {
+          try {
+            // Anything at all, on purpose: what encodePacket cannot take must be an OscError.
+            decodePacket(encodePacket({ address: a, args: /** @type {any[]} */ (args), types: types ?? undefined }));
+          } catch (e) {
+            if (!(e instanceof OscError)) throw new Error(`threw ${e && e.name}: ${e && e.message}`, { cause: e });
+          }
+        },
+      ),
       { seed: 3, numRuns: 1000 },
     );
   });

@@ -75,10 +75,17 @@ describe('editor files', () => {
         const html = read('nodes', `${type}.html`);
         assert.match(html, new RegExp(`<script type="text/html" data-template-name="${type}">`));
         // The scorecard parses this literally: quoted type, then an object literal holding category.
-        assert.match(html, new RegExp(`RED\\.nodes\\.registerType\\('${type}',\\s*\\{[^}]*?category:\\s*'(OSC|config)'`));
+        assert.match(
+          html,
+          new RegExp(`RED\\.nodes\\.registerType\\('${type}',\\s*\\{[^}]*?category:\\s*'(OSC|config)'`),
+        );
         const help = read('nodes', 'locales', 'en-US', `${type}.html`);
         assert.match(help, new RegExp(`data-help-name="${type}"`));
-        assert.match(help, /<script type="text\/html" data-help-name="[^"]+">\s*<p>[^<]/, 'the first paragraph is the palette tooltip');
+        assert.match(
+          help,
+          /<script type="text\/html" data-help-name="[^"]+">\s*<p>[^<]/,
+          'the first paragraph is the palette tooltip',
+        );
         const messages = JSON.parse(read('nodes', 'locales', 'en-US', `${type}.json`));
         assert.ok(messages[type], `locales/en-US/${type}.json holds a "${type}" section`);
       });
@@ -123,34 +130,101 @@ describe('editor files', () => {
   it('saves exactly the property names and defaults of the API contract', () => {
     const defaults = (type) =>
       // Through JSON: the objects were made in another realm (vm), and JSON is how flows are saved anyway.
-      JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(loadDefinition(type).defaults).map(([k, v]) => [k, v.value]))));
+      JSON.parse(
+        JSON.stringify(Object.fromEntries(Object.entries(loadDefinition(type).defaults).map(([k, v]) => [k, v.value]))),
+      );
     assert.deepEqual(defaults('osc-udp'), {
-      name: '', localAddress: '0.0.0.0', localPort: 0, ipv: 'udp4', broadcast: false, multicastGroup: '',
-      multicastInterface: '', ttl: 64, multicastLoopback: true, allow: '', rcvbuf: 1048576,
+      name: '',
+      localAddress: '0.0.0.0',
+      localPort: 0,
+      ipv: 'udp4',
+      broadcast: false,
+      multicastGroup: '',
+      multicastInterface: '',
+      ttl: 64,
+      multicastLoopback: true,
+      allow: '',
+      rcvbuf: 1048576,
     });
     assert.deepEqual(defaults('osc-in'), {
-      name: '', transport: 'udp', endpoint: '', tcpEndpoint: '', payloadArray: false, bundles: 'split', lenient: false,
-      schedule: false, queueSize: 1000, horizon: 3600, late: 'emit',
+      name: '',
+      transport: 'udp',
+      endpoint: '',
+      tcpEndpoint: '',
+      payloadArray: false,
+      bundles: 'split',
+      lenient: false,
+      schedule: false,
+      queueSize: 1000,
+      horizon: 3600,
+      late: 'emit',
     });
-    assert.deepEqual(defaults('osc-out'), { name: '', transport: 'udp', endpoint: '', tcpEndpoint: '', host: '', port: '', address: '', numbers: 'int' });
+    assert.deepEqual(defaults('osc-out'), {
+      name: '',
+      transport: 'udp',
+      endpoint: '',
+      tcpEndpoint: '',
+      host: '',
+      port: '',
+      address: '',
+      numbers: 'int',
+    });
     assert.deepEqual(defaults('osc-tcp'), {
-      name: '', mode: 'client', host: '', port: '', localAddress: '0.0.0.0', localPort: '', framing: 'slip', maxClients: 64, allow: '',
+      name: '',
+      mode: 'client',
+      host: '',
+      port: '',
+      localAddress: '0.0.0.0',
+      localPort: '',
+      framing: 'slip',
+      maxClients: 64,
+      allow: '',
     });
     assert.deepEqual(defaults('osc-codec'), {
-      name: '', action: 'auto', framing: 'none', address: '', numbers: 'int', payloadArray: false, bundles: 'split', lenient: false,
+      name: '',
+      action: 'auto',
+      framing: 'none',
+      address: '',
+      numbers: 'int',
+      payloadArray: false,
+      bundles: 'split',
+      lenient: false,
     });
     assert.deepEqual(defaults('osc-route'), {
-      name: '', property: 'topic', rules: [{ pattern: '' }], checkall: 'true', otherwise: false, outputs: 1,
+      name: '',
+      property: 'topic',
+      rules: [{ pattern: '' }],
+      checkall: 'true',
+      otherwise: false,
+      outputs: 1,
     });
     assert.deepEqual(defaults('osc-request'), {
-      name: '', transport: 'udp', endpoint: '', tcpEndpoint: '', host: '', port: '', address: '', numbers: 'int',
-      reply: '', format: 'osc', timeout: 1, retries: 0, maxPending: 100, consume: false,
+      name: '',
+      transport: 'udp',
+      endpoint: '',
+      tcpEndpoint: '',
+      host: '',
+      port: '',
+      address: '',
+      numbers: 'int',
+      reply: '',
+      format: 'osc',
+      timeout: 1,
+      retries: 0,
+      maxPending: 100,
+      consume: false,
     });
-    assert.deepEqual([loadDefinition('osc-request').defaults.endpoint.type, loadDefinition('osc-request').defaults.tcpEndpoint.type], ['osc-udp', 'osc-tcp']);
+    assert.deepEqual(
+      [loadDefinition('osc-request').defaults.endpoint.type, loadDefinition('osc-request').defaults.tcpEndpoint.type],
+      ['osc-udp', 'osc-tcp'],
+    );
     const inEndpoint = loadDefinition('osc-in').defaults.endpoint;
     const outEndpoint = loadDefinition('osc-out').defaults.endpoint;
     assert.deepEqual([inEndpoint.type, outEndpoint.type, outEndpoint.required], ['osc-udp', 'osc-udp', false]);
-    assert.deepEqual(['osc-in', 'osc-out'].map((t) => loadDefinition(t).defaults.tcpEndpoint.type), ['osc-tcp', 'osc-tcp']);
+    assert.deepEqual(
+      ['osc-in', 'osc-out'].map((t) => loadDefinition(t).defaults.tcpEndpoint.type),
+      ['osc-tcp', 'osc-tcp'],
+    );
   });
 
   it('asks osc-in and osc-out for the endpoint of the chosen transport only, and saved flows without one stay UDP', () => {
@@ -164,7 +238,11 @@ describe('editor files', () => {
     // A flow saved before TCP: no transport property at all.
     assert.equal(verdict(oscIn, 'endpoint', 'u1', {}), true);
     assert.match(String(verdict(oscIn, 'endpoint', '', {})), /errors\.endpoint/);
-    assert.match(String(verdict(oscIn, 'endpoint', 't1', {})), /errors\.endpoint/, 'an osc-tcp id is not an osc-udp endpoint');
+    assert.match(
+      String(verdict(oscIn, 'endpoint', 't1', {})),
+      /errors\.endpoint/,
+      'an osc-tcp id is not an osc-udp endpoint',
+    );
     assert.equal(verdict(oscIn, 'tcpEndpoint', '', {}), true);
     assert.equal(verdict(oscIn, 'endpoint', '', { transport: 'tcp' }), true);
     assert.equal(verdict(oscIn, 'tcpEndpoint', 't1', { transport: 'tcp' }), true);
@@ -182,9 +260,11 @@ describe('editor files', () => {
     const oscIn = loadDefinition('osc-in');
     const on = { schedule: true };
     for (const ok of [1, '1000', 1000000]) assert.equal(verdict(oscIn, 'queueSize', ok, on), true, String(ok));
-    for (const bad of [0, '-1', '1.5', 'x', 1000001]) assert.match(String(verdict(oscIn, 'queueSize', bad, on)), /errors\.queueSize/, String(bad));
+    for (const bad of [0, '-1', '1.5', 'x', 1000001])
+      assert.match(String(verdict(oscIn, 'queueSize', bad, on)), /errors\.queueSize/, String(bad));
     for (const ok of [3600, '0.5', '.25', 31536000]) assert.equal(verdict(oscIn, 'horizon', ok, on), true, String(ok));
-    for (const bad of [0, '-1', 'x', '', 31536001]) assert.match(String(verdict(oscIn, 'horizon', bad, on)), /errors\.horizon/, String(bad));
+    for (const bad of [0, '-1', 'x', '', 31536001])
+      assert.match(String(verdict(oscIn, 'horizon', bad, on)), /errors\.horizon/, String(bad));
     // Scheduling off, or an osc-in saved before scheduling existed (no such properties): nothing to check.
     assert.equal(verdict(oscIn, 'queueSize', 'x', {}), true);
     for (const p of ['queueSize', 'horizon']) {
@@ -199,12 +279,17 @@ describe('editor files', () => {
     assert.match(String(verdict(tcp, 'host', 'not a host!', client)), /errors\.hostName$/);
     assert.equal(verdict(tcp, 'host', '', server), true, 'a server needs no host');
     assert.equal(verdict(tcp, 'port', '53000', client), true);
-    for (const bad of ['', '0', '65536', 'x']) assert.match(String(verdict(tcp, 'port', bad, client)), /errors\.port/, bad);
+    for (const bad of ['', '0', '65536', 'x'])
+      assert.match(String(verdict(tcp, 'port', bad, client)), /errors\.port/, bad);
     assert.equal(verdict(tcp, 'port', '', server), true);
     for (const ok of ['0', 9000]) assert.equal(verdict(tcp, 'localPort', ok, server), true);
     assert.match(String(verdict(tcp, 'localPort', '', server)), /errors\.localPort/);
     assert.equal(verdict(tcp, 'framing', 'auto', server), true);
-    assert.match(String(verdict(tcp, 'framing', 'auto', client)), /errors\.framing/, 'a client cannot detect the framing');
+    assert.match(
+      String(verdict(tcp, 'framing', 'auto', client)),
+      /errors\.framing/,
+      'a client cannot detect the framing',
+    );
     assert.match(String(verdict(tcp, 'maxClients', '0', server)), /errors\.maxClients/);
     assert.equal(verdict(tcp, 'allow', '127.0.0.0/8, ::1 # this machine', server), true);
     assert.match(String(verdict(tcp, 'allow', '10.0.0.300', server)), /errors\.allow/);
@@ -218,10 +303,11 @@ describe('editor files', () => {
     assert.match(String(verdict(c, 'address', '/a b')), /not allowed in an OSC address/);
   });
 
-  it('checks osc request\'s settings as its runtime does', () => {
+  it("checks osc request's settings as its runtime does", () => {
     const { requestOptionsFromConfig } = require('../dist/nodes/requester.js');
     const req = loadDefinition('osc-request', { t1: { type: 'osc-tcp', mode: 'client', name: 'QLab' } });
-    const runtimeProblems = (prop, value) => requestOptionsFromConfig({ [prop]: value }, 'udp', 4).problems.length === 0;
+    const runtimeProblems = (prop, value) =>
+      requestOptionsFromConfig({ [prop]: value }, 'udp', 4).problems.length === 0;
     for (const [prop, values] of Object.entries({
       timeout: [1, '0.25', '.5', '2147483', 0, '0', '-1', 'x', '', '2147484'],
       retries: [0, '3', '1000', '-1', '1.5', 'x', '1001'],
@@ -232,14 +318,26 @@ describe('editor files', () => {
         const editor = verdict(req, prop, v) === true;
         // Blank numbers are the defaults to the runtime; the editor asks for a value.
         if (v === '' && prop !== 'reply') assert.equal(editor, false, `${prop} ${JSON.stringify(v)}`);
-        else assert.equal(editor, runtimeProblems(prop, v), `${prop} ${JSON.stringify(v)}: the editor and the runtime agree`);
+        else
+          assert.equal(
+            editor,
+            runtimeProblems(prop, v),
+            `${prop} ${JSON.stringify(v)}: the editor and the runtime agree`,
+          );
       }
     }
-    assert.match(String(verdict(req, 'reply', '<address> x')), /errors\.address-char \{"pos":10,/, 'positions count in the Reply as written');
+    assert.match(
+      String(verdict(req, 'reply', '<address> x')),
+      /errors\.address-char \{"pos":10,/,
+      'positions count in the Reply as written',
+    );
     assert.equal(verdict(req, 'retries', 'x', { transport: 'tcp' }), true, 'no retries over TCP');
     assert.match(String(verdict(req, 'tcpEndpoint', '', { transport: 'tcp' })), /errors\.tcpEndpoint/);
     assert.equal(verdict(req, 'tcpEndpoint', 't1', { transport: 'tcp' }), true);
-    assert.equal(req.label.call({ host: '192.168.1.64', port: '10023', address: '/ch/01/mix/fader' }), '192.168.1.64:10023 /ch/01/mix/fader');
+    assert.equal(
+      req.label.call({ host: '192.168.1.64', port: '10023', address: '/ch/01/mix/fader' }),
+      '192.168.1.64:10023 /ch/01/mix/fader',
+    );
     assert.equal(req.label.call({ transport: 'tcp', tcpEndpoint: 't1' }), 'QLab');
     assert.equal(req.label.call({}), 'osc request');
     assert.equal(req.outputLabels.call({}, 0), 'osc-request.label.output');
@@ -251,8 +349,10 @@ describe('editor files', () => {
     assert.equal(route.label.call({ rules }), '/synth/* +2');
     assert.equal(route.label.call({ rules: rules.slice(0, 1) }), '/synth/*');
     assert.equal(route.label.call({ name: 'mixer', rules }), 'mixer');
-    assert.deepEqual([0, 1, 2, 3].map((i) => route.outputLabels.call({ rules, otherwise: true }, i)),
-      ['/synth/*', '/a', '/b', 'osc-route.label.otherwise']);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((i) => route.outputLabels.call({ rules, otherwise: true }, i)),
+      ['/synth/*', '/a', '/b', 'osc-route.label.otherwise'],
+    );
     const udp = loadDefinition('osc-udp');
     assert.equal(udp.label.call({ ipv: 'udp4', localAddress: '0.0.0.0', localPort: 9000 }), 'udp4 0.0.0.0:9000');
     assert.equal(udp.label.call({ ipv: 'udp6', localAddress: '::', localPort: 0 }), 'udp6 [::]:any');
@@ -266,8 +366,10 @@ describe('editor files', () => {
 
   it('checks port ranges and explains them; a blank local port is 0, as its placeholder says', () => {
     const udp = loadDefinition('osc-udp');
-    for (const ok of [0, '0', 9000, '65535', '', ' ', undefined]) assert.equal(verdict(udp, 'localPort', ok), true, String(ok));
-    for (const bad of [-1, 65536, '8.5', '1e3', 'abc']) assert.match(String(verdict(udp, 'localPort', bad)), /errors\.port/);
+    for (const ok of [0, '0', 9000, '65535', '', ' ', undefined])
+      assert.equal(verdict(udp, 'localPort', ok), true, String(ok));
+    for (const bad of [-1, 65536, '8.5', '1e3', 'abc'])
+      assert.match(String(verdict(udp, 'localPort', bad)), /errors\.port/);
     const out = loadDefinition('osc-out');
     for (const ok of ['', '1', '57110', 65535]) assert.equal(verdict(out, 'port', ok), true, String(ok));
     for (const bad of ['0', 0, '65536', '70000', 'x']) assert.match(String(verdict(out, 'port', bad)), /errors\.port/);
@@ -280,9 +382,30 @@ describe('editor files', () => {
     const out = loadDefinition('osc-out');
     const tcp = loadDefinition('osc-tcp');
     const udp = loadDefinition('osc-udp');
-    const hosts = ['127.0.0.1', 'localhost', 'mixer.local', 'x32-desk', 'my_pc.lan.', '::1', 'fe80::1%eth0', '::ffff:192.168.1.20',
-      '2001:db8::8a2e:370:7334', '1:2:3:4:5:6:7:8'];
-    const notHosts = ['not a host!', '192.168.1.300', '10.0.0', 'a..b', '-dash.local', 'qlab:53000', '[::1]', '1::2::3', 'http://x', 'ü.local'];
+    const hosts = [
+      '127.0.0.1',
+      'localhost',
+      'mixer.local',
+      'x32-desk',
+      'my_pc.lan.',
+      '::1',
+      'fe80::1%eth0',
+      '::ffff:192.168.1.20',
+      '2001:db8::8a2e:370:7334',
+      '1:2:3:4:5:6:7:8',
+    ];
+    const notHosts = [
+      'not a host!',
+      '192.168.1.300',
+      '10.0.0',
+      'a..b',
+      '-dash.local',
+      'qlab:53000',
+      '[::1]',
+      '1::2::3',
+      'http://x',
+      'ü.local',
+    ];
     for (const h of hosts) {
       assert.equal(verdict(out, 'host', h), true, h);
       assert.equal(verdict(tcp, 'host', h, { mode: 'client' }), true, h);
@@ -304,7 +427,12 @@ describe('editor files', () => {
       for (const [prop, d] of Object.entries(def.defaults)) {
         // Required: the endpoint of the transport in use, the rules, what an osc tcp connects to or listens on.
         // Everything else has a runtime default.
-        const required = ['endpoint', 'rules', 'property', ...(type === 'osc-tcp' ? ['host', 'port', 'localPort'] : [])];
+        const required = [
+          'endpoint',
+          'rules',
+          'property',
+          ...(type === 'osc-tcp' ? ['host', 'port', 'localPort'] : []),
+        ];
         if (!d.validate || required.includes(prop)) continue;
         for (const node of [{}, { mode: 'server' }, { schedule: true }]) {
           assert.equal(verdict(def, prop, undefined, node), true, `${type}.${prop} absent, ${JSON.stringify(node)}`);
@@ -313,7 +441,7 @@ describe('editor files', () => {
     }
   });
 
-  describe('osc route judges a rule with the runtime\'s compiler, in its words', () => {
+  describe("osc route judges a rule with the runtime's compiler, in its words", () => {
     const route = loadDefinition('osc-route');
     const editor = (p) => {
       const v = verdict(route, 'rules', [{ pattern: p }]);
@@ -325,10 +453,47 @@ describe('editor files', () => {
 
     it('on chosen patterns, valid and invalid', () => {
       const patterns = [
-        '/a', '/synth/*/freq', '/a//b', '//*', '/a/{on,off}', '/a/{}', '/a/{,s}', '/[a-z]x', '/[!0-9]', '/[-a]', '/[a-]',
-        '/x+y.$^|()', '/caf\u00e9/\u{1F600}?', '/[\u{1F600}-\u{1F64F}]',
-        'a', '/', '/a/', '/a//', '///a', '/a///b', '/a b', '/a#', '/a,b', '/a]', '/a}', '/[', '/[]', '/[!]', '/[a/b]',
-        '/[z-a]', '/[a-/]', '/[a,b]', '/[a}]', '/[*]', '/{a', '/{a/b}', '/{a]}', '/{a*}', '/{a{b}}', '/a\u0000', '/a\u007f',
+        '/a',
+        '/synth/*/freq',
+        '/a//b',
+        '//*',
+        '/a/{on,off}',
+        '/a/{}',
+        '/a/{,s}',
+        '/[a-z]x',
+        '/[!0-9]',
+        '/[-a]',
+        '/[a-]',
+        '/x+y.$^|()',
+        '/caf\u00e9/\u{1F600}?',
+        '/[\u{1F600}-\u{1F64F}]',
+        'a',
+        '/',
+        '/a/',
+        '/a//',
+        '///a',
+        '/a///b',
+        '/a b',
+        '/a#',
+        '/a,b',
+        '/a]',
+        '/a}',
+        '/[',
+        '/[]',
+        '/[!]',
+        '/[a/b]',
+        '/[z-a]',
+        '/[a-/]',
+        '/[a,b]',
+        '/[a}]',
+        '/[*]',
+        '/{a',
+        '/{a/b}',
+        '/{a]}',
+        '/{a*}',
+        '/{a{b}}',
+        '/a\u0000',
+        '/a\u007f',
       ];
       for (const p of patterns) assert.equal(editor(p), runtime(p), JSON.stringify(p));
       assert.equal(editor('/synth/*'), true);
@@ -352,13 +517,15 @@ describe('editor files', () => {
       assert.equal(v, `osc-route.errors.rule ${JSON.stringify({ index: 2, pattern: '/a[', error: runtime('/a[') })}`);
       const messages = JSON.parse(read('nodes', 'locales', 'en-US', 'osc-route.json'))['osc-route'].errors;
       // src/nodes/osc-route.ts: `rule ${i + 1} "${pattern}": ${message}`
-      assert.equal(messages.rule.replace('__index__', '2').replace('__pattern__', '/a[').replace('__error__', runtime('/a[')),
-        `rule 2 "/a[": ${runtime('/a[')}`);
+      assert.equal(
+        messages.rule.replace('__index__', '2').replace('__pattern__', '/a[').replace('__error__', runtime('/a[')),
+        `rule 2 "/a[": ${runtime('/a[')}`,
+      );
       assert.match(String(verdict(route, 'rules', [])), /no-rules/);
     });
   });
 
-  describe('the Address of osc out and osc codec: what the runtime sends, refused in the runtime\'s words', () => {
+  describe("the Address of osc out and osc codec: what the runtime sends, refused in the runtime's words", () => {
     // What osc-out does with its Address property: accept it, or refuse it as BAD_ADDRESS with this message.
     const runtime = (a) => {
       try {
@@ -378,14 +545,19 @@ describe('editor files', () => {
 
     it('on chosen addresses and patterns', () => {
       const cases = {
-        '/fader/1': true, '/synth/*/gate': true, '/a/{on,off}': true, '/mixer//gain': true, '/[!0-9]x?': true,
+        '/fader/1': true,
+        '/synth/*/gate': true,
+        '/a/{on,off}': true,
+        '/mixer//gain': true,
+        '/[!0-9]x?': true,
         hello: 'Invalid OSC address "hello": an address must start with \'/\' at 0',
         '/a b': 'Invalid OSC address "/a b": \' \' is not allowed in an OSC address at 2',
         '/a/[b': 'Invalid OSC address pattern "/a/[b": unclosed \'[\' at 3',
       };
       for (const [a, want] of Object.entries(cases)) assert.equal(check(a), want, a);
       for (const a of ['/a/', '/a//', '/a]', '/x/{a*}', '/[z-a]', 'no-slash']) assert.notEqual(check(a), true, a);
-      for (const def of editors) assert.equal(verdict(def, 'address', ''), true, 'blank: the address comes from msg.topic');
+      for (const def of editors)
+        assert.equal(verdict(def, 'address', ''), true, 'blank: the address comes from msg.topic');
     });
 
     it('on random addresses made of the characters that matter', () => {
@@ -401,11 +573,15 @@ describe('editor files', () => {
     });
   });
 
-  it('loads shared editor code from resources/ under this module\'s name, and ships it', () => {
+  it("loads shared editor code from resources/ under this module's name, and ships it", () => {
     const used = types.flatMap((type) => resourcesOf(read('nodes', `${type}.html`)).map((r) => ({ type, ...r })));
     assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), [...types].sort());
     for (const type of types) {
-      assert.deepEqual(used.filter((u) => u.type === type).map((u) => u.file), ['osc-pattern.js', 'osc-validate.js'], type);
+      assert.deepEqual(
+        used.filter((u) => u.type === type).map((u) => u.file),
+        ['osc-pattern.js', 'osc-validate.js'],
+        type,
+      );
     }
     for (const u of used) {
       assert.equal(u.module, pkg.name, `${u.type}: Node-RED serves resources/ at resources/${pkg.name}/`);
@@ -414,8 +590,11 @@ describe('editor files', () => {
     assert.ok(pkg.files.includes('resources/'), 'package.json "files" ships resources/');
     const context = vm.createContext({});
     vm.runInContext(read('resources', 'osc-validate.js'), context);
-    assert.deepEqual(Object.keys(context.OscflowValidate),
-      ['checkPattern', 'checkAddress', 'isHost', 'badAllowEntry', 'wholeIn', 'live', 'prepareDialog', 'saveDialog'], 'one global object, for every node');
+    assert.deepEqual(
+      Object.keys(context.OscflowValidate),
+      ['checkPattern', 'checkAddress', 'isHost', 'badAllowEntry', 'wholeIn', 'live', 'prepareDialog', 'saveDialog'],
+      'one global object, for every node',
+    );
   });
 
   it('checks patterns with the compiled runtime itself, rebuilt by every build', () => {
@@ -425,7 +604,10 @@ describe('editor files', () => {
     assert.match(read('resources', 'osc-pattern.js'), /Invalid OSC address pattern/);
     const context = vm.createContext({});
     vm.runInContext(read('resources', 'osc-pattern.js'), context);
-    assert.throws(() => context.OscflowPattern.compilePattern('/a/[b'), (e) => e.message === runtimeMessage(() => compilePattern('/a/[b')));
+    assert.throws(
+      () => context.OscflowPattern.compilePattern('/a/[b'),
+      (e) => e.message === runtimeMessage(() => compilePattern('/a/[b')),
+    );
     assert.equal(context.OscflowPattern.compilePattern('/synth/*/freq').match('/synth/3/freq'), true);
   });
 });

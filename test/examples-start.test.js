@@ -69,10 +69,19 @@ describe('npm start (scripts/start.js)', function () {
     const sets = await (await fetch(`${run.url}/nodes`, { headers: { Accept: 'application/json' } })).json();
     const ours = sets.filter((s) => s.module === '@oscflow/node-red-osc');
     assert.deepEqual(ours.map((s) => [s.types[0], s.enabled, s.err]).sort(), [
-      ['osc-codec', true, undefined], ['osc-in', true, undefined], ['osc-out', true, undefined], ['osc-request', true, undefined],
-      ['osc-route', true, undefined], ['osc-tcp', true, undefined], ['osc-udp', true, undefined],
+      ['osc-codec', true, undefined],
+      ['osc-in', true, undefined],
+      ['osc-out', true, undefined],
+      ['osc-request', true, undefined],
+      ['osc-route', true, undefined],
+      ['osc-tcp', true, undefined],
+      ['osc-udp', true, undefined],
     ]);
-    assert.equal(sets.some((s) => s.module === 'node-red-contrib-osc'), false, 'the benchmark peer stays out of the palette');
+    assert.equal(
+      sets.some((s) => s.module === 'node-red-contrib-osc'),
+      false,
+      'the benchmark peer stays out of the palette',
+    );
     const flows = await (await fetch(`${run.url}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } })).json();
     assert.equal(flows.find((n) => n.type === 'osc-udp').localPort, demoPort);
     assert.equal(flows.find((n) => n.type === 'osc-out').port, String(demoPort));
@@ -84,7 +93,10 @@ describe('npm start (scripts/start.js)', function () {
     const demoPort = await new Promise((resolve) => busy.bind(0, '127.0.0.1', () => resolve(busy.address().port)));
     const flowFile = path.join(userDir, 'flows.json');
     const demo = JSON.parse(fs.readFileSync(path.join(root, 'scripts', 'demo-flow.json'), 'utf8'));
-    const mine = [...demo, { id: 'aaaaaaaaaaaaaaaa', type: 'comment', z: demo[0].id, name: 'my edit', info: '', x: 100, y: 500, wires: [] }];
+    const mine = [
+      ...demo,
+      { id: 'aaaaaaaaaaaaaaaa', type: 'comment', z: demo[0].id, name: 'my edit', info: '', x: 100, y: 500, wires: [] },
+    ];
     for (const n of mine) if (n.type === 'osc-udp') n.localPort = demoPort;
     fs.writeFileSync(flowFile, JSON.stringify(mine));
     run = await start({ OSCFLOW_USER_DIR: userDir, OSCFLOW_DEMO_PORT: String(demoPort) });
@@ -102,7 +114,12 @@ describe('npm start (scripts/start.js)', function () {
     for (const n of demo) if (n.type === 'osc-udp') n.localPort = kept;
     fs.writeFileSync(flowFile, JSON.stringify(demo));
     run = await start({ OSCFLOW_USER_DIR: userDir, OSCFLOW_DEMO_PORT: String(asked) });
-    assert.match(run.output(), new RegExp(`OSCFLOW_DEMO_PORT=${asked} is not used: .*flows\\.json already exists and holds the demo, on UDP port ${kept}`));
+    assert.match(
+      run.output(),
+      new RegExp(
+        `OSCFLOW_DEMO_PORT=${asked} is not used: .*flows\\.json already exists and holds the demo, on UDP port ${kept}`,
+      ),
+    );
     assert.match(run.output(), /delete that file/);
     const flows = await (await fetch(`${run.url}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } })).json();
     assert.equal(flows.find((n) => n.type === 'osc-udp').localPort, kept);

@@ -27,7 +27,10 @@ const configTypes = ['osc-udp', 'osc-tcp'];
 const runtimes = ours.map((t) => require(path.join(root, pkg['node-red'].nodes[t])));
 
 const files = [
-  ...fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).map((f) => path.join('examples', f)),
+  ...fs
+    .readdirSync(path.join(root, 'examples'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => path.join('examples', f)),
   path.join('scripts', 'demo-flow.json'),
 ];
 
@@ -50,7 +53,11 @@ describe('example flows', () => {
   });
 
   it('use every node type of the package between them', () => {
-    const used = new Set(files.filter((f) => f.startsWith('examples')).flatMap((f) => JSON.parse(fs.readFileSync(path.join(root, f), 'utf8')).map((n) => n.type)));
+    const used = new Set(
+      files
+        .filter((f) => f.startsWith('examples'))
+        .flatMap((f) => JSON.parse(fs.readFileSync(path.join(root, f), 'utf8')).map((n) => n.type)),
+    );
     for (const t of ours) assert.ok(used.has(t), `${t} appears in an example`);
   });
 
@@ -58,9 +65,14 @@ describe('example flows', () => {
     for (const file of files.filter((f) => f.startsWith('examples'))) {
       const flow = JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));
       const tabs = flow.filter((n) => n.type === 'tab');
-      assert.deepEqual(tabs.map((t) => t.label), [path.basename(file, '.json')], file);
+      assert.deepEqual(
+        tabs.map((t) => t.label),
+        [path.basename(file, '.json')],
+        file,
+      );
       for (const n of flow) {
-        if (n.type !== 'tab' && !configTypes.includes(n.type)) assert.equal(n.z, tabs[0].id, `${file}: ${n.type} ${n.id} is on the tab`);
+        if (n.type !== 'tab' && !configTypes.includes(n.type))
+          assert.equal(n.z, tabs[0].id, `${file}: ${n.type} ${n.id} is on the tab`);
       }
     }
   });
@@ -72,7 +84,10 @@ describe('example flows', () => {
       listeners.set(port, who);
     };
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
+    const quickStart = readme.slice(
+      readme.indexOf('## Quick start'),
+      readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1),
+    );
     const qs = /\*\*Port\*\*[^`]*`(\d+)`/.exec(quickStart);
     assert.ok(qs, 'the quick start names the port it listens on');
     claim(Number(qs[1]), 'the README quick start');
@@ -80,8 +95,16 @@ describe('example flows', () => {
     claim(Number(demo[1]), 'the npm start demo');
     for (const file of files.filter((f) => f.startsWith('examples'))) {
       for (const n of JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'))) {
-        const port = n.type === 'osc-udp' ? n.localPort : n.type === 'osc-tcp' && n.mode === 'server' ? n.localPort
-          : n.type === 'udp in' ? n.port : n.type === 'tcp in' && n.server === 'server' ? n.port : undefined;
+        const port =
+          n.type === 'osc-udp'
+            ? n.localPort
+            : n.type === 'osc-tcp' && n.mode === 'server'
+              ? n.localPort
+              : n.type === 'udp in'
+                ? n.port
+                : n.type === 'tcp in' && n.server === 'server'
+                  ? n.port
+                  : undefined;
         if (port !== undefined && Number(port) !== 0) claim(Number(port), `${file} (${n.type} "${n.name || n.id}")`);
       }
     }
@@ -95,7 +118,10 @@ describe('example flows', () => {
         assert.ok(Array.isArray(flow) && flow.length > 0);
         const byId = new Map(flow.map((n) => [n.id, n]));
         assert.equal(byId.size, flow.length, 'ids are unique');
-        assert.ok(flow.some((n) => n.type === 'comment' && n.name && n.info), 'a comment node explains the flow');
+        assert.ok(
+          flow.some((n) => n.type === 'comment' && n.name && n.info),
+          'a comment node explains the flow',
+        );
         for (const n of flow) {
           assert.match(n.id, /^[0-9a-f]{16}$/);
           assert.ok(n.type === 'tab' || ours.includes(n.type) || core[n.type], `${n.id}: known type ${n.type}`);
@@ -105,10 +131,14 @@ describe('example flows', () => {
             continue;
           }
           assert.ok(Array.isArray(n.wires), `${n.id}: wires`);
-          for (const port of n.wires) for (const target of port) assert.ok(byId.has(target), `${n.id}: wired to ${target}`);
-          if (n.endpoint) assert.equal(byId.get(n.endpoint)?.type, 'osc-udp', `${n.id}: endpoint is an osc-udp of this file`);
-          if (n.tcpEndpoint) assert.equal(byId.get(n.tcpEndpoint)?.type, 'osc-tcp', `${n.id}: tcpEndpoint is an osc-tcp of this file`);
-          if (n.type === 'osc-in') assert.ok(n.transport === 'tcp' ? n.tcpEndpoint : n.endpoint, 'osc-in needs an endpoint');
+          for (const port of n.wires)
+            for (const target of port) assert.ok(byId.has(target), `${n.id}: wired to ${target}`);
+          if (n.endpoint)
+            assert.equal(byId.get(n.endpoint)?.type, 'osc-udp', `${n.id}: endpoint is an osc-udp of this file`);
+          if (n.tcpEndpoint)
+            assert.equal(byId.get(n.tcpEndpoint)?.type, 'osc-tcp', `${n.id}: tcpEndpoint is an osc-tcp of this file`);
+          if (n.type === 'osc-in')
+            assert.ok(n.transport === 'tcp' ? n.tcpEndpoint : n.endpoint, 'osc-in needs an endpoint');
           if (n.type === 'osc-route') {
             for (const r of n.rules) assert.doesNotThrow(() => compilePattern(r.pattern), r.pattern);
             const outputs = n.rules.length + (n.otherwise ? 1 : 0);
@@ -131,7 +161,8 @@ describe('example flows', () => {
             if (n.type === 'tab') continue;
             const node = helper.getNode(n.id);
             assert.ok(node, `${n.type} ${n.id} was created`);
-            if (node.error && node.error.called) assert.fail(`${n.type} ${n.id} reported ${node.error.firstCall.args[0]}`);
+            if (node.error && node.error.called)
+              assert.fail(`${n.type} ${n.id} reported ${node.error.firstCall.args[0]}`);
           }
         } finally {
           await helper.unload();
@@ -164,7 +195,10 @@ describe('example flows', () => {
       out.receive({ topic: '/demo/fader2', payload: 0.25, port: ep.address.port });
       out.receive({ topic: '/demo/mixed', payload: [1, 2.5, 'text', true], port: ep.address.port });
       const f = await fader;
-      assert.deepEqual([f.topic, f.payload, f.osc.types, f.route], ['/demo/fader2', 0.25, ',f', { index: 0, pattern: '/demo/fader*', parts: ['fader2'] }]);
+      assert.deepEqual(
+        [f.topic, f.payload, f.osc.types, f.route],
+        ['/demo/fader2', 0.25, ',f', { index: 0, pattern: '/demo/fader*', parts: ['fader2'] }],
+      );
       const o = await other;
       assert.deepEqual([o.topic, o.payload, o.osc.types], ['/demo/mixed', [1, 2.5, 'text', true], ',ifsT']);
     } finally {

@@ -38,7 +38,10 @@ describe('length-prefix framing (OSC 1.0 streams)', () => {
       const stream = hex(v.stream_hex);
       assert.deepEqual(toHex(new LengthPrefixDecoder().push(stream)), [v.packet_hex]);
       const { decoder, errors } = collecting(LengthPrefixDecoder);
-      const got = decodeAll(decoder, [...stream].map((b) => Buffer.from([b])));
+      const got = decodeAll(
+        decoder,
+        [...stream].map((b) => Buffer.from([b])),
+      );
       assert.deepEqual(toHex(got), [v.packet_hex]);
       assert.deepEqual(errors, []);
       assert.equal(decoder.buffered, 0);
@@ -144,7 +147,10 @@ describe('framing helpers', () => {
           // An empty first chunk must not decide anything.
           assert.deepEqual(decoder.push(Buffer.alloc(0)), []);
           const got = decodeAll(decoder, chunkAt(stream, cuts));
-          assert.deepEqual(toHex(got), packets.map((p) => Buffer.from(p).toString('hex')));
+          assert.deepEqual(
+            toHex(got),
+            packets.map((p) => Buffer.from(p).toString('hex')),
+          );
           assert.equal(decoder.framing, slip ? 'slip' : 'length-prefix');
         },
       ),

@@ -9,7 +9,13 @@ const regressions = require('../fuzz/regressions');
 
 const targets = new Map(allTargets().map((t) => [t.name, t]));
 
-const show = (findings) => findings.map((f) => `[${f.kind}] ${f.target}: ${f.error.name}: ${f.error.message}\n  hex ${f.input.toString('hex').slice(0, 400)}\n  ${(f.error.stack || '').split('\n').slice(0, 4).join('\n  ')}`).join('\n');
+const show = (findings) =>
+  findings
+    .map(
+      (f) =>
+        `[${f.kind}] ${f.target}: ${f.error.name}: ${f.error.message}\n  hex ${f.input.toString('hex').slice(0, 400)}\n  ${(f.error.stack || '').split('\n').slice(0, 4).join('\n  ')}`,
+    )
+    .join('\n');
 
 describe('fuzzing', () => {
   describe('regression cases (test/fixtures/fuzz-regressions.json)', () => {
@@ -38,16 +44,31 @@ describe('fuzzing', () => {
 
   it('a bounded pass with a fixed seed over every target finds nothing', async function () {
     this.timeout(60000);
-    const { findings, stats, skipped } = await runFuzz({ seed: 42, iterations: 1500, seconds: 20, slowMs: 100, hangMs: 3000 });
+    const { findings, stats, skipped } = await runFuzz({
+      seed: 42,
+      iterations: 1500,
+      seconds: 20,
+      slowMs: 100,
+      hangMs: 3000,
+    });
     assert.deepEqual(skipped, {}, 'every target is built');
     assert.equal(findings.length, 0, show(findings));
-    for (const name of targets.keys()) assert.ok(stats[name] && stats[name].execs >= 1500 || stats._seconds >= 19, `${name} ran: ${JSON.stringify(stats[name])}`);
+    for (const name of targets.keys())
+      assert.ok(
+        (stats[name] && stats[name].execs >= 1500) || stats._seconds >= 19,
+        `${name} ran: ${JSON.stringify(stats[name])}`,
+      );
   });
 
   it('reports a crash, a broken invariant, a slow call and a hang (the harness can fail)', async function () {
     this.timeout(60000);
     const { findings, stats } = await runFuzz({
-      seed: 7, iterations: 3000, seconds: 20, slowMs: 100, hangMs: 500, targetsModule: path.join(__dirname, 'helpers', 'fuzz-bad-targets.js'),
+      seed: 7,
+      iterations: 3000,
+      seconds: 20,
+      slowMs: 100,
+      hangMs: 500,
+      targetsModule: path.join(__dirname, 'helpers', 'fuzz-bad-targets.js'),
     });
     const kinds = Object.fromEntries(findings.map((f) => [f.target, f]));
     assert.equal(kinds['throws-typeerror']?.kind, 'crash', show(findings));

@@ -66,15 +66,40 @@ function relayFlow({ inPort, outPort, name = 'in', udp = {} }) {
   // shows at once (a bad allow-list) would be missed by a status node not yet started.
   return [
     { id: 'tab1', type: 'tab', label: 'hostile' },
-    { id: 'out1', type: 'osc-out', z: 'tab1', name: 'relay', endpoint: '', host: '127.0.0.1', port: outPort, address: '', numbers: 'int', wires: [] },
     {
-      id: 'fn1', type: 'function', z: 'tab1', name: 'status as OSC', outputs: 1,
+      id: 'out1',
+      type: 'osc-out',
+      z: 'tab1',
+      name: 'relay',
+      endpoint: '',
+      host: '127.0.0.1',
+      port: outPort,
+      address: '',
+      numbers: 'int',
+      wires: [],
+    },
+    {
+      id: 'fn1',
+      type: 'function',
+      z: 'tab1',
+      name: 'status as OSC',
+      outputs: 1,
       func: "msg.topic = '/status'; msg.payload = String((msg.status && msg.status.text) || ''); delete msg.osc; return msg;",
       wires: [['out1']],
     },
     { id: 'st1', type: 'status', z: 'tab1', name: '', scope: ['in1'], wires: [['fn1']] },
     { id: 'udp1', type: 'osc-udp', name: 'listen', localAddress: '127.0.0.1', localPort: inPort, ipv: 'udp4', ...udp },
-    { id: 'in1', type: 'osc-in', z: 'tab1', name, endpoint: 'udp1', payloadArray: false, bundles: 'split', lenient: false, wires: [['out1']] },
+    {
+      id: 'in1',
+      type: 'osc-in',
+      z: 'tab1',
+      name,
+      endpoint: 'udp1',
+      payloadArray: false,
+      bundles: 'split',
+      lenient: false,
+      wires: [['out1']],
+    },
   ];
 }
 
@@ -99,9 +124,13 @@ function watch(socket, address = '/seq') {
     new Promise((resolve, reject) => {
       const until = Date.now() + ms;
       const tick = () => {
-        const hit = w.statuses.slice().reverse().find((s) => re.test(s));
+        const hit = w.statuses
+          .slice()
+          .reverse()
+          .find((s) => re.test(s));
         if (hit) return resolve(hit);
-        if (Date.now() > until) return reject(new Error(`no status matching ${re}; last: ${w.statuses.slice(-3).join(' | ')}`));
+        if (Date.now() > until)
+          return reject(new Error(`no status matching ${re}; last: ${w.statuses.slice(-3).join(' | ')}`));
         setTimeout(tick, 50);
       };
       tick();
@@ -151,7 +180,17 @@ function inOrder(seqs) {
     const rate = 2000;
     const [sent, stranger] = await Promise.all([
       runSender({ host: '127.0.0.1', port: inPort, rate, seconds, validShare: 0.5, bigEvery: 100, seed: 8 }),
-      runSender({ host: '127.0.0.1', port: inPort, bind: '127.0.0.2', rate: 200, seconds, validShare: 0.5, bigEvery: 0, seed: 9, address: '/stranger' }),
+      runSender({
+        host: '127.0.0.1',
+        port: inPort,
+        bind: '127.0.0.2',
+        rate: 200,
+        seconds,
+        validShare: 0.5,
+        bigEvery: 0,
+        seed: 9,
+        address: '/stranger',
+      }),
     ]);
     const refused = stranger.valid + stranger.bad;
     await w.waitSeqs(sent.valid);
@@ -167,7 +206,10 @@ function inOrder(seqs) {
     assert.ok(refused > 0);
     const log = nr.log().slice(logBefore);
     const strangerLines = log.split('\n').filter((l) => /not in the allow-list/.test(l));
-    assert.ok(strangerLines.length >= 1 && strangerLines.length <= 2, `${strangerLines.length} lines about the stranger`);
+    assert.ok(
+      strangerLines.length >= 1 && strangerLines.length <= 2,
+      `${strangerLines.length} lines about the stranger`,
+    );
     assert.match(strangerLines[0], /127\.0\.0\.2/);
     const errorLines = log.split('\n').filter((l) => /malformed OSC packet/.test(l));
     const summaries = log.split('\n').filter((l) => /more malformed OSC packets? in the last second/.test(l));
@@ -177,10 +219,12 @@ function inOrder(seqs) {
     const suppressed = summaries.reduce((n, l) => n + Number(/(\d+) more/.exec(l)[1]), 0);
     const reported = errorLines.length - summaries.length;
     assert.equal(reported + suppressed, sent.bad, 'every refused packet is either logged or counted in a summary');
-    console.log(`      measured: ${refused} datagrams from a sender not allowed, all refused and counted; ` +
-      `${sent.valid} valid (${sent.big} of 60 KB) + ${sent.bad} bad (${sent.malformed} malformed, ${sent.truncated} truncated, ` +
-      `${sent.oversized} oversized, ${sent.random} random) at ${rate}/s for ${seconds} s: ${w.seqs.length} delivered in order, ` +
-      `${errorLines.length} log lines, RSS ${(rssBefore / 1048576).toFixed(0)} -> ${(nr.rss() / 1048576).toFixed(0)} MB`);
+    console.log(
+      `      measured: ${refused} datagrams from a sender not allowed, all refused and counted; ` +
+        `${sent.valid} valid (${sent.big} of 60 KB) + ${sent.bad} bad (${sent.malformed} malformed, ${sent.truncated} truncated, ` +
+        `${sent.oversized} oversized, ${sent.random} random) at ${rate}/s for ${seconds} s: ${w.seqs.length} delivered in order, ` +
+        `${errorLines.length} log lines, RSS ${(rssBefore / 1048576).toFixed(0)} -> ${(nr.rss() / 1048576).toFixed(0)} MB`,
+    );
   });
 
   it('sheds load above what it can keep up with, without growing memory', async () => {
@@ -197,14 +241,32 @@ function inOrder(seqs) {
     // Two senders at full speed with no pacing: more than one core's worth of datagrams.
     const [a, b] = await Promise.all([
       runSender({ host: '127.0.0.1', port: inPort, rate: 0, seconds: 3, validShare: 0.7, bigEvery: 500, seed: 3 }),
-      runSender({ host: '127.0.0.1', port: inPort, rate: 0, seconds: 3, validShare: 0.7, bigEvery: 500, seed: 4, address: '/seq2' }),
+      runSender({
+        host: '127.0.0.1',
+        port: inPort,
+        rate: 0,
+        seconds: 3,
+        validShare: 0.7,
+        bigEvery: 500,
+        seed: 4,
+        address: '/seq2',
+      }),
     ]);
     await new Promise((r) => setTimeout(r, 1500));
     clearInterval(sampler);
     const offered = a.valid + a.bad + b.valid + b.bad;
     // Still alive and still working afterwards: a paced sender gets everything through again.
     const before = w.seqs.length;
-    const after = await runSender({ host: '127.0.0.1', port: inPort, rate: 1000, seconds: 1, validShare: 1, bigEvery: 0, seed: 5, address: '/seq' });
+    const after = await runSender({
+      host: '127.0.0.1',
+      port: inPort,
+      rate: 1000,
+      seconds: 1,
+      validShare: 1,
+      bigEvery: 0,
+      seed: 5,
+      address: '/seq',
+    });
     await w.waitSeqs(before + after.valid);
     assert.ok(nr.alive);
     const growth = peak - rssBefore;
@@ -217,8 +279,10 @@ function inOrder(seqs) {
       const shown = Number(/· (\d+) dropped by OS/.exec(dropStatus)[1]);
       assert.ok(shown > 0 && shown <= kernel.drops, `status says ${shown}, kernel ${kernel.drops}`);
     }
-    console.log(`      measured: ${offered} datagrams offered in 3 s (${Math.round(offered / 3)}/s), ${before} relayed (/seq only counted), ` +
-      `RSS ${(rssBefore / 1048576).toFixed(0)} MB, peak +${(growth / 1048576).toFixed(0)} MB; kernel drops ${kernel.drops}; status "${dropStatus}"`);
+    console.log(
+      `      measured: ${offered} datagrams offered in 3 s (${Math.round(offered / 3)}/s), ${before} relayed (/seq only counted), ` +
+        `RSS ${(rssBefore / 1048576).toFixed(0)} MB, peak +${(growth / 1048576).toFixed(0)} MB; kernel drops ${kernel.drops}; status "${dropStatus}"`,
+    );
     assert.ok(growth < 100 * 1048576, `RSS grew ${(growth / 1048576).toFixed(0)} MB under the flood`);
   });
 
@@ -231,7 +295,15 @@ function inOrder(seqs) {
     await w.waitStatus(/^listening on /);
     const fdsBefore = nr.fds();
     const udpBefore = nr.udpSockets();
-    const traffic = runSender({ host: '127.0.0.1', port: inPort, rate: 500, seconds: 90, validShare: 0.8, bigEvery: 0, seed: 6 });
+    const traffic = runSender({
+      host: '127.0.0.1',
+      port: inPort,
+      rate: 500,
+      seconds: 90,
+      validShare: 0.8,
+      bigEvery: 0,
+      seed: 6,
+    });
     const t0 = Date.now();
     let deploys = 0;
     for (let i = 0; i < 100; i++) {
@@ -245,7 +317,12 @@ function inOrder(seqs) {
     const seen = w.seqs.length;
     await new Promise((resolve, reject) => {
       const until = Date.now() + 10000;
-      const tick = () => (w.seqs.length > seen + 50 ? resolve() : Date.now() > until ? reject(new Error('no traffic after redeploys')) : setTimeout(tick, 50));
+      const tick = () =>
+        w.seqs.length > seen + 50
+          ? resolve()
+          : Date.now() > until
+            ? reject(new Error('no traffic after redeploys'))
+            : setTimeout(tick, 50);
       tick();
     });
     const fdsAfter = nr.fds();
@@ -253,12 +330,21 @@ function inOrder(seqs) {
     const log = nr.log();
     assert.doesNotMatch(log, /EADDRINUSE|in use/i);
     assert.doesNotMatch(log, /uncaught|TypeError|unhandled/i);
-    assert.equal(udpAfter.length, udpBefore.length, `UDP sockets before ${JSON.stringify(udpBefore)}, after ${JSON.stringify(udpAfter)}`);
-    assert.ok(udpAfter.some((s) => s.port === inPort), 'the listening socket is back on its port');
+    assert.equal(
+      udpAfter.length,
+      udpBefore.length,
+      `UDP sockets before ${JSON.stringify(udpBefore)}, after ${JSON.stringify(udpAfter)}`,
+    );
+    assert.ok(
+      udpAfter.some((s) => s.port === inPort),
+      'the listening socket is back on its port',
+    );
     assert.ok(fdsAfter.total <= fdsBefore.total + 4, `fds ${fdsBefore.total} -> ${fdsAfter.total}`);
     const sent = await traffic.stop();
-    console.log(`      measured: ${deploys} deploys in ${(deployMs / 1000).toFixed(1)} s (${Math.round(deployMs / deploys)} ms each) under ${sent.valid + sent.bad} datagrams; ` +
-      `fds ${fdsBefore.total} -> ${fdsAfter.total}, UDP sockets ${udpBefore.length} -> ${udpAfter.length}; ${w.seqs.length} of ${sent.valid} valid delivered`);
+    console.log(
+      `      measured: ${deploys} deploys in ${(deployMs / 1000).toFixed(1)} s (${Math.round(deployMs / deploys)} ms each) under ${sent.valid + sent.bad} datagrams; ` +
+        `fds ${fdsBefore.total} -> ${fdsAfter.total}, UDP sockets ${udpBefore.length} -> ${udpAfter.length}; ${w.seqs.length} of ${sent.valid} valid delivered`,
+    );
   });
 
   it('asks for the receive buffer, says when the kernel gives less, and refuses a bad allow-list at deploy', async () => {
@@ -275,8 +361,13 @@ function inOrder(seqs) {
     // The red status this gives is checked in udp-guard-nodes.test.js: a status shown while a flow starts does
     // not reach a status node of the same deploy, so here the log is what can be seen from outside.
     const from = nr.log().length;
-    await nr.deploy(relayFlow({ inPort: await freeUdpPort(), outPort, udp: { allow: '10.0.0.0/8, stage-desk.local' } }));
-    const bad = await nr.waitLog(/\[error\] \[osc-in:in\] allow-list entry 2 "stage-desk\.local": not an IP address[^\n]*/, { from });
+    await nr.deploy(
+      relayFlow({ inPort: await freeUdpPort(), outPort, udp: { allow: '10.0.0.0/8, stage-desk.local' } }),
+    );
+    const bad = await nr.waitLog(
+      /\[error\] \[osc-in:in\] allow-list entry 2 "stage-desk\.local": not an IP address[^\n]*/,
+      { from },
+    );
     assert.ok(nr.alive);
     console.log(`      rmem_max ${rmemMax}: "${capped[0]}"; bad allow-list: "${bad[0]}"`);
   });
@@ -285,7 +376,13 @@ function inOrder(seqs) {
     rx = await receiver();
     const outPort = rx.address().port;
     const w = watch(rx);
-    nr = await startNodeRed({ flow: relayFlow({ inPort: await freeUdpPort(), outPort, udp: { multicastGroup: '239.1.2.3', multicastInterface: 'nosuch0' } }) });
+    nr = await startNodeRed({
+      flow: relayFlow({
+        inPort: await freeUdpPort(),
+        outPort,
+        udp: { multicastGroup: '239.1.2.3', multicastInterface: 'nosuch0' },
+      }),
+    });
     const noIface = await w.waitStatus(/interface|nosuch0/i);
     await nr.waitLog(/no network interface named "nosuch0"/);
     assert.ok(nr.alive);
@@ -296,7 +393,13 @@ function inOrder(seqs) {
     assert.ok(nr.alive);
 
     // An interface address this machine does not have.
-    await nr.deploy(relayFlow({ inPort: await freeUdpPort(), outPort, udp: { multicastGroup: '239.1.2.3', multicastInterface: '192.0.2.77' } }));
+    await nr.deploy(
+      relayFlow({
+        inPort: await freeUdpPort(),
+        outPort,
+        udp: { multicastGroup: '239.1.2.3', multicastInterface: '192.0.2.77' },
+      }),
+    );
     const notOurs = await w.waitStatus(/multicast 239\.1\.2\.3|not available|192\.0\.2\.77/);
     assert.ok(nr.alive);
 

@@ -9,7 +9,6 @@ const { tcpEndpointHolder, openTcpEndpointCount } = require('../dist/transport/t
 const { slipEncode } = require('../dist/osc/framing');
 const { udpPeer, sendTo } = require('./helpers/net');
 
-
 /** Resolves once the endpoint is open. */
 function opened(handle) {
   const ep = handle.endpoint;
@@ -74,7 +73,10 @@ describe('endpoint interceptors (a first look at each packet)', () => {
       await sendTo(peer, Buffer.from('after'), ep.address.port);
       await next;
       assert.deepEqual(inUser.got, ['other', 'after'], 'the consumed packet never reached the receiver');
-      assert.deepEqual(seen.map((s) => s.text), ['other', 'reply', 'after']);
+      assert.deepEqual(
+        seen.map((s) => s.text),
+        ['other', 'reply', 'after'],
+      );
       assert.equal(seen[0].port, peer.address().port, 'the interceptor is told the sender');
       assert.deepEqual(order, ['interceptor', 'receiver', 'interceptor', 'interceptor', 'receiver']);
 
@@ -89,7 +91,7 @@ describe('endpoint interceptors (a first look at each packet)', () => {
       await Promise.all([a.release(), b.release()]);
     });
 
-    it('survives an interceptor that throws, lets every interceptor look, and forgets a released user\'s', async () => {
+    it("survives an interceptor that throws, lets every interceptor look, and forgets a released user's", async () => {
       const order = [];
       const inUser = receiver('receiver', order);
       const holder = udp.udpEndpointHolder({ localAddress: '127.0.0.1' });

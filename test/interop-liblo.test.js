@@ -14,7 +14,9 @@ function oscsend(port, address, types, ...values) {
   const args = ['127.0.0.1', String(port), address];
   if (types !== undefined) args.push(types, ...values);
   return new Promise((resolve, reject) =>
-    execFile(OSCSEND, args, (err, stdout, stderr) => (err ? reject(new Error(`oscsend failed: ${stderr || err.message}`)) : resolve())),
+    execFile(OSCSEND, args, (err, stdout, stderr) =>
+      err ? reject(new Error(`oscsend failed: ${stderr || err.message}`)) : resolve(),
+    ),
   );
 }
 
@@ -43,7 +45,19 @@ describe('interop with liblo (oscsend, oscdump)', function () {
 
     it('receives every type oscsend can send: i h f d s S c m T F N I', async () => {
       const got = nextMsg(helper.getNode('out'));
-      await oscsend(port, '/all', 'ihfdsScmTFNI', '-5', '123456789012', '2.5', '0.1', 'héllo wörld', 'sym', 'A', '0090407f');
+      await oscsend(
+        port,
+        '/all',
+        'ihfdsScmTFNI',
+        '-5',
+        '123456789012',
+        '2.5',
+        '0.1',
+        'héllo wörld',
+        'sym',
+        'A',
+        '0090407f',
+      );
       const msg = await got;
       assert.equal(msg.topic, '/all');
       assert.equal(msg.osc.types, ',ihfdsScmTFNI');
@@ -116,7 +130,9 @@ describe('interop with liblo (oscsend, oscdump)', function () {
     const body = (l) => l.slice(l.indexOf(' ') + 1);
 
     beforeEach(async () => {
-      await helper.load(UDP_NODES, [{ id: 'o1', type: 'osc-out', host: '127.0.0.1', port: dumpPort, numbers: 'int', wires: [] }]);
+      await helper.load(UDP_NODES, [
+        { id: 'o1', type: 'osc-out', host: '127.0.0.1', port: dumpPort, numbers: 'int', wires: [] },
+      ]);
       // oscdump prints nothing when ready: send until it echoes one back.
       const ready = line((l) => l.includes('/ready'));
       let done = false;
@@ -161,7 +177,13 @@ describe('interop with liblo (oscsend, oscdump)', function () {
       const o1 = helper.getNode('o1');
       o1.receive({ topic: '/xremote' });
       o1.receive({ payload: '/text 1 2.5 "two words" true' });
-      o1.receive({ payload: [{ topic: '/b1', payload: 1 }, { topic: '/b2', payload: 'x' }], timetag: { seconds: 3900000000, fraction: 1 } });
+      o1.receive({
+        payload: [
+          { topic: '/b1', payload: 1 },
+          { topic: '/b2', payload: 'x' },
+        ],
+        timetag: { seconds: 3900000000, fraction: 1 },
+      });
       assert.equal(body(await line((x) => / \/xremote/.test(x), from)).trim(), '/xremote');
       assert.equal(body(await line((x) => x.includes(' /text '), from)), '/text ifsT 1 2.500000 "two words" #T');
       assert.equal(await line((x) => x.includes(' /b1 '), from), 'e8754700.00000001 /b1 i 1');

@@ -15,17 +15,42 @@ function run(c, msg) {
 }
 
 const MSG = codec.encodePacket({ address: '/a', args: [1, 'x'] });
-const BUNDLE = codec.encodePacket({ timetag: { seconds: 1, fraction: 0 }, packets: [{ address: '/b', args: [] }, { address: '/c', args: [2.5] }] });
+const BUNDLE = codec.encodePacket({
+  timetag: { seconds: 1, fraction: 0 },
+  packets: [
+    { address: '/b', args: [] },
+    { address: '/c', args: [2.5] },
+  ],
+});
 
 describe('osc-codec work (MsgCodec)', () => {
   it('decodes bytes into one msg per message, keeping the rest of the msg; a bundle in one send, in order', () => {
     const c = new MsgCodec({});
     let { sent, err } = run(c, { payload: MSG, ip: '10.0.0.1', port: 9, keep: true });
     assert.equal(err, undefined);
-    assert.deepEqual(sent, [{ payload: [1, 'x'], topic: '/a', ip: '10.0.0.1', port: 9, keep: true, osc: { address: '/a', types: ',is', args: [{ type: 'i', value: 1 }, { type: 's', value: 'x' }] } }]);
+    assert.deepEqual(sent, [
+      {
+        payload: [1, 'x'],
+        topic: '/a',
+        ip: '10.0.0.1',
+        port: 9,
+        keep: true,
+        osc: {
+          address: '/a',
+          types: ',is',
+          args: [
+            { type: 'i', value: 1 },
+            { type: 's', value: 'x' },
+          ],
+        },
+      },
+    ]);
     ({ sent } = run(c, { payload: BUNDLE }));
     assert.equal(sent.length, 1);
-    assert.deepEqual(sent[0][0].map((m) => m.topic), ['/b', '/c']);
+    assert.deepEqual(
+      sent[0][0].map((m) => m.topic),
+      ['/b', '/c'],
+    );
     assert.equal(c.decoded, 3);
   });
 
@@ -35,7 +60,10 @@ describe('osc-codec work (MsgCodec)', () => {
     const { sent, err } = run(c, msg);
     assert.equal(err, undefined);
     assert.equal(sent[0], msg, 'the same msg, its payload replaced');
-    assert.deepEqual(msg.payload, slipEncode(codec.encodePacket({ address: '/fixed', args: [{ type: 'f', value: 1 }] })));
+    assert.deepEqual(
+      msg.payload,
+      slipEncode(codec.encodePacket({ address: '/fixed', args: [{ type: 'f', value: 1 }] })),
+    );
     assert.equal(c.encoded, 1);
   });
 
@@ -56,7 +84,10 @@ describe('osc-codec work (MsgCodec)', () => {
     assert.equal(err.params.index, 0);
     assert.deepEqual([c.failed, c.lastCode, enc.failed, enc.lastCode], [2, 'BAD_SIZE', 2, err.code]);
     const texts = new Texts('osc-codec');
-    assert.equal(texts.t('decode.not-bytes', { type: 'string' }), 'to decode, msg.payload must be a Buffer of OSC bytes, not string');
+    assert.equal(
+      texts.t('decode.not-bytes', { type: 'string' }),
+      'to decode, msg.payload must be a Buffer of OSC bytes, not string',
+    );
   });
 
   it('reassembles a stream per msg._session, and counts every bad frame of one chunk', () => {
@@ -89,7 +120,15 @@ describe('osc-codec work (MsgCodec)', () => {
 
   it('shows what it did in its status, yellow once something failed', () => {
     const t = new Texts('osc-codec');
-    assert.deepEqual(codecStatus(t, { decoded: 3, encoded: 0, failed: 0, lastCode: '' }), { fill: 'green', shape: 'dot', text: '3 decoded' });
-    assert.deepEqual(codecStatus(t, { decoded: 1, encoded: 2, failed: 1, lastCode: 'BAD_SIZE' }), { fill: 'yellow', shape: 'dot', text: '1 decoded · 2 encoded · 1 failed (BAD_SIZE)' });
+    assert.deepEqual(codecStatus(t, { decoded: 3, encoded: 0, failed: 0, lastCode: '' }), {
+      fill: 'green',
+      shape: 'dot',
+      text: '3 decoded',
+    });
+    assert.deepEqual(codecStatus(t, { decoded: 1, encoded: 2, failed: 1, lastCode: 'BAD_SIZE' }), {
+      fill: 'yellow',
+      shape: 'dot',
+      text: '1 decoded · 2 encoded · 1 failed (BAD_SIZE)',
+    });
   });
 });

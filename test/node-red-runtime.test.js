@@ -56,15 +56,30 @@ function reports(socket) {
 function flow({ busyPort, reportPort }) {
   return [
     { id: 'tab1', type: 'tab', label: 'runtime' },
-    { id: 'report', type: 'osc-out', z: 'tab1', host: '127.0.0.1', port: String(reportPort), address: '', numbers: 'int', wires: [] },
     {
-      id: 'fnCatch', type: 'function', z: 'tab1', outputs: 1,
+      id: 'report',
+      type: 'osc-out',
+      z: 'tab1',
+      host: '127.0.0.1',
+      port: String(reportPort),
+      address: '',
+      numbers: 'int',
+      wires: [],
+    },
+    {
+      id: 'fnCatch',
+      type: 'function',
+      z: 'tab1',
+      outputs: 1,
       func: "msg.topic = '/caught'; msg.payload = [String(msg.error.code), String(msg.error.message), String(msg.endpoint), String(msg.error.source.id)]; delete msg.osc; return msg;",
       wires: [['report']],
     },
     { id: 'catch1', type: 'catch', z: 'tab1', scope: ['inBusy'], uncaught: false, wires: [['fnCatch']] },
     {
-      id: 'fnStatus', type: 'function', z: 'tab1', outputs: 1,
+      id: 'fnStatus',
+      type: 'function',
+      z: 'tab1',
+      outputs: 1,
       func: "msg.topic = '/status'; msg.payload = String((msg.status && msg.status.text) || ''); delete msg.osc; return msg;",
       wires: [['report']],
     },
@@ -96,11 +111,12 @@ async function debugSidebar(base) {
   ws.send(JSON.stringify({ subscribe: 'debug' }));
   return {
     close: () => ws.close(),
-    wait: (test) => new Promise((resolve) => {
-      const hit = got.find(test);
-      if (hit) resolve(hit);
-      else waiters.push({ test, resolve });
-    }),
+    wait: (test) =>
+      new Promise((resolve) => {
+        const hit = got.find(test);
+        if (hit) resolve(hit);
+        else waiters.push({ test, resolve });
+      }),
   };
 }
 
@@ -147,24 +163,69 @@ describe('our nodes in a real Node-RED: catalogue texts, and a taken port for Ca
     nr = await startNodeRed({
       flow: [
         { id: 'tab1', type: 'tab', label: 'errors' },
-        { id: 'report', type: 'osc-out', z: 'tab1', host: '127.0.0.1', port: String(reportPort), address: '', numbers: 'int', wires: [] },
         {
-          id: 'fnCatch', type: 'function', z: 'tab1', outputs: 1,
+          id: 'report',
+          type: 'osc-out',
+          z: 'tab1',
+          host: '127.0.0.1',
+          port: String(reportPort),
+          address: '',
+          numbers: 'int',
+          wires: [],
+        },
+        {
+          id: 'fnCatch',
+          type: 'function',
+          z: 'tab1',
+          outputs: 1,
           func: "msg.topic = '/caught'; msg.payload = [String(msg.error.code), String(msg.error.message)]; delete msg.osc; return msg;",
           wires: [['report']],
         },
         { id: 'catch1', type: 'catch', z: 'tab1', scope: ['caughtOut'], uncaught: false, wires: [['fnCatch']] },
-        { id: 'caughtOut', type: 'osc-out', z: 'tab1', host: '127.0.0.1', port: String(reportPort), address: '', numbers: 'int', wires: [] },
-        { id: 'lonelyOut', type: 'osc-out', z: 'tab1', host: '127.0.0.1', port: String(reportPort), address: '', numbers: 'int', wires: [] },
-        { id: 'go', type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '1', payloadType: 'num', repeat: '', once: false, wires: [['caughtOut', 'lonelyOut']] },
+        {
+          id: 'caughtOut',
+          type: 'osc-out',
+          z: 'tab1',
+          host: '127.0.0.1',
+          port: String(reportPort),
+          address: '',
+          numbers: 'int',
+          wires: [],
+        },
+        {
+          id: 'lonelyOut',
+          type: 'osc-out',
+          z: 'tab1',
+          host: '127.0.0.1',
+          port: String(reportPort),
+          address: '',
+          numbers: 'int',
+          wires: [],
+        },
+        {
+          id: 'go',
+          type: 'inject',
+          z: 'tab1',
+          props: [{ p: 'payload' }],
+          payload: '1',
+          payloadType: 'num',
+          repeat: '',
+          once: false,
+          wires: [['caughtOut', 'lonelyOut']],
+        },
       ],
     });
     const sidebar = await debugSidebar(nr.base);
     try {
       const res = await fetch(`${nr.base}/inject/go`, { method: 'POST' });
       assert.equal(res.status, 200);
-      const sentence = 'no OSC address: set the Address of the node, or msg.topic, or send a string such as "/path 1 2.5 foo"';
-      assert.deepEqual(await seen.wait('/caught'), ['/caught', 'NO_ADDRESS', sentence], 'no "OscOutputError: " in front, the code beside it');
+      const sentence =
+        'no OSC address: set the Address of the node, or msg.topic, or send a string such as "/path 1 2.5 foo"';
+      assert.deepEqual(
+        await seen.wait('/caught'),
+        ['/caught', 'NO_ADDRESS', sentence],
+        'no "OscOutputError: " in front, the code beside it',
+      );
       const shown = await sidebar.wait((d) => d.id === 'lonelyOut');
       assert.equal(shown.level, 20, 'an error');
       assert.equal(shown.msg, sentence, 'the whole sentence, as a string: not an Error object cut at 80 characters');
@@ -175,24 +236,31 @@ describe('our nodes in a real Node-RED: catalogue texts, and a taken port for Ca
     }
   });
 
-  it('renders a translation added to the package: RED._ resolves our keys in the node file\'s namespace', async () => {
+  it("renders a translation added to the package: RED._ resolves our keys in the node file's namespace", async () => {
     // A copy of the package with a Dutch osc-in catalogue of two texts; everything else falls back to en-US. Dutch,
     // because Node-RED has no Dutch catalogue of its own: its log stays English, which startNodeRed() reads.
     copy = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-package-'));
     fs.copyFileSync(path.join(root, 'package.json'), path.join(copy, 'package.json'));
     fs.cpSync(path.join(root, 'dist'), path.join(copy, 'dist'), { recursive: true });
     fs.mkdirSync(path.join(copy, 'dist', 'nodes', 'locales', 'nl'), { recursive: true });
-    fs.writeFileSync(path.join(copy, 'dist', 'nodes', 'locales', 'nl', 'osc-in.json'), JSON.stringify({
-      'osc-in': {
-        runtime: {
-          endpoint: { EADDRINUSE: { udp: 'poort __port__ op __where__ is al in gebruik' } },
-          'endpoint-short': { EADDRINUSE: { udp: 'poort __port__ bezet' } },
+    fs.writeFileSync(
+      path.join(copy, 'dist', 'nodes', 'locales', 'nl', 'osc-in.json'),
+      JSON.stringify({
+        'osc-in': {
+          runtime: {
+            endpoint: { EADDRINUSE: { udp: 'poort __port__ op __where__ is al in gebruik' } },
+            'endpoint-short': { EADDRINUSE: { udp: 'poort __port__ bezet' } },
+          },
         },
-      },
-    }));
+      }),
+    );
     const busyPort = holder.address().port;
     const seen = reports(rx);
-    nr = await startNodeRed({ flow: flow({ busyPort, reportPort: rx.address().port }), packageDir: copy, settings: { lang: 'nl' } });
+    nr = await startNodeRed({
+      flow: flow({ busyPort, reportPort: rx.address().port }),
+      packageDir: copy,
+      settings: { lang: 'nl' },
+    });
     const caught = await seen.wait('/caught');
     assert.equal(caught[1], 'EADDRINUSE', 'the code stays as it is: flows match on it');
     assert.equal(caught[2], `poort ${busyPort} op 127.0.0.1:${busyPort} is al in gebruik`);

@@ -19,7 +19,20 @@ const { asMessage, asBundle } = require('./helpers/osc');
 function flow(props = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'c1', z: 'f1', type: 'osc-codec', action: 'auto', framing: 'none', address: '', numbers: 'int', payloadArray: false, bundles: 'split', lenient: false, wires: [['out']], ...props },
+    {
+      id: 'c1',
+      z: 'f1',
+      type: 'osc-codec',
+      action: 'auto',
+      framing: 'none',
+      address: '',
+      numbers: 'int',
+      payloadArray: false,
+      bundles: 'split',
+      lenient: false,
+      wires: [['out']],
+      ...props,
+    },
     { id: 'out', z: 'f1', type: 'helper' },
     { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'helper' },
@@ -45,7 +58,10 @@ describe('osc-codec node', function () {
     await helper.unload();
   });
 
-  const MESSAGE = codec.encodePacket({ address: '/mixer/ch/1', args: [{ type: 'i', value: 3 }, { type: 'f', value: 0.5 }, 'vox', true, null] });
+  const MESSAGE = codec.encodePacket({
+    address: '/mixer/ch/1',
+    args: [{ type: 'i', value: 3 }, { type: 'f', value: 0.5 }, 'vox', true, null],
+  });
   const BUNDLE = codec.encodePacket({
     timetag: { seconds: 3900000000, fraction: 77 },
     packets: [
@@ -66,8 +82,18 @@ describe('osc-codec node', function () {
     assert.deepEqual(msgs.map(pick), want.map(pick));
     assert.deepEqual(msgs[0].payload, [3, 0.5, 'vox', true, null]);
     assert.equal(msgs[0].osc.types, ',ifsTN');
-    assert.deepEqual([msgs[0].ip, msgs[0].port, msgs[0]._session, msgs[0].extra], ['10.0.0.7', 9000, { type: 'tcp', id: 's1' }, 'kept']);
-    assert.deepEqual(msgs.slice(1).map((m) => [m.topic, m.ip, m.port]), [['/a', '10.0.0.8', 9001], ['/b', '10.0.0.8', 9001], ['/c', '10.0.0.8', 9001]]);
+    assert.deepEqual(
+      [msgs[0].ip, msgs[0].port, msgs[0]._session, msgs[0].extra],
+      ['10.0.0.7', 9000, { type: 'tcp', id: 's1' }, 'kept'],
+    );
+    assert.deepEqual(
+      msgs.slice(1).map((m) => [m.topic, m.ip, m.port]),
+      [
+        ['/a', '10.0.0.8', 9001],
+        ['/b', '10.0.0.8', 9001],
+        ['/c', '10.0.0.8', 9001],
+      ],
+    );
     assert.deepEqual(msgs[2].osc.timetag, { seconds: 3900000001, fraction: 0 });
   });
 
@@ -92,7 +118,13 @@ describe('osc-codec node', function () {
     const got = collect(helper.getNode('out'), vectors.valid.length);
     for (const v of vectors.valid) c1.receive({ payload: hex(v.hex) });
     const msgs = await got;
-    msgs.forEach((m, k) => assert.deepEqual(pick(m), pick(oscInWould(hex(vectors.valid[k].hex), '', 0, { whole: true })[0]), vectors.valid[k].name));
+    msgs.forEach((m, k) =>
+      assert.deepEqual(
+        pick(m),
+        pick(oscInWould(hex(vectors.valid[k].hex), '', 0, { whole: true })[0]),
+        vectors.valid[k].name,
+      ),
+    );
   });
 
   it('encodes a msg into the bytes osc-out sends: topic or fixed address, number policy, msg.types, bundles', async () => {
@@ -103,15 +135,31 @@ describe('osc-codec node', function () {
       { topic: '/synth/freq', payload: [440, 0.5, 'saw'], keep: 1 },
       { topic: '/fader', payload: 1, types: ',f' },
       { payload: '/text 1 2.5 foo' },
-      { payload: [{ topic: '/a', payload: 1 }, { topic: '/b', payload: 'x' }], timetag: { seconds: 3900000000, fraction: 1 } },
+      {
+        payload: [
+          { topic: '/a', payload: 1 },
+          { topic: '/b', payload: 'x' },
+        ],
+        timetag: { seconds: 3900000000, fraction: 1 },
+      },
     ]);
     const [a, b, c, d] = await got;
     assert.deepEqual(a.payload, codec.encodePacket({ address: '/synth/freq', args: [440, 0.5, 'saw'] }));
     assert.equal(a.keep, 1, 'the rest of the msg travels on');
     assert.equal(a.topic, '/synth/freq');
     assert.deepEqual(asMessage(codec.decodePacket(b.payload)).args, [{ type: 'f', value: 1 }]);
-    assert.deepEqual(codec.decodePacket(c.payload), { address: '/text', args: [{ type: 'i', value: 1 }, { type: 'f', value: 2.5 }, { type: 's', value: 'foo' }] });
-    assert.deepEqual(asBundle(codec.decodePacket(d.payload)).packets.map((p) => p.address), ['/a', '/b']);
+    assert.deepEqual(codec.decodePacket(c.payload), {
+      address: '/text',
+      args: [
+        { type: 'i', value: 1 },
+        { type: 'f', value: 2.5 },
+        { type: 's', value: 'foo' },
+      ],
+    });
+    assert.deepEqual(
+      asBundle(codec.decodePacket(d.payload)).packets.map((p) => p.address),
+      ['/a', '/b'],
+    );
     await helper.unload();
 
     await helper.load(oscCodec, flow({ address: '/fixed', numbers: 'double', action: 'encode' }));
@@ -135,7 +183,10 @@ describe('osc-codec node', function () {
     const got = collect(helper.getNode('out'), 1);
     helper.getNode('enc').receive({ topic: '/x', payload: [{ type: 'f', value: 1 }, { type: 'h', value: 5n }, 'é'] });
     const [m] = await got;
-    assert.deepEqual(m.payload, codec.encodePacket({ address: '/x', args: [{ type: 'f', value: 1 }, { type: 'h', value: 5n }, 'é'] }));
+    assert.deepEqual(
+      m.payload,
+      codec.encodePacket({ address: '/x', args: [{ type: 'f', value: 1 }, { type: 'h', value: 5n }, 'é'] }),
+    );
   });
 
   for (const v of vectors.framing) {
@@ -151,7 +202,11 @@ describe('osc-codec node', function () {
       assert.deepEqual(msgs.map(pick), [want, want]);
       const framed = collect(helper.getNode('out'), 1);
       // A lone Buffer payload would be decoded (action 'auto'): as an array it is the blob argument it was.
-      c1.receive({ topic: want.topic, osc: want.osc, payload: Buffer.isBuffer(want.payload) ? [want.payload] : want.payload });
+      c1.receive({
+        topic: want.topic,
+        osc: want.osc,
+        payload: Buffer.isBuffer(want.payload) ? [want.payload] : want.payload,
+      });
       const [f] = await framed;
       if (v.framing === 'slip') assert.deepEqual(f.payload, stream, 'SLIP with a double END, as OSC 1.1 asks');
       else assert.deepEqual(f.payload, stream);
@@ -161,7 +216,10 @@ describe('osc-codec node', function () {
   it('reassembles two connections interleaved byte by byte, one stream per msg._session', async () => {
     await helper.load(oscCodec, flow({ framing: 'slip' }));
     const c1 = helper.getNode('c1');
-    const a = Buffer.concat([slipEncode(codec.encodePacket({ address: '/a', args: [1] })), slipEncode(codec.encodePacket({ address: '/a2', args: [] }))]);
+    const a = Buffer.concat([
+      slipEncode(codec.encodePacket({ address: '/a', args: [1] })),
+      slipEncode(codec.encodePacket({ address: '/a2', args: [] })),
+    ]);
     const b = slipEncode(codec.encodePacket({ address: '/b', args: ['bee'] }));
     const got = collect(helper.getNode('out'), 3);
     for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -171,7 +229,10 @@ describe('osc-codec node', function () {
     const msgs = await got;
     const byTopic = Object.fromEntries(msgs.map((m) => [m.topic, m._session.id]));
     assert.deepEqual(byTopic, { '/a': 'A', '/a2': 'A', '/b': 'B' });
-    assert.deepEqual(msgs.filter((m) => m._session.id === 'A').map((m) => m.topic), ['/a', '/a2']);
+    assert.deepEqual(
+      msgs.filter((m) => m._session.id === 'A').map((m) => m.topic),
+      ['/a', '/a2'],
+    );
   });
 
   it('accepts single-END SLIP, drops empty frames, resynchronises after garbage and reports it to Catch', async () => {
@@ -184,7 +245,10 @@ describe('osc-codec node', function () {
     // p1 with only a trailing END, empty frames, a bad escape (DB 01) in garbage, then p2 after the END.
     await feed(c1, [{ payload: Buffer.concat([p1, hex('c0c0c0'), hex('0102db0104c0'), p2, hex('c0')]) }]);
     const msgs = await got;
-    assert.deepEqual(msgs.map((m) => m.topic), ['/ok1', '/ok2']);
+    assert.deepEqual(
+      msgs.map((m) => m.topic),
+      ['/ok1', '/ok2'],
+    );
     const [err] = await caught;
     assert.equal(err.error.code, 'BAD_FRAME');
     assert.match(err.error.message, /invalid SLIP escape/);
@@ -233,12 +297,26 @@ describe('osc-codec node', function () {
   describe('with core nodes over real sockets', () => {
     it('udp in → osc-codec: OSC datagrams become msgs with the sender in msg.ip/msg.port', async () => {
       const port = await freeUdpPort();
-      await helper.load([udpNodes, oscCodec], [
-        { id: 'f1', type: 'tab' },
-        { id: 'u1', z: 'f1', type: 'udp in', iface: '', port: String(port), ipv: 'udp4', multicast: 'false', group: '', datatype: 'buffer', wires: [['c1']] },
-        { id: 'c1', z: 'f1', type: 'osc-codec', action: 'auto', framing: 'none', wires: [['out']] },
-        { id: 'out', z: 'f1', type: 'helper' },
-      ]);
+      await helper.load(
+        [udpNodes, oscCodec],
+        [
+          { id: 'f1', type: 'tab' },
+          {
+            id: 'u1',
+            z: 'f1',
+            type: 'udp in',
+            iface: '',
+            port: String(port),
+            ipv: 'udp4',
+            multicast: 'false',
+            group: '',
+            datatype: 'buffer',
+            wires: [['c1']],
+          },
+          { id: 'c1', z: 'f1', type: 'osc-codec', action: 'auto', framing: 'none', wires: [['out']] },
+          { id: 'out', z: 'f1', type: 'helper' },
+        ],
+      );
       const s = await udpPeer();
       const got = collect(helper.getNode('out'), 1);
       // The udp in node binds asynchronously: send until the first datagram is heard.
@@ -255,29 +333,73 @@ describe('osc-codec node', function () {
 
     it('osc-codec → udp out: a msg leaves as one OSC datagram', async () => {
       const s = await udpPeer();
-      await helper.load([udpNodes, oscCodec], [
-        { id: 'f1', type: 'tab' },
-        { id: 'c1', z: 'f1', type: 'osc-codec', action: 'auto', framing: 'none', wires: [['u1']] },
-        { id: 'u1', z: 'f1', type: 'udp out', addr: '127.0.0.1', iface: '', port: String(s.address().port), ipv: 'udp4', outport: '', base64: false, multicast: 'false' },
-      ]);
+      await helper.load(
+        [udpNodes, oscCodec],
+        [
+          { id: 'f1', type: 'tab' },
+          { id: 'c1', z: 'f1', type: 'osc-codec', action: 'auto', framing: 'none', wires: [['u1']] },
+          {
+            id: 'u1',
+            z: 'f1',
+            type: 'udp out',
+            addr: '127.0.0.1',
+            iface: '',
+            port: String(s.address().port),
+            ipv: 'udp4',
+            outport: '',
+            base64: false,
+            multicast: 'false',
+          },
+        ],
+      );
       const got = once(s, 'message');
       // The udp out node only takes input once its socket is set up (after a timer): send until one arrives.
       const timer = setInterval(() => helper.getNode('c1').receive({ topic: '/from/codec', payload: [1, 'two'] }), 50);
       const [bytes] = await got.finally(() => clearInterval(timer));
-      assert.deepEqual(codec.decodePacket(bytes), { address: '/from/codec', args: [{ type: 'i', value: 1 }, { type: 's', value: 'two' }] });
+      assert.deepEqual(codec.decodePacket(bytes), {
+        address: '/from/codec',
+        args: [
+          { type: 'i', value: 1 },
+          { type: 's', value: 'two' },
+        ],
+      });
       s.close();
     });
 
     it('tcp in (stream) → SLIP osc-codec → tcp out (reply): packets split across TCP segments, answer on the same connection', async () => {
       const port = await freeTcpPort();
-      await helper.load([tcpNodes, oscCodec], [
-        { id: 'f1', type: 'tab' },
-        { id: 't1', z: 'f1', type: 'tcp in', server: 'server', host: '', port: String(port), datamode: 'stream', datatype: 'buffer', newline: '', topic: '', base64: false, wires: [['dec']] },
-        { id: 'dec', z: 'f1', type: 'osc-codec', action: 'decode', framing: 'slip', wires: [['out', 'enc']] },
-        { id: 'enc', z: 'f1', type: 'osc-codec', action: 'encode', framing: 'slip', address: '/ack', wires: [['t2']] },
-        { id: 't2', z: 'f1', type: 'tcp out', host: '', port: '', beserver: 'reply', base64: false, end: false },
-        { id: 'out', z: 'f1', type: 'helper' },
-      ]);
+      await helper.load(
+        [tcpNodes, oscCodec],
+        [
+          { id: 'f1', type: 'tab' },
+          {
+            id: 't1',
+            z: 'f1',
+            type: 'tcp in',
+            server: 'server',
+            host: '',
+            port: String(port),
+            datamode: 'stream',
+            datatype: 'buffer',
+            newline: '',
+            topic: '',
+            base64: false,
+            wires: [['dec']],
+          },
+          { id: 'dec', z: 'f1', type: 'osc-codec', action: 'decode', framing: 'slip', wires: [['out', 'enc']] },
+          {
+            id: 'enc',
+            z: 'f1',
+            type: 'osc-codec',
+            action: 'encode',
+            framing: 'slip',
+            address: '/ack',
+            wires: [['t2']],
+          },
+          { id: 't2', z: 'f1', type: 'tcp out', host: '', port: '', beserver: 'reply', base64: false, end: false },
+          { id: 'out', z: 'f1', type: 'helper' },
+        ],
+      );
       const sock = await connectWhenListening(port);
       const received = [];
       const keep = (d) => received.push(d);
@@ -292,7 +414,10 @@ describe('osc-codec node', function () {
         await new Promise((r) => sock.write(Buffer.from([b]), r));
       }
       const msgs = await got;
-      assert.deepEqual(msgs.map((m) => m.topic), ['/cue/1/go', '/blob']);
+      assert.deepEqual(
+        msgs.map((m) => m.topic),
+        ['/cue/1/go', '/blob'],
+      );
       assert.deepEqual(msgs[1].payload, Buffer.from([0xc0, 0xdb, 0x00]));
       const acks = [];
       const deframer = new SlipDecoder();
@@ -300,10 +425,13 @@ describe('osc-codec node', function () {
       for (const d of received.splice(0)) acks.push(...deframer.push(d));
       sock.on('data', (d) => acks.push(...deframer.push(d)));
       while (acks.length < 2) await once(sock, 'data');
-      assert.deepEqual(acks.map((p) => codec.decodePacket(p)), [
-        { address: '/ack', args: [] },
-        { address: '/ack', args: [{ type: 'b', value: Buffer.from([0xc0, 0xdb, 0x00]) }] },
-      ]);
+      assert.deepEqual(
+        acks.map((p) => codec.decodePacket(p)),
+        [
+          { address: '/ack', args: [] },
+          { address: '/ack', args: [{ type: 'b', value: Buffer.from([0xc0, 0xdb, 0x00]) }] },
+        ],
+      );
       sock.destroy();
     });
   });

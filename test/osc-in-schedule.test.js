@@ -15,8 +15,19 @@ function flow(inProps = {}) {
     { id: 'f1', type: 'tab', label: 'test' },
     { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0, ipv: 'udp4' },
     {
-      id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', payloadArray: false, bundles: 'split', lenient: false,
-      schedule: true, queueSize: 1000, horizon: 3600, late: 'emit', wires: [['out']], ...inProps,
+      id: 'in1',
+      z: 'f1',
+      type: 'osc-in',
+      endpoint: 'udp1',
+      payloadArray: false,
+      bundles: 'split',
+      lenient: false,
+      schedule: true,
+      queueSize: 1000,
+      horizon: 3600,
+      late: 'emit',
+      wires: [['out']],
+      ...inProps,
     },
     { id: 'out', z: 'f1', type: 'helper' },
     { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
@@ -43,15 +54,28 @@ describe('osc-in scheduling bundles (real clock)', function () {
     const got = collect(helper.getNode('out'), 4);
     const sendSpy = in1.send;
     const due = Date.now() + 300;
-    await sendTo(sender, bundle(due, [{ address: '/late/1', args: [1] }, { address: '/late/2', args: [2] }, { address: '/late/3', args: [3] }]), port);
+    await sendTo(
+      sender,
+      bundle(due, [
+        { address: '/late/1', args: [1] },
+        { address: '/late/2', args: [2] },
+        { address: '/late/3', args: [3] },
+      ]),
+      port,
+    );
     await waitStatus(in1, /1 waiting \(next in 0\.\d s\)/);
     // A plain message and an "immediately" bundle overtake the waiting bundle.
     await sendTo(sender, codec.encodePacket({ address: '/now', args: [] }), port);
     const msgs = await got;
-    assert.deepEqual(msgs.map((m) => m.msg.topic), ['/now', '/late/1', '/late/2', '/late/3']);
+    assert.deepEqual(
+      msgs.map((m) => m.msg.topic),
+      ['/now', '/late/1', '/late/2', '/late/3'],
+    );
     for (const m of msgs.slice(1)) assert.ok(m.at >= due - 1, `emitted ${due - m.at} ms early`);
     // Together: one send of an array holding the group.
-    const groupSend = sendSpy.getCalls().find((c) => Array.isArray(c.args[0]) && Array.isArray(c.args[0][0]) && c.args[0][0].length === 3);
+    const groupSend = sendSpy
+      .getCalls()
+      .find((c) => Array.isArray(c.args[0]) && Array.isArray(c.args[0][0]) && c.args[0][0].length === 3);
     assert.ok(groupSend, 'the three messages went out in one send');
     assert.deepEqual(msgs[1].msg.osc.timetag, codec.timetagFromMillis(due));
     assert.deepEqual([msgs[1].msg.ip, msgs[1].msg.port], ['127.0.0.1', sender.address().port]);
@@ -64,13 +88,28 @@ describe('osc-in scheduling bundles (real clock)', function () {
     const port = await listeningPort(in1);
     const got = collect(helper.getNode('out'), 4);
     const t0 = Date.now();
-    await sendTo(sender, codec.encodePacket({ timetag: codec.IMMEDIATELY, packets: [{ address: '/imm', args: [] }] }), port);
-    await sendTo(sender, codec.encodePacket({
-      timetag: t0 - 5,
-      packets: [{ address: '/outer', args: [] }, { timetag: t0 + 200, packets: [{ address: '/inner', args: [] }] }, { address: '/outer2', args: [] }],
-    }), port);
+    await sendTo(
+      sender,
+      codec.encodePacket({ timetag: codec.IMMEDIATELY, packets: [{ address: '/imm', args: [] }] }),
+      port,
+    );
+    await sendTo(
+      sender,
+      codec.encodePacket({
+        timetag: t0 - 5,
+        packets: [
+          { address: '/outer', args: [] },
+          { timetag: t0 + 200, packets: [{ address: '/inner', args: [] }] },
+          { address: '/outer2', args: [] },
+        ],
+      }),
+      port,
+    );
     const msgs = await got;
-    assert.deepEqual(msgs.map((m) => m.msg.topic), ['/imm', '/outer', '/outer2', '/inner']);
+    assert.deepEqual(
+      msgs.map((m) => m.msg.topic),
+      ['/imm', '/outer', '/outer2', '/inner'],
+    );
     assert.ok(msgs[3].at >= t0 + 199);
     assert.ok(msgs[1].at < t0 + 150, 'the past part went at once');
   });
@@ -85,7 +124,10 @@ describe('osc-in scheduling bundles (real clock)', function () {
     await waitStatus(in1, /1 waiting/);
     await sendTo(sender, bundle(Date.now() + 5000, [{ address: '/full', args: [] }]), port);
     const errs = (await caught).map((c) => c.msg);
-    assert.deepEqual(errs.map((e) => e.error.code), ['BAD_TIMETAG', 'LIMIT_EXCEEDED']);
+    assert.deepEqual(
+      errs.map((e) => e.error.code),
+      ['BAD_TIMETAG', 'LIMIT_EXCEEDED'],
+    );
     assert.match(errs[0].error.message, /beyond the scheduling horizon of 10000 ms/);
     assert.match(errs[1].error.message, /queue full/);
     assert.equal(errs[1].ip, '127.0.0.1');
@@ -101,7 +143,10 @@ describe('osc-in scheduling bundles (real clock)', function () {
     await sendTo(sender, bundle(codec.IMMEDIATELY, [{ address: '/fresh', args: [] }]), port);
     assert.equal((await got)[0].msg.topic, '/fresh');
     await waitStatus(in1, /· 1 late dropped/);
-    assert.match(String(in1.warn.firstCall.args[0]), /late bundle from 127\.0\.0\.1:\d+ dropped: 1 message due \d+ ms ago/);
+    assert.match(
+      String(in1.warn.firstCall.args[0]),
+      /late bundle from 127\.0\.0\.1:\d+ dropped: 1 message due \d+ ms ago/,
+    );
     await helper.unload();
 
     await helper.load(UDP_NODES, flow({ late: 'emit' }));
@@ -118,12 +163,25 @@ describe('osc-in scheduling bundles (real clock)', function () {
     const port = await listeningPort(helper.getNode('in1'));
     const got = collect(helper.getNode('out'), 1);
     const due = Date.now() + 100;
-    await sendTo(sender, bundle(due, [{ address: '/a', args: [1] }, { address: '/b', args: [] }]), port);
+    await sendTo(
+      sender,
+      bundle(due, [
+        { address: '/a', args: [1] },
+        { address: '/b', args: [] },
+      ]),
+      port,
+    );
     const [{ msg, at }] = await got;
     assert.ok(at >= due - 1);
     assert.equal(msg.topic, '#bundle');
     assert.deepEqual(msg.osc.timetag, codec.timetagFromMillis(due));
-    assert.deepEqual(msg.osc.packets.map((p) => [p.address, p.types]), [['/a', ',i'], ['/b', ',']]);
+    assert.deepEqual(
+      msg.osc.packets.map((p) => [p.address, p.types]),
+      [
+        ['/a', ',i'],
+        ['/b', ','],
+      ],
+    );
   });
 
   it('discards what waits on close: nothing comes out of a stopped node', async () => {
@@ -171,7 +229,16 @@ describe('osc-out timetags and nested bundles', function () {
   async function sendAll(msgs) {
     await helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
-      { id: 'o1', z: 'f1', type: 'osc-out', endpoint: '', host: '127.0.0.1', port: String(receiver.address().port), address: '', numbers: 'int' },
+      {
+        id: 'o1',
+        z: 'f1',
+        type: 'osc-out',
+        endpoint: '',
+        host: '127.0.0.1',
+        port: String(receiver.address().port),
+        address: '',
+        numbers: 'int',
+      },
       { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', z: 'f1', type: 'helper' },
     ]);
@@ -204,7 +271,16 @@ describe('osc-out timetags and nested bundles', function () {
   it('refuses negative numbers and other text with BAD_TIMETAG', async () => {
     await helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
-      { id: 'o1', z: 'f1', type: 'osc-out', endpoint: '', host: '127.0.0.1', port: String(receiver.address().port), address: '', numbers: 'int' },
+      {
+        id: 'o1',
+        z: 'f1',
+        type: 'osc-out',
+        endpoint: '',
+        host: '127.0.0.1',
+        port: String(receiver.address().port),
+        address: '',
+        numbers: 'int',
+      },
       { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', z: 'f1', type: 'helper' },
     ]);
@@ -216,7 +292,10 @@ describe('osc-out timetags and nested bundles', function () {
     // node-red-contrib-osc's bundle object: its timeTag would mean seconds; refused rather than sent at once.
     helper.getNode('o1').receive({ payload: { timeTag: 2, packets: [{ address: '/a', args: [] }] } });
     const errs = await caught;
-    assert.deepEqual(errs.map((e) => e.error.code), ['BAD_TIMETAG', 'BAD_TIMETAG', 'BAD_TIMETAG', 'BAD_TIMETAG']);
+    assert.deepEqual(
+      errs.map((e) => e.error.code),
+      ['BAD_TIMETAG', 'BAD_TIMETAG', 'BAD_TIMETAG', 'BAD_TIMETAG'],
+    );
     assert.match(errs[3].error.message, /timeTag \(node-red-contrib-osc\) is not read/);
     assert.match(errs[0].error.message, /"\+seconds" from now/);
     assert.equal(received.length, 0);
@@ -242,9 +321,12 @@ describe('osc-out timetags and nested bundles', function () {
     assert.deepEqual(nested.packets[0], { address: '/a', args: [{ type: 'i', value: 1 }] });
     assert.deepEqual(nested.packets[1].timetag, wt);
     assert.deepEqual(nested.packets[1].packets[0], { address: '/b', args: [{ type: 'i', value: 2 }] });
-    assert.deepEqual(nested.packets[1].packets[1], { timetag: wt, packets: [{ address: '/c', args: [{ type: 'i', value: 3 }] }] });
+    assert.deepEqual(nested.packets[1].packets[1], {
+      timetag: wt,
+      packets: [{ address: '/c', args: [{ type: 'i', value: 3 }] }],
+    });
     assert.ok(Math.abs(ms(nested.packets[2].timetag) - (before + 1000)) < 2000);
-    assert.deepEqual(nested.packets[3].timetag, wt, 'a nested bundle without a timetag takes its parent\'s');
+    assert.deepEqual(nested.packets[3].timetag, wt, "a nested bundle without a timetag takes its parent's");
     assert.deepEqual(obj, { timetag: wt, packets: [{ address: '/f', args: [{ type: 'f', value: 6 }] }] });
   });
 
@@ -252,16 +334,46 @@ describe('osc-out timetags and nested bundles', function () {
     await helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
       { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0, ipv: 'udp4' },
-      { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', bundles: 'split', schedule: true, queueSize: 10, horizon: 60, late: 'emit', wires: [['out']] },
+      {
+        id: 'in1',
+        z: 'f1',
+        type: 'osc-in',
+        endpoint: 'udp1',
+        bundles: 'split',
+        schedule: true,
+        queueSize: 10,
+        horizon: 60,
+        late: 'emit',
+        wires: [['out']],
+      },
       { id: 'out', z: 'f1', type: 'helper' },
-      { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'udp1', host: '127.0.0.1', port: '', address: '', numbers: 'int' },
+      {
+        id: 'o1',
+        z: 'f1',
+        type: 'osc-out',
+        endpoint: 'udp1',
+        host: '127.0.0.1',
+        port: '',
+        address: '',
+        numbers: 'int',
+      },
     ]);
     const port = await listeningPort(helper.getNode('in1'));
     const got = collect(helper.getNode('out'), 2);
     const t0 = Date.now();
-    helper.getNode('o1').receive({ payload: [{ topic: '/s_new', payload: ['sine', 1000] }, { topic: '/n_set', payload: [1000, 'freq', 440] }], timetag: '+0.2', port });
+    helper.getNode('o1').receive({
+      payload: [
+        { topic: '/s_new', payload: ['sine', 1000] },
+        { topic: '/n_set', payload: [1000, 'freq', 440] },
+      ],
+      timetag: '+0.2',
+      port,
+    });
     const msgs = await got;
-    assert.deepEqual(msgs.map((m) => m.msg.topic), ['/s_new', '/n_set']);
+    assert.deepEqual(
+      msgs.map((m) => m.msg.topic),
+      ['/s_new', '/n_set'],
+    );
     assert.ok(msgs[0].at - t0 >= 199, `after ${msgs[0].at - t0} ms`);
   });
 });

@@ -3,7 +3,16 @@
 const assert = require('node:assert/strict');
 const codec = require('../dist/osc/codec');
 const udp = require('../dist/transport/udp');
-const { helper, UDP_NODES, waitStatus, listeningPort, collect, until, recorderNode, recorded } = require('./helpers/nodes');
+const {
+  helper,
+  UDP_NODES,
+  waitStatus,
+  listeningPort,
+  collect,
+  until,
+  recorderNode,
+  recorded,
+} = require('./helpers/nodes');
 const { udpPeer, sendTo, freeUdpPort } = require('./helpers/net');
 
 /** @returns {Array<Record<string, any>>} */
@@ -11,7 +20,17 @@ function flow(inProps = {}, udpProps = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
     { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0, ipv: 'udp4', ...udpProps },
-    { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', payloadArray: false, bundles: 'split', lenient: false, wires: [['out']], ...inProps },
+    {
+      id: 'in1',
+      z: 'f1',
+      type: 'osc-in',
+      endpoint: 'udp1',
+      payloadArray: false,
+      bundles: 'split',
+      lenient: false,
+      wires: [['out']],
+      ...inProps,
+    },
     { id: 'out', z: 'f1', type: 'helper' },
     { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'helper' },
@@ -50,8 +69,34 @@ describe('osc-in node', function () {
     const got = collect(helper.getNode('out'), 4);
     await sendTo(sender, codec.encodePacket({ address: '/a', args: [1, 'two', true, null] }), port);
     await sendTo(sender, codec.encodePacket({ address: '/none', args: [] }), port);
-    await sendTo(sender, codec.encodePacket({ address: '/arr', args: [{ type: '[', value: [{ type: 'i', value: 1 }, { type: 's', value: 'x' }] }, { type: 'I' }] }), port);
-    await sendTo(sender, codec.encodePacket({ address: '/big', args: [{ type: 'h', value: 2n ** 62n }, { type: 'h', value: 5n }] }), port);
+    await sendTo(
+      sender,
+      codec.encodePacket({
+        address: '/arr',
+        args: [
+          {
+            type: '[',
+            value: [
+              { type: 'i', value: 1 },
+              { type: 's', value: 'x' },
+            ],
+          },
+          { type: 'I' },
+        ],
+      }),
+      port,
+    );
+    await sendTo(
+      sender,
+      codec.encodePacket({
+        address: '/big',
+        args: [
+          { type: 'h', value: 2n ** 62n },
+          { type: 'h', value: 5n },
+        ],
+      }),
+      port,
+    );
     const [a, none, arr, big] = await got;
     assert.deepEqual(a.payload, [1, 'two', true, null]);
     assert.equal(a.osc.types, ',isTN');
@@ -78,22 +123,40 @@ describe('osc-in node', function () {
       timetag: outer,
       packets: [
         { address: '/m1', args: [1] },
-        { timetag: inner, packets: [{ address: '/m2', args: [2] }, { address: '/m3', args: [3] }] },
+        {
+          timetag: inner,
+          packets: [
+            { address: '/m2', args: [2] },
+            { address: '/m3', args: [3] },
+          ],
+        },
         { address: '/m4', args: [4] },
       ],
     });
     const got = collect(helper.getNode('out'), 4);
     await sendTo(sender, bytes, port);
     const msgs = await got;
-    assert.deepEqual(msgs.map((m) => m.topic), ['/m1', '/m2', '/m3', '/m4']);
-    assert.deepEqual(msgs.map((m) => m.payload), [1, 2, 3, 4]);
-    assert.deepEqual(msgs.map((m) => m.osc.timetag), [outer, inner, inner, outer]);
+    assert.deepEqual(
+      msgs.map((m) => m.topic),
+      ['/m1', '/m2', '/m3', '/m4'],
+    );
+    assert.deepEqual(
+      msgs.map((m) => m.payload),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      msgs.map((m) => m.osc.timetag),
+      [outer, inner, inner, outer],
+    );
     assert.ok(msgs.every((m) => m.ip === '127.0.0.1' && m.port === sender.address().port));
     // The msgs are sent one by one, not cloned: none may share a mutable object with another.
     assert.notEqual(msgs[1].osc.timetag, msgs[2].osc.timetag);
     assert.notEqual(msgs[0].osc, msgs[3].osc);
     // osc-in gives each msg its _msgid (the runtime's form, 16 hex digits): one per message, never shared.
-    assert.ok(msgs.every((m) => /^[0-9a-f]{16}$/.test(m._msgid)), msgs.map((m) => m._msgid).join(' '));
+    assert.ok(
+      msgs.every((m) => /^[0-9a-f]{16}$/.test(m._msgid)),
+      msgs.map((m) => m._msgid).join(' '),
+    );
     assert.equal(new Set(msgs.map((m) => m._msgid)).size, 4);
   });
 
@@ -102,7 +165,17 @@ describe('osc-in node', function () {
     const port = await listeningPort(helper.getNode('in1'));
     const got = collect(helper.getNode('out'), 1);
     const timetag = { seconds: 3900000000, fraction: 1234 };
-    await sendTo(sender, codec.encodePacket({ timetag, packets: [{ address: '/x', args: [1.5] }, { timetag, packets: [{ address: '/y', args: [] }] }] }), port);
+    await sendTo(
+      sender,
+      codec.encodePacket({
+        timetag,
+        packets: [
+          { address: '/x', args: [1.5] },
+          { timetag, packets: [{ address: '/y', args: [] }] },
+        ],
+      }),
+      port,
+    );
     const [msg] = await got;
     assert.equal(msg.topic, '#bundle');
     assert.equal(msg.payload, msg.osc);
@@ -128,7 +201,10 @@ describe('osc-in node', function () {
     assert.equal(err.ip, '127.0.0.1');
     assert.equal(err.port, sender.address().port);
     assert.equal(err.error.code, 'TRUNCATED');
-    assert.match(err.error.message, new RegExp(`malformed OSC packet from 127\\.0\\.0\\.1:${sender.address().port} .*TRUNCATED`));
+    assert.match(
+      err.error.message,
+      new RegExp(`malformed OSC packet from 127\\.0\\.0\\.1:${sender.address().port} .*TRUNCATED`),
+    );
     assert.equal(err.error.source.id, 'in1');
     await waitStatus(inNode, /1 bad \(TRUNCATED\)/);
 
@@ -195,24 +271,30 @@ describe('osc-in node', function () {
     const holder = await udpPeer();
     const taken = holder.address().port;
     const shared = await freeUdpPort();
-    await helper.load([...UDP_NODES, recorderNode], [
-      { id: 'f1', type: 'tab', label: 'test' },
-      { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: taken },
-      // Two endpoints on one port: whichever binds second fails.
-      { id: 'udpA', type: 'osc-udp', localAddress: '127.0.0.1', localPort: shared },
-      { id: 'udpB', type: 'osc-udp', localAddress: '127.0.0.1', localPort: shared },
-      { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', wires: [] },
-      { id: 'inA', z: 'f1', type: 'osc-in', endpoint: 'udpA', wires: [] },
-      { id: 'inB', z: 'f1', type: 'osc-in', endpoint: 'udpB', wires: [] },
-      { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', z: 'f1', type: 'recorder' },
-    ]);
+    await helper.load(
+      [...UDP_NODES, recorderNode],
+      [
+        { id: 'f1', type: 'tab', label: 'test' },
+        { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: taken },
+        // Two endpoints on one port: whichever binds second fails.
+        { id: 'udpA', type: 'osc-udp', localAddress: '127.0.0.1', localPort: shared },
+        { id: 'udpB', type: 'osc-udp', localAddress: '127.0.0.1', localPort: shared },
+        { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', wires: [] },
+        { id: 'inA', z: 'f1', type: 'osc-in', endpoint: 'udpA', wires: [] },
+        { id: 'inB', z: 'f1', type: 'osc-in', endpoint: 'udpB', wires: [] },
+        { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', z: 'f1', type: 'recorder' },
+      ],
+    );
     const failures = await until(() => (recorded('caught').length >= 2 ? recorded('caught') : undefined), 5000);
     const byProgram = failures.find((m) => m.error.source.id === 'in1');
     assert.ok(byProgram, 'the osc in whose port another program holds');
     assert.equal(byProgram.error.code, 'EADDRINUSE');
     assert.equal(byProgram.endpoint, `127.0.0.1:${taken}`);
-    assert.equal(byProgram.error.message, `cannot listen on 127.0.0.1:${taken}: port ${taken} is already in use by another program or node (EADDRINUSE)`);
+    assert.equal(
+      byProgram.error.message,
+      `cannot listen on 127.0.0.1:${taken}: port ${taken} is already in use by another program or node (EADDRINUSE)`,
+    );
     const byEndpoint = failures.find((m) => m.error.source.id === 'inA' || m.error.source.id === 'inB');
     assert.ok(byEndpoint, 'the osc in whose port another endpoint of the flow holds');
     assert.equal(byEndpoint.error.code, 'EADDRINUSE');
@@ -221,14 +303,27 @@ describe('osc-in node', function () {
     const winner = byEndpoint.error.source.id === 'inA' ? 'inB' : 'inA';
     await waitStatus(helper.getNode(winner), /^listening on /);
     await waitStatus(helper.getNode(byEndpoint.error.source.id), /in use/);
-    assert.equal(recorded('caught').length, 2, recorded('caught').map((m) => m.error.message).join('\n'));
+    assert.equal(
+      recorded('caught').length,
+      2,
+      recorded('caught')
+        .map((m) => m.error.message)
+        .join('\n'),
+    );
     holder.close();
   });
 
   it('shows a multicast group or interface that does not exist as a red status and an error', async () => {
     await helper.load(UDP_NODES, [
       { id: 'udp1', type: 'osc-udp', localAddress: '0.0.0.0', localPort: 0, multicastGroup: '10.1.2.3' },
-      { id: 'udp2', type: 'osc-udp', localAddress: '0.0.0.0', localPort: 0, multicastGroup: '239.255.77.10', multicastInterface: 'nosuch0' },
+      {
+        id: 'udp2',
+        type: 'osc-udp',
+        localAddress: '0.0.0.0',
+        localPort: 0,
+        multicastGroup: '239.255.77.10',
+        multicastInterface: 'nosuch0',
+      },
       { id: 'in1', type: 'osc-in', endpoint: 'udp1', wires: [] },
       { id: 'in2', type: 'osc-in', endpoint: 'udp2', wires: [] },
     ]);
@@ -236,7 +331,11 @@ describe('osc-in node', function () {
     const in2 = helper.getNode('in2');
     const e1 = new Promise((resolve) => in1.on('call:error', (call) => resolve(String(call.args[0]))));
     const e2 = new Promise((resolve) => in2.on('call:error', (call) => resolve(String(call.args[0]))));
-    assert.deepEqual(await waitStatus(in1, /multicast/), { fill: 'red', shape: 'ring', text: 'multicast 10.1.2.3: EINVAL' });
+    assert.deepEqual(await waitStatus(in1, /multicast/), {
+      fill: 'red',
+      shape: 'ring',
+      text: 'multicast 10.1.2.3: EINVAL',
+    });
     assert.deepEqual(await waitStatus(in2, /interface/), { fill: 'red', shape: 'ring', text: 'no interface nosuch0' });
     assert.match(await e1, /cannot join multicast group 10\.1\.2\.3: 10\.1\.2\.3 is not a multicast address/);
     assert.match(await e2, /no network interface named "nosuch0"/);

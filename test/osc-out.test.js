@@ -11,7 +11,18 @@ const { asMessage } = require('./helpers/osc');
 function outFlow(props = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'o1', z: 'f1', type: 'osc-out', endpoint: '', host: '127.0.0.1', port: '', address: '', numbers: 'int', wires: [], ...props },
+    {
+      id: 'o1',
+      z: 'f1',
+      type: 'osc-out',
+      endpoint: '',
+      host: '127.0.0.1',
+      port: '',
+      address: '',
+      numbers: 'int',
+      wires: [],
+      ...props,
+    },
     { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'helper' },
   ];
@@ -56,17 +67,17 @@ describe('osc-out node', function () {
     const got = await sendAll([
       { topic: '/one', payload: 'hi' },
       { topic: '/many', payload: [1, 2.5, 'x', true, false, null, Buffer.from([1, 2])] },
-      { topic: '/typed', payload: [{ type: 'f', value: 1 }, { type: 'h', value: 5 }, { type: 'S', value: 'sym' }, { type: 'I' }] },
+      {
+        topic: '/typed',
+        payload: [{ type: 'f', value: 1 }, { type: 'h', value: 5 }, { type: 'S', value: 'sym' }, { type: 'I' }],
+      },
       { topic: '/xremote' },
       { topic: '/empty', payload: [] },
       { topic: '/null', payload: null },
     ]);
     const byAddress = Object.fromEntries(got.map((p) => [p.address, p.args]));
     assert.deepEqual(byAddress['/one'], [{ type: 's', value: 'hi' }]);
-    assert.deepEqual(
-      byAddress['/many'].map((a) => a.type).join(''),
-      'ifsTFNb',
-    );
+    assert.deepEqual(byAddress['/many'].map((a) => a.type).join(''), 'ifsTFNb');
     assert.deepEqual(byAddress['/typed'].map((a) => a.type).join(''), 'fhSI');
     assert.deepEqual(byAddress['/xremote'], []);
     assert.deepEqual(byAddress['/empty'], []);
@@ -75,8 +86,14 @@ describe('osc-out node', function () {
 
   it('uses its fixed address over msg.topic, msg.types to force tags, and the numbers policy', async () => {
     await helper.load(UDP_NODES, outFlow({ port: destPort, address: '/fixed' }));
-    let [p] = await sendAll([{ topic: '/ignored', payload: [1, 2] , types: ',fd' }]);
-    assert.deepEqual(p, { address: '/fixed', args: [{ type: 'f', value: 1 }, { type: 'd', value: 2 }] });
+    let [p] = await sendAll([{ topic: '/ignored', payload: [1, 2], types: ',fd' }]);
+    assert.deepEqual(p, {
+      address: '/fixed',
+      args: [
+        { type: 'f', value: 1 },
+        { type: 'd', value: 2 },
+      ],
+    });
     await helper.unload();
 
     await helper.load(UDP_NODES, outFlow({ port: destPort, numbers: 'float' }));
@@ -86,7 +103,10 @@ describe('osc-out node', function () {
 
     await helper.load(UDP_NODES, outFlow({ port: destPort, numbers: 'double' }));
     [p] = await sendAll([{ topic: '/d', payload: [1, 0.1] }]);
-    assert.deepEqual(p.args, [{ type: 'd', value: 1 }, { type: 'd', value: 0.1 }]);
+    assert.deepEqual(p.args, [
+      { type: 'd', value: 1 },
+      { type: 'd', value: 0.1 },
+    ]);
   });
 
   it('parses a string payload "/path 1 2.5 foo" when there is no topic or fixed address', async () => {
@@ -140,7 +160,10 @@ describe('osc-out node', function () {
 
   it('re-sends a msg.osc bundle as a bundle', async () => {
     await helper.load(UDP_NODES, outFlow({ port: destPort }));
-    const bundle = { timetag: { seconds: 3900000000, fraction: 9 }, packets: [{ address: '/a', types: ',i', args: [{ type: 'i', value: 1 }] }] };
+    const bundle = {
+      timetag: { seconds: 3900000000, fraction: 9 },
+      packets: [{ address: '/a', types: ',i', args: [{ type: 'i', value: 1 }] }],
+    };
     const [p] = await sendAll([{ topic: '#bundle', payload: bundle, osc: bundle }]);
     assert.deepEqual(p, { timetag: bundle.timetag, packets: [{ address: '/a', args: [{ type: 'i', value: 1 }] }] });
   });
@@ -149,7 +172,13 @@ describe('osc-out node', function () {
     await helper.load(UDP_NODES, outFlow({ port: destPort }));
     const when = new Date(Date.UTC(2030, 0, 1));
     const [dated, now, mixed] = await sendAll([
-      { payload: [{ topic: '/a', payload: 1 }, { topic: '/b', payload: ['x', 2.5] }], timetag: when },
+      {
+        payload: [
+          { topic: '/a', payload: 1 },
+          { topic: '/b', payload: ['x', 2.5] },
+        ],
+        timetag: when,
+      },
       { payload: [{ topic: '/c' }] },
       {
         payload: [
@@ -162,7 +191,13 @@ describe('osc-out node', function () {
     assert.deepEqual(dated.timetag, codec.timetagFromDate(when));
     assert.deepEqual(dated.packets, [
       { address: '/a', args: [{ type: 'i', value: 1 }] },
-      { address: '/b', args: [{ type: 's', value: 'x' }, { type: 'f', value: 2.5 }] },
+      {
+        address: '/b',
+        args: [
+          { type: 's', value: 'x' },
+          { type: 'f', value: 2.5 },
+        ],
+      },
     ]);
     assert.deepEqual(now.timetag, { seconds: 0, fraction: 1 });
     assert.deepEqual(now.packets, [{ address: '/c', args: [] }]);
@@ -248,7 +283,9 @@ describe('osc-out node', function () {
       { osc: { address: '/fx/{rev,dly}/on', args: [{ type: 'T', value: true }] }, payload: true },
       { payload: [{ topic: '/light/?/off' }] },
     ]);
-    const byAddress = Object.fromEntries(packets.map((p) => (p.packets ? [p.packets[0].address, p.packets[0].args] : [p.address, p.args])));
+    const byAddress = Object.fromEntries(
+      packets.map((p) => (p.packets ? [p.packets[0].address, p.packets[0].args] : [p.address, p.args])),
+    );
     assert.deepEqual(byAddress, {
       '/1/fader[1-4]': [{ type: 'f', value: 0.5 }],
       '/mixer//gain': [{ type: 'i', value: 1 }],
@@ -313,13 +350,16 @@ describe('osc-out node', function () {
   it('shows a busy endpoint in red, tells Catch nodes once, and refuses to send through it, with a catchable error', async () => {
     const holder = await udpPeer();
     const busy = holder.address().port;
-    await helper.load([...UDP_NODES, recorderNode], [
-      { id: 'f1', type: 'tab' },
-      { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: busy },
-      { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'udp1', host: '127.0.0.1', port: destPort, wires: [] },
-      { id: 'catch1', z: 'f1', type: 'catch', scope: null, wires: [['caught']] },
-      { id: 'caught', z: 'f1', type: 'recorder' },
-    ]);
+    await helper.load(
+      [...UDP_NODES, recorderNode],
+      [
+        { id: 'f1', type: 'tab' },
+        { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: busy },
+        { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'udp1', host: '127.0.0.1', port: destPort, wires: [] },
+        { id: 'catch1', z: 'f1', type: 'catch', scope: null, wires: [['caught']] },
+        { id: 'caught', z: 'f1', type: 'recorder' },
+      ],
+    );
     const o1 = helper.getNode('o1');
     assert.deepEqual(await waitStatus(o1, /in use/), { fill: 'red', shape: 'ring', text: `port ${busy} in use` });
     // The endpoint's failure itself reaches the Catch node once, at deploy, before any msg is sent.
@@ -330,7 +370,10 @@ describe('osc-out node', function () {
     const err = await until(() => recorded('caught').find((m) => m.topic === '/x'), 5000);
     assert.equal(recorded('caught').filter((m) => m.endpoint !== undefined).length, 1, 'the failure is reported once');
     assert.equal(err.error.code, 'EADDRINUSE');
-    assert.match(err.error.message, new RegExp(`send to 127\\.0\\.0\\.1:${destPort} failed: endpoint 127\\.0\\.0\\.1:${busy} is not open`));
+    assert.match(
+      err.error.message,
+      new RegExp(`send to 127\\.0\\.0\\.1:${destPort} failed: endpoint 127\\.0\\.0\\.1:${busy} is not open`),
+    );
     holder.close();
   });
 
@@ -338,7 +381,11 @@ describe('osc-out node', function () {
     // The "device": answers every packet to the port it came from, as scsynth and the X32 do.
     dest.on('message', (bytes, rinfo) => {
       const q = asMessage(codec.decodePacket(bytes));
-      dest.send(codec.encodePacket({ address: '/reply' + q.address, args: [{ type: 's', value: 'ok' }] }), rinfo.port, rinfo.address);
+      dest.send(
+        codec.encodePacket({ address: '/reply' + q.address, args: [{ type: 's', value: 'ok' }] }),
+        rinfo.port,
+        rinfo.address,
+      );
     });
     await helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
@@ -351,7 +398,10 @@ describe('osc-out node', function () {
     helper.getNode('o1').receive({ topic: '/status' });
     helper.getNode('o1').receive({ topic: '/info' });
     const replies = await got;
-    assert.deepEqual(replies.map((r) => r.topic), ['/reply/status', '/reply/info']);
+    assert.deepEqual(
+      replies.map((r) => r.topic),
+      ['/reply/status', '/reply/info'],
+    );
     assert.equal(replies[0].payload, 'ok');
     assert.equal(replies[0].port, destPort);
     assert.equal(udp.openEndpointCount(), 1, 'one socket for both nodes');

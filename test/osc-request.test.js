@@ -32,7 +32,8 @@ async function udpDevice(answer) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve();
     }
-    for (const m of [].concat((await answer(packet, received.length)) ?? [])) sock.send(codec.encodePacket(m), rinfo.port, rinfo.address);
+    for (const m of [].concat((await answer(packet, received.length)) ?? []))
+      sock.send(codec.encodePacket(m), rinfo.port, rinfo.address);
   });
   await new Promise((resolve) => sock.bind(0, '127.0.0.1', resolve));
   return {
@@ -58,7 +59,24 @@ function flow(props = {}, extra = []) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
     { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 },
-    { id: 'r1', z: 'f1', type: 'osc-request', endpoint: 'udp1', host: '127.0.0.1', port: '', address: '', numbers: 'int', reply: '', format: 'osc', timeout: 2, retries: 0, maxPending: 100, consume: false, wires: [['out']], ...props },
+    {
+      id: 'r1',
+      z: 'f1',
+      type: 'osc-request',
+      endpoint: 'udp1',
+      host: '127.0.0.1',
+      port: '',
+      address: '',
+      numbers: 'int',
+      reply: '',
+      format: 'osc',
+      timeout: 2,
+      retries: 0,
+      maxPending: 100,
+      consume: false,
+      wires: [['out']],
+      ...props,
+    },
     { id: 'out', z: 'f1', type: 'helper' },
     { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', wires: [['monitor']] },
     { id: 'monitor', z: 'f1', type: 'helper' },
@@ -83,7 +101,7 @@ describe('osc-request node', function () {
     assert.equal(tcpEndpoint.openTcpEndpointCount(), 0, 'no TCP endpoint left open');
   });
 
-  it('asks an X32-style device and outputs each reply with the request msg\'s properties and msg.rtt; osc in sees it too', async () => {
+  it("asks an X32-style device and outputs each reply with the request msg's properties and msg.rtt; osc in sees it too", async () => {
     device = await udpDevice(x32);
     await helper.load(NODES, flow({ port: String(device.port) }));
     await listeningPort(helper.getNode('in1'));
@@ -92,13 +110,30 @@ describe('osc-request node', function () {
     helper.getNode('r1').receive({ topic: '/ch/07/mix/fader', payload: [], cue: 'a' });
     helper.getNode('r1').receive({ topic: '/ch/12/config/name', cue: 'b' });
     const [fader, name] = await outs;
-    assert.deepEqual([fader.topic, fader.payload, fader.cue, fader.ip, fader.port], ['/ch/07/mix/fader', 0.07000000029802322, 'a', '127.0.0.1', device.port]);
-    assert.deepEqual(fader.osc, { address: '/ch/07/mix/fader', types: ',f', args: [{ type: 'f', value: 0.07000000029802322 }] });
+    assert.deepEqual(
+      [fader.topic, fader.payload, fader.cue, fader.ip, fader.port],
+      ['/ch/07/mix/fader', 0.07000000029802322, 'a', '127.0.0.1', device.port],
+    );
+    assert.deepEqual(fader.osc, {
+      address: '/ch/07/mix/fader',
+      types: ',f',
+      args: [{ type: 'f', value: 0.07000000029802322 }],
+    });
     assert.equal(typeof fader.rtt, 'number');
     assert.ok(fader.rtt >= 0 && fader.rtt < 2000, `rtt ${fader.rtt}`);
     assert.deepEqual([name.topic, name.payload, name.cue], ['/ch/12/config/name', 'Vox 12', 'b']);
-    assert.deepEqual((await monitored).map((m) => m.topic), ['/ch/07/mix/fader', '/ch/12/config/name'], 'a monitor still sees the replies');
-    assert.deepEqual(device.received.map((p) => [p.address, p.args.length]), [['/ch/07/mix/fader', 0], ['/ch/12/config/name', 0]]);
+    assert.deepEqual(
+      (await monitored).map((m) => m.topic),
+      ['/ch/07/mix/fader', '/ch/12/config/name'],
+      'a monitor still sees the replies',
+    );
+    assert.deepEqual(
+      device.received.map((p) => [p.address, p.args.length]),
+      [
+        ['/ch/07/mix/fader', 0],
+        ['/ch/12/config/name', 0],
+      ],
+    );
     const s = await waitStatus(helper.getNode('r1'), /^rtt /);
     assert.equal(s.fill, 'green');
   });
@@ -109,17 +144,35 @@ describe('osc-request node', function () {
     await helper.load(NODES, flow({ port: String(device.port) }));
     const outs = collect(helper.getNode('out'), 3);
     for (const id of ['first', 'second', 'third']) helper.getNode('r1').receive({ topic: '/ch/01/mix/fader', id });
-    assert.deepEqual((await outs).map((m) => [m.id, m.payload]), [['first', 1], ['second', 2], ['third', 3]]);
+    assert.deepEqual(
+      (await outs).map((m) => [m.id, m.payload]),
+      [
+        ['first', 1],
+        ['second', 2],
+        ['third', 3],
+      ],
+    );
   });
 
   it('keeps the replies from osc in with "consume", and still passes it everything else', async () => {
-    device = await udpDevice((p) => (p.address === '/xinfo' ? [{ address: '/xinfo', args: [{ type: 's', value: 'X32' }] }, { address: '/other', args: [] }] : []));
+    device = await udpDevice((p) =>
+      p.address === '/xinfo'
+        ? [
+            { address: '/xinfo', args: [{ type: 's', value: 'X32' }] },
+            { address: '/other', args: [] },
+          ]
+        : [],
+    );
     await helper.load(NODES, flow({ port: String(device.port), consume: true }));
     const out = collect(helper.getNode('out'), 1);
     const monitored = collect(helper.getNode('monitor'), 1);
     helper.getNode('r1').receive({ topic: '/xinfo' });
     assert.equal((await out)[0].payload, 'X32');
-    assert.deepEqual((await monitored).map((m) => m.topic), ['/other'], 'the reply was consumed, the next message was not');
+    assert.deepEqual(
+      (await monitored).map((m) => m.topic),
+      ['/other'],
+      'the reply was consumed, the next message was not',
+    );
   });
 
   it('reports no reply in time as TIMEOUT to a Catch node, with the request msg, and counts it', async () => {
@@ -131,7 +184,10 @@ describe('osc-request node', function () {
     helper.getNode('r1').receive({ topic: '/ch/01/mix/fader', payload: [], mine: 42 });
     const [msg] = await caught;
     assert.equal(msg.error.code, 'TIMEOUT');
-    assert.match(msg.error.message, /no reply \/ch\/01\/mix\/fader from 127\.0\.0\.1:\d+ to \/ch\/01\/mix\/fader within 0\.1 s/);
+    assert.match(
+      msg.error.message,
+      /no reply \/ch\/01\/mix\/fader from 127\.0\.0\.1:\d+ to \/ch\/01\/mix\/fader within 0\.1 s/,
+    );
     assert.deepEqual([msg.topic, msg.payload, msg.mine], ['/ch/01/mix/fader', [], 42]);
     assert.equal(msg.rtt, undefined);
     const s = await waitStatus(helper.getNode('r1'), /1 timeout/);
@@ -139,7 +195,11 @@ describe('osc-request node', function () {
     // A reply after the timeout is not output (osc in still gets it).
     const monitored = collect(helper.getNode('monitor'), 1);
     const port = await listeningPort(helper.getNode('in1'));
-    device.sock.send(codec.encodePacket({ address: '/ch/01/mix/fader', args: [{ type: 'f', value: 0.5 }] }), port, '127.0.0.1');
+    device.sock.send(
+      codec.encodePacket({ address: '/ch/01/mix/fader', args: [{ type: 'f', value: 0.5 }] }),
+      port,
+      '127.0.0.1',
+    );
     assert.equal((await monitored)[0].topic, '/ch/01/mix/fader');
     assert.deepEqual(outs, []);
   });
@@ -152,12 +212,18 @@ describe('osc-request node', function () {
     const [msg] = await caught;
     assert.equal(msg.error.code, 'TIMEOUT');
     assert.match(msg.error.message, /sent 3 times/);
-    assert.deepEqual(device.received.map((p) => p.address), ['/status', '/status', '/status']);
+    assert.deepEqual(
+      device.received.map((p) => p.address),
+      ['/status', '/status', '/status'],
+    );
   });
 
   it('answers a retried request when the device answers late', async () => {
     device = await udpDevice((p, n) => (n === 2 ? { address: '/status.reply', args: [{ type: 'i', value: 1 }] } : []));
-    await helper.load(NODES, flow({ port: String(device.port), timeout: '0.1', retries: '3', reply: '<address>.reply' }));
+    await helper.load(
+      NODES,
+      flow({ port: String(device.port), timeout: '0.1', retries: '3', reply: '<address>.reply' }),
+    );
     const out = collect(helper.getNode('out'), 1);
     helper.getNode('r1').receive({ topic: '/status' });
     const [msg] = await out;
@@ -220,9 +286,17 @@ describe('osc-request node', function () {
       { id: 'r3', z: 'f1', type: 'osc-request', host: '127.0.0.1', port: '9', timeout: '-1', wires: [[]] },
     ]);
     // The runtime's spies are shared by every node: pick each node's own calls.
-    const own = (id, method) => helper.getNode(id)[method].getCalls().filter((c) => c.thisValue === helper.getNode(id)).map((c) => String(c.args[0]));
+    const own = (id, method) => {
+      const node = helper.getNode(id);
+      return node[method]
+        .getCalls()
+        .filter((c) => c.thisValue === node)
+        .map((c) => String(c.args[0]));
+    };
     assert.deepEqual(own('r1', 'error'), ['the osc-udp endpoint gone this node sends from does not exist']);
-    assert.deepEqual(own('r2', 'error'), ['no osc-tcp endpoint: choose the TCP connection or server to ask through in the node']);
+    assert.deepEqual(own('r2', 'error'), [
+      'no osc-tcp endpoint: choose the TCP connection or server to ask through in the node',
+    ]);
     assert.deepEqual(own('r3', 'warn'), ['invalid timeout -1: using 1 s']);
     assert.deepEqual(own('r3', 'error'), []);
   });
@@ -255,7 +329,10 @@ describe('osc-request node', function () {
     got = collect(answers, 1);
     helper.getNode(idOf(flow, 'inject', 'channel 1 name')).receive({});
     assert.match((await got)[0].payload, /^Ch 1 name: Vox 1 \(\d+(\.\d+)? ms\)$/);
-    assert.deepEqual((await monitor).map((m) => m.topic), ['/ch/01/mix/fader', '/ch/01/config/name']);
+    assert.deepEqual(
+      (await monitor).map((m) => m.topic),
+      ['/ch/01/mix/fader', '/ch/01/config/name'],
+    );
   });
 
   describe('over TCP', () => {
@@ -284,11 +361,23 @@ describe('osc-request node', function () {
             }
             const body =
               m.address === '/cueLists'
-                ? { workspace_id: 'W1', address: m.address, status: 'ok', data: [{ uniqueID: 'L1', number: '', name: 'Main Cue List', type: 'Cue List' }] }
+                ? {
+                    workspace_id: 'W1',
+                    address: m.address,
+                    status: 'ok',
+                    data: [{ uniqueID: 'L1', number: '', name: 'Main Cue List', type: 'Cue List' }],
+                  }
                 : m.address === '/cue/9/name'
                   ? { workspace_id: 'W1', address: m.address, status: 'error' }
                   : { workspace_id: 'W1', address: m.address, status: 'ok', data: 'Intro' };
-            sock.write(slipEncode(codec.encodePacket({ address: `/reply${m.address}`, args: [{ type: 's', value: JSON.stringify(body) }] })));
+            sock.write(
+              slipEncode(
+                codec.encodePacket({
+                  address: `/reply${m.address}`,
+                  args: [{ type: 's', value: JSON.stringify(body) }],
+                }),
+              ),
+            );
           }
         });
       });
@@ -301,7 +390,18 @@ describe('osc-request node', function () {
       return [
         { id: 'f1', type: 'tab', label: 'test' },
         { id: 'tcp1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port: String(port), framing: 'slip' },
-        { id: 'r1', z: 'f1', type: 'osc-request', transport: 'tcp', tcpEndpoint: 'tcp1', reply: '/reply<address>', format: 'qlab', timeout: 2, wires: [['out']], ...props },
+        {
+          id: 'r1',
+          z: 'f1',
+          type: 'osc-request',
+          transport: 'tcp',
+          tcpEndpoint: 'tcp1',
+          reply: '/reply<address>',
+          format: 'qlab',
+          timeout: 2,
+          wires: [['out']],
+          ...props,
+        },
         { id: 'out', z: 'f1', type: 'helper' },
         { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
         { id: 'caught', z: 'f1', type: 'helper' },
@@ -319,7 +419,10 @@ describe('osc-request node', function () {
       helper.getNode('r1').receive({ topic: '/cue/1/name' });
       const [lists, name] = await outs;
       assert.equal(lists.topic, '/reply/cueLists');
-      assert.deepEqual(lists.payload.data.map((l) => l.name), ['Main Cue List']);
+      assert.deepEqual(
+        lists.payload.data.map((l) => l.name),
+        ['Main Cue List'],
+      );
       assert.equal(lists.payload.status, 'ok');
       assert.equal(name.payload.data, 'Intro');
       const [err] = await caught;
@@ -335,7 +438,10 @@ describe('osc-request node', function () {
       helper.getNode('r1').receive({ topic: '/hang', mine: 1 });
       const [msg] = await caught;
       assert.match(msg.error.code, /^(ECONNRESET|ENOTCONN|EPIPE)$/);
-      assert.match(msg.error.message, /no reply \/reply\/hang to \/hang: the connection to the TCP connection was lost/);
+      assert.match(
+        msg.error.message,
+        /no reply \/reply\/hang to \/hang: the connection to the TCP connection was lost/,
+      );
       assert.equal(msg.mine, 1);
     });
 

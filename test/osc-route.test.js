@@ -16,7 +16,17 @@ function flow(config, outputs) {
   }
   return [
     { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'r1', z: 'f1', type: 'osc-route', name: '', property: 'topic', checkall: 'true', otherwise: false, ...config, wires },
+    {
+      id: 'r1',
+      z: 'f1',
+      type: 'osc-route',
+      name: '',
+      property: 'topic',
+      checkall: 'true',
+      otherwise: false,
+      ...config,
+      wires,
+    },
     { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'helper' },
     ...helpers,
@@ -64,26 +74,42 @@ describe('osc-route node', () => {
       { topic: '/synth/3/amp', payload: 0.1 },
       { topic: '/synth/a/b/freq', payload: 1 }, // '*' never crosses '/'
     ]);
-    assert.deepEqual(got[0].map((m) => [m.topic, m.payload, m.route]), [
-      ['/synth/3/freq', 440, { index: 0, pattern: '/synth/*/freq', parts: ['3'] }],
-    ]);
-    assert.deepEqual(got[1].map((m) => [m.topic, m.route]), [
-      ['/mixer/ch/12/gain', { index: 1, pattern: '/mixer//gain', parts: ['ch/12'] }],
-      ['/mixer/gain', { index: 1, pattern: '/mixer//gain', parts: [''] }],
-    ]);
-    assert.deepEqual(got[2].map((m) => [m.topic, m.route]), [['/light/off', { index: 2, pattern: '/light/{on,off}', parts: ['off'] }]]);
-    assert.deepEqual(got[3].map((m) => [m.topic, m.route]), [['/synth/3/amp', undefined], ['/synth/a/b/freq', undefined]]);
+    assert.deepEqual(
+      got[0].map((m) => [m.topic, m.payload, m.route]),
+      [['/synth/3/freq', 440, { index: 0, pattern: '/synth/*/freq', parts: ['3'] }]],
+    );
+    assert.deepEqual(
+      got[1].map((m) => [m.topic, m.route]),
+      [
+        ['/mixer/ch/12/gain', { index: 1, pattern: '/mixer//gain', parts: ['ch/12'] }],
+        ['/mixer/gain', { index: 1, pattern: '/mixer//gain', parts: [''] }],
+      ],
+    );
+    assert.deepEqual(
+      got[2].map((m) => [m.topic, m.route]),
+      [['/light/off', { index: 2, pattern: '/light/{on,off}', parts: ['off'] }]],
+    );
+    assert.deepEqual(
+      got[3].map((m) => [m.topic, m.route]),
+      [
+        ['/synth/3/amp', undefined],
+        ['/synth/a/b/freq', undefined],
+      ],
+    );
   });
 
   it('sends on every matching output, each copy with its own msg.route, or on the first one only', async () => {
     const rules = [{ pattern: '/a/*' }, { pattern: '/a/b' }, { pattern: '/x' }, { pattern: '//b' }];
     let { got } = await route({ rules, checkall: 'true', outputs: 4 }, 4, [{ topic: '/a/b', payload: { n: 1 } }]);
-    assert.deepEqual(got.map((g) => g.map((m) => m.route)), [
-      [{ index: 0, pattern: '/a/*', parts: ['b'] }],
-      [{ index: 1, pattern: '/a/b', parts: [] }],
-      [],
-      [{ index: 3, pattern: '//b', parts: ['a'] }],
-    ]);
+    assert.deepEqual(
+      got.map((g) => g.map((m) => m.route)),
+      [
+        [{ index: 0, pattern: '/a/*', parts: ['b'] }],
+        [{ index: 1, pattern: '/a/b', parts: [] }],
+        [],
+        [{ index: 3, pattern: '//b', parts: ['a'] }],
+      ],
+    );
     const copies = [got[0][0], got[1][0], got[3][0]];
     assert.equal(new Set(copies).size, 3, 'three distinct msg objects');
     assert.equal(new Set(copies.map((m) => m.payload)).size, 3, 'payload objects are not shared either');
@@ -91,39 +117,60 @@ describe('osc-route node', () => {
     await helper.unload();
 
     ({ got } = await route({ rules, checkall: 'false', outputs: 4 }, 4, [{ topic: '/a/b' }, { topic: '/q/b' }]));
-    assert.deepEqual(got.map((g) => g.map((m) => [m.topic, m.route.index])), [[['/a/b', 0]], [], [], [['/q/b', 3]]]);
+    assert.deepEqual(
+      got.map((g) => g.map((m) => [m.topic, m.route.index])),
+      [[['/a/b', 0]], [], [], [['/q/b', 3]]],
+    );
   });
 
   it('routes a msg that a loop brings straight back in, with the runtime delivering synchronously', async () => {
     // runtimeSyncDelivery: the node is entered again from inside its own send(), while its output array is in use.
     // Output 0 (/a/*) goes to a node that readdresses the msg to /b and sends it straight back into the router.
     function loopNode(RED) {
-      RED.nodes.registerType('loop-back', /** @this {any} */ function (config) {
-        RED.nodes.createNode(this, config);
-        this.on('input', (msg, send, done) => {
-          msg.topic = '/b';
-          send(msg);
-          done();
-        });
-      });
+      RED.nodes.registerType(
+        'loop-back',
+        /** @this {any} */ function (config) {
+          RED.nodes.createNode(this, config);
+          this.on('input', (msg, send, done) => {
+            msg.topic = '/b';
+            send(msg);
+            done();
+          });
+        },
+      );
     }
     helper.settings({ runtimeSyncDelivery: true });
     try {
-      await helper.load([routeNode, loopNode], [
-        { id: 'f1', type: 'tab', label: 'test' },
-        { id: 'r1', z: 'f1', type: 'osc-route', property: 'topic', checkall: 'true', otherwise: false, outputs: 3,
-          rules: [{ pattern: '/a/*' }, { pattern: '/b' }, { pattern: '/a/1' }], wires: [['back'], ['o1'], ['o2']] },
-        { id: 'back', z: 'f1', type: 'loop-back', wires: [['r1']] },
-        { id: 'o1', z: 'f1', type: 'helper' },
-        { id: 'o2', z: 'f1', type: 'helper' },
-      ]);
+      await helper.load(
+        [routeNode, loopNode],
+        [
+          { id: 'f1', type: 'tab', label: 'test' },
+          {
+            id: 'r1',
+            z: 'f1',
+            type: 'osc-route',
+            property: 'topic',
+            checkall: 'true',
+            otherwise: false,
+            outputs: 3,
+            rules: [{ pattern: '/a/*' }, { pattern: '/b' }, { pattern: '/a/1' }],
+            wires: [['back'], ['o1'], ['o2']],
+          },
+          { id: 'back', z: 'f1', type: 'loop-back', wires: [['r1']] },
+          { id: 'o1', z: 'f1', type: 'helper' },
+          { id: 'o2', z: 'f1', type: 'helper' },
+        ],
+      );
       const got = { o1: [], o2: [] };
       helper.getNode('o1').on('input', (m) => got.o1.push(m.route));
       helper.getNode('o2').on('input', (m) => got.o2.push(m.route));
       // Synchronous delivery: everything below has happened by the time receive() returns.
       helper.getNode('r1').receive({ topic: '/a/1', payload: 1 });
       helper.getNode('r1').receive({ topic: '/a/2', payload: 2 });
-      assert.deepEqual(got.o1, [{ index: 1, pattern: '/b', parts: [] }, { index: 1, pattern: '/b', parts: [] }]);
+      assert.deepEqual(got.o1, [
+        { index: 1, pattern: '/b', parts: [] },
+        { index: 1, pattern: '/b', parts: [] },
+      ]);
       assert.deepEqual(got.o2, [{ index: 2, pattern: '/a/1', parts: [] }], 'no msg left behind in another output');
     } finally {
       helper.settings({});
@@ -136,10 +183,15 @@ describe('osc-route node', () => {
       { topic: '/b' },
       { topic: '/a', route: stale() },
     ]);
-    assert.deepEqual(got[0].map((m) => m.route), [{ index: 0, pattern: '/a', parts: [] }]);
+    assert.deepEqual(
+      got[0].map((m) => m.route),
+      [{ index: 0, pattern: '/a', parts: [] }],
+    );
     assert.equal(caught.length, 0);
     await helper.unload();
-    ({ got } = await route({ rules: [{ pattern: '/a' }], otherwise: true, outputs: 2 }, 2, [{ topic: '/b', route: stale() }]));
+    ({ got } = await route({ rules: [{ pattern: '/a' }], otherwise: true, outputs: 2 }, 2, [
+      { topic: '/b', route: stale() },
+    ]));
     assert.equal(got[1].length, 1);
     assert.equal('route' in got[1][0], false, 'an otherwise msg carries no route from an earlier osc-route');
   });
@@ -148,12 +200,18 @@ describe('osc-route node', () => {
     let { got } = await route({ rules: [{ pattern: '/in/?' }], outputs: 1 }, 1, [
       { payload: 1, osc: { address: '/in/1', args: [] } },
     ]);
-    assert.deepEqual(got[0].map((m) => m.route.parts), [['1']]);
+    assert.deepEqual(
+      got[0].map((m) => m.route.parts),
+      [['1']],
+    );
     await helper.unload();
     ({ got } = await route({ rules: [{ pattern: '/in/[0-9]' }], property: 'meta.addr', outputs: 1 }, 1, [
       { topic: '/ignored', meta: { addr: '/in/5' } },
     ]));
-    assert.deepEqual(got[0].map((m) => m.route.parts), [['5']]);
+    assert.deepEqual(
+      got[0].map((m) => m.route.parts),
+      [['5']],
+    );
   });
 
   it('reports a msg without an address as done(err), caught by a catch node, and sends nothing', async () => {
@@ -162,10 +220,16 @@ describe('osc-route node', () => {
       { topic: 42, payload: 2 },
       { topic: '/fine', payload: 3 },
     ]);
-    assert.deepEqual(caught.map((m) => m.payload), [1, 2]);
+    assert.deepEqual(
+      caught.map((m) => m.payload),
+      [1, 2],
+    );
     assert.match(caught[0].error.message, /no OSC address/);
     assert.equal(caught[0].error.code, 'NO_ADDRESS');
-    assert.deepEqual(got[0].map((m) => m.payload), [3]);
+    assert.deepEqual(
+      got[0].map((m) => m.payload),
+      [3],
+    );
     assert.deepEqual(got[1], []);
   });
 
@@ -178,6 +242,10 @@ describe('osc-route node', () => {
     const third = new Promise((resolve) => helper.getNode('o2').once('input', resolve));
     r1.receive({ topic: '/also/ok' });
     const m = await third;
-    assert.deepEqual(m.route, { index: 2, pattern: '/also/ok', parts: [] }, 'rule index and output survive the bad rule');
+    assert.deepEqual(
+      m.route,
+      { index: 2, pattern: '/also/ok', parts: [] },
+      'rule index and output survive the bad rule',
+    );
   });
 });

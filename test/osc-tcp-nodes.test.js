@@ -24,15 +24,17 @@ function peerOf(sock, framing) {
   const waiters = [];
   sock.on('data', (d) => {
     packets.push(...decoder.push(d).map((p) => codec.decodePacket(p)));
-    for (const w of [...waiters]) if (packets.length >= w.n) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(packets);
-    }
+    for (const w of [...waiters])
+      if (packets.length >= w.n) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(packets);
+      }
   });
   return {
     sock,
     packets,
-    wait: (n) => (packets.length >= n ? Promise.resolve(packets) : new Promise((resolve) => waiters.push({ n, resolve }))),
+    wait: (n) =>
+      packets.length >= n ? Promise.resolve(packets) : new Promise((resolve) => waiters.push({ n, resolve })),
   };
 }
 
@@ -51,10 +53,43 @@ async function writeBytewise(sock, bytes) {
 function serverFlow(tcpProps = {}, inProps = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'tcp1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'auto', maxClients: 8, ...tcpProps },
-    { id: 'in1', z: 'f1', type: 'osc-in', transport: 'tcp', endpoint: '', tcpEndpoint: 'tcp1', payloadArray: false, bundles: 'split', lenient: false, wires: [['out']], ...inProps },
+    {
+      id: 'tcp1',
+      type: 'osc-tcp',
+      mode: 'server',
+      localAddress: '127.0.0.1',
+      localPort: 0,
+      framing: 'auto',
+      maxClients: 8,
+      ...tcpProps,
+    },
+    {
+      id: 'in1',
+      z: 'f1',
+      type: 'osc-in',
+      transport: 'tcp',
+      endpoint: '',
+      tcpEndpoint: 'tcp1',
+      payloadArray: false,
+      bundles: 'split',
+      lenient: false,
+      wires: [['out']],
+      ...inProps,
+    },
     { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'o1', z: 'f1', type: 'osc-out', transport: 'tcp', endpoint: '', tcpEndpoint: 'tcp1', host: '', port: '', address: '', numbers: 'int', wires: [] },
+    {
+      id: 'o1',
+      z: 'f1',
+      type: 'osc-out',
+      transport: 'tcp',
+      endpoint: '',
+      tcpEndpoint: 'tcp1',
+      host: '',
+      port: '',
+      address: '',
+      numbers: 'int',
+      wires: [],
+    },
     { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'helper' },
   ];
@@ -93,8 +128,14 @@ describe('osc-in and osc-out over osc-tcp', function () {
       assert.deepEqual([byTopic['/from/b'].ip, byTopic['/from/b'].port], ['127.0.0.1', b.sock.localPort]);
       assert.equal(byTopic['/from/b'].payload, 'bee');
       // Each got only its own message back, in the framing it spoke.
-      assert.deepEqual((await a.wait(1)).map((p) => p.address), ['/from/a']);
-      assert.deepEqual((await b.wait(1)).map((p) => p.address), ['/from/b']);
+      assert.deepEqual(
+        (await a.wait(1)).map((p) => p.address),
+        ['/from/a'],
+      );
+      assert.deepEqual(
+        (await b.wait(1)).map((p) => p.address),
+        ['/from/b'],
+      );
 
       // No msg.ip/msg.port: to every client.
       helper.getNode('o1').receive({ topic: '/all', payload: 2 });
@@ -117,7 +158,10 @@ describe('osc-in and osc-out over osc-tcp', function () {
       o1.receive({ topic: '/gone', payload: 1, ip: '127.0.0.1', port: 1 });
       o1.receive({ topic: '/half', payload: 1, ip: '127.0.0.1' });
       const errs = await caught;
-      assert.deepEqual(errs.map((e) => e.error.code), ['ENOTCONN', 'ENOTCONN', 'EINVAL']);
+      assert.deepEqual(
+        errs.map((e) => e.error.code),
+        ['ENOTCONN', 'ENOTCONN', 'EINVAL'],
+      );
       assert.match(errs[0].error.message, /no client is connected/);
       assert.match(errs[1].error.message, /no client 127\.0\.0\.1:1 is connected/);
       a.destroy();
@@ -149,7 +193,11 @@ describe('osc-in and osc-out over osc-tcp', function () {
       const busy = listeningPort(blocker);
       await helper.load(NODES, serverFlow({ localPort: busy }));
       for (const id of ['in1', 'o1']) {
-        assert.deepEqual(await waitStatus(helper.getNode(id), /in use/), { fill: 'red', shape: 'ring', text: `port ${busy} in use` });
+        assert.deepEqual(await waitStatus(helper.getNode(id), /in use/), {
+          fill: 'red',
+          shape: 'ring',
+          text: `port ${busy} in use`,
+        });
       }
       await new Promise((resolve) => {
         const in1 = helper.getNode('in1');
@@ -165,7 +213,8 @@ describe('osc-in and osc-out over osc-tcp', function () {
       }
       await new Promise((resolve) => {
         const in1 = helper.getNode('in1');
-        const named = (c) => /a TCP server needs a port to listen on: set Port in the osc tcp node/.test(String(c.args[0]));
+        const named = (c) =>
+          /a TCP server needs a port to listen on: set Port in the osc tcp node/.test(String(c.args[0]));
         if (in1.error.getCalls().some(named)) return resolve();
         in1.on('call:error', (c) => named(c) && resolve());
       });
@@ -174,7 +223,11 @@ describe('osc-in and osc-out over osc-tcp', function () {
     it('shows a bad allow-list in red with an error naming the entry, and counts refused clients in the osc in status', async () => {
       await helper.load(NODES, serverFlow({ allow: '127.0.0.1/33' }));
       for (const id of ['in1', 'o1']) {
-        assert.deepEqual(await waitStatus(helper.getNode(id), /allow-list/), { fill: 'red', shape: 'ring', text: 'bad allow-list' });
+        assert.deepEqual(await waitStatus(helper.getNode(id), /allow-list/), {
+          fill: 'red',
+          shape: 'ring',
+          text: 'bad allow-list',
+        });
       }
       await new Promise((resolve) => {
         const in1 = helper.getNode('in1');
@@ -211,8 +264,11 @@ describe('osc-in and osc-out over osc-tcp', function () {
       const port = await serverPort();
       const got = collect(helper.getNode('out'), 1);
       await new Promise((resolve, reject) => {
-        execFile(OSCSEND, [`osc.tcp://127.0.0.1:${port}`, '/eos/cue/1/fire', 'ifsT', '7', '0.5', 'go'], { timeout: 10000 }, (err, _o, stderr) =>
-          err ? reject(new Error(`${err.message} ${stderr}`)) : resolve(),
+        execFile(
+          OSCSEND,
+          [`osc.tcp://127.0.0.1:${port}`, '/eos/cue/1/fire', 'ifsT', '7', '0.5', 'go'],
+          { timeout: 10000 },
+          (err, _o, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve()),
         );
       });
       const [m] = await got;
@@ -230,7 +286,13 @@ describe('osc-in and osc-out over osc-tcp', function () {
       server.on('connection', (s) => peers.push(peerOf(s, framing)));
       server.listen(0, '127.0.0.1');
       await once(server, 'listening');
-      cleanups.push(() => new Promise((r) => { for (const p of peers) p.sock.destroy(); server.close(r); }));
+      cleanups.push(
+        () =>
+          new Promise((r) => {
+            for (const p of peers) p.sock.destroy();
+            server.close(r);
+          }),
+      );
       return { server, peers, port: listeningPort(server) };
     }
 
@@ -242,7 +304,11 @@ describe('osc-in and osc-out over osc-tcp', function () {
     it('connects, shows it, sends with SLIP and receives the replies on the same connection', async () => {
       const qlab = await device();
       await helper.load(NODES, clientFlow(qlab.port));
-      assert.deepEqual(await waitStatus(helper.getNode('in1'), /^connected/), { fill: 'green', shape: 'dot', text: `connected to 127.0.0.1:${qlab.port}` });
+      assert.deepEqual(await waitStatus(helper.getNode('in1'), /^connected/), {
+        fill: 'green',
+        shape: 'dot',
+        text: `connected to 127.0.0.1:${qlab.port}`,
+      });
       await waitStatus(helper.getNode('o1'), /^connected/);
       while (qlab.peers.length === 0) await once(qlab.server, 'connection');
       const [peer] = qlab.peers;
@@ -250,7 +316,10 @@ describe('osc-in and osc-out over osc-tcp', function () {
       // Host and Port of a msg do not matter to a client: the connection is the destination.
       o1.receive({ topic: '/go', payload: [], ip: '10.9.9.9', port: 9 });
       o1.receive({ topic: '/cue/1/start', payload: [] });
-      assert.deepEqual((await peer.wait(2)).map((p) => p.address), ['/go', '/cue/1/start']);
+      assert.deepEqual(
+        (await peer.wait(2)).map((p) => p.address),
+        ['/go', '/cue/1/start'],
+      );
       const got = collect(helper.getNode('out'), 1);
       const reply = codec.encodePacket({ address: '/reply/go', args: ['{"status":"ok"}'] });
       await writeBytewise(peer.sock, slipEncode(reply));
@@ -272,7 +341,11 @@ describe('osc-in and osc-out over osc-tcp', function () {
       await helper.load(NODES, clientFlow(port));
       const in1 = helper.getNode('in1');
       const o1 = helper.getNode('o1');
-      assert.deepEqual(await waitStatus(in1, /refused/), { fill: 'red', shape: 'ring', text: `refused · retrying 127.0.0.1:${port}` });
+      assert.deepEqual(await waitStatus(in1, /refused/), {
+        fill: 'red',
+        shape: 'ring',
+        text: `refused · retrying 127.0.0.1:${port}`,
+      });
       await new Promise((resolve) => (in1.warn.called ? resolve() : in1.once('call:warn', resolve)));
       assert.match(String(in1.warn.firstCall.args[0]), /refused.*retrying in/);
       assert.equal(in1.error.called, false, 'a device that is off is not a configuration error');

@@ -88,20 +88,50 @@ describe('osc-tcp config node', function () {
   });
 
   it('reads its saved properties, strings included, and tells client from server', () => {
-    assert.deepEqual(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', localAddress: ' 127.0.0.1 ', localPort: '9000', framing: 'auto', maxClients: '3' }), {
-      mode: 'server', host: '', port: 0, localAddress: '127.0.0.1', localPort: 9000, framing: 'auto', maxClients: 3, allow: '',
-    });
+    assert.deepEqual(
+      tcpEndpoint.tcpOptionsFromConfig({
+        mode: 'server',
+        localAddress: ' 127.0.0.1 ',
+        localPort: '9000',
+        framing: 'auto',
+        maxClients: '3',
+      }),
+      {
+        mode: 'server',
+        host: '',
+        port: 0,
+        localAddress: '127.0.0.1',
+        localPort: 9000,
+        framing: 'auto',
+        maxClients: 3,
+        allow: '',
+      },
+    );
     assert.equal(tcpEndpoint.tcpOptionsFromConfig({ mode: 'server', allow: '10.0.0.0/8' }).allow, '10.0.0.0/8');
     const c = tcpEndpoint.tcpOptionsFromConfig({ host: 'qlab.local', port: '53000', framing: 'auto' });
     assert.equal(c.mode, 'client');
     assert.equal(c.framing, 'slip', "a client cannot detect: 'auto' falls back to SLIP");
     assert.equal(c.port, 53000);
-    assert.equal(tcpEndpoint.tcpOptionsFromConfig({ port: 'abc' }).port !== tcpEndpoint.tcpOptionsFromConfig({ port: 'abc' }).port, true, 'bad text stays NaN');
+    assert.equal(
+      tcpEndpoint.tcpOptionsFromConfig({ port: 'abc' }).port !== tcpEndpoint.tcpOptionsFromConfig({ port: 'abc' }).port,
+      true,
+      'bad text stays NaN',
+    );
   });
 
   describe('server mode', () => {
     it('listens when the first user registers, hears several clients (SLIP and size prefix under auto), answers one or all', async () => {
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'auto', maxClients: 8 }]);
+      await helper.load(oscTcp, [
+        {
+          id: 't1',
+          type: 'osc-tcp',
+          mode: 'server',
+          localAddress: '127.0.0.1',
+          localPort: 0,
+          framing: 'auto',
+          maxClients: 8,
+        },
+      ]);
       const node = helper.getNode('t1');
       assert.equal(node.transport, 'tcp');
       assert.equal(tcpEndpoint.openTcpEndpointCount(), 0, 'nothing opens before a user');
@@ -124,7 +154,10 @@ describe('osc-tcp config node', function () {
       const byPort = Object.fromEntries(u.packets.map((p) => [p.rinfo.port, p]));
       assert.deepEqual(byPort[a.localPort].data, P1);
       assert.deepEqual(byPort[b.localPort].data, P2);
-      assert.deepEqual([byPort[a.localPort].rinfo.address, byPort[a.localPort].rinfo.family, byPort[a.localPort].rinfo.size], ['127.0.0.1', 'IPv4', P1.length]);
+      assert.deepEqual(
+        [byPort[a.localPort].rinfo.address, byPort[a.localPort].rinfo.family, byPort[a.localPort].rinfo.size],
+        ['127.0.0.1', 'IPv4', P1.length],
+      );
 
       // One client named by address and port: replies in the framing it spoke.
       await sendVia(h, P2, a.localPort, '127.0.0.1');
@@ -148,7 +181,17 @@ describe('osc-tcp config node', function () {
     });
 
     it('refuses clients beyond maxClients and tells the users', async () => {
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', maxClients: 1 }]);
+      await helper.load(oscTcp, [
+        {
+          id: 't1',
+          type: 'osc-tcp',
+          mode: 'server',
+          localAddress: '127.0.0.1',
+          localPort: 0,
+          framing: 'slip',
+          maxClients: 1,
+        },
+      ]);
       const u = recordingUser();
       const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
@@ -165,7 +208,17 @@ describe('osc-tcp config node', function () {
     });
 
     it('closes a client not on the allow-list at once, counts it, logs it once, and never delivers its packets', async () => {
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', allow: '127.0.0.2/32 # another host' }]);
+      await helper.load(oscTcp, [
+        {
+          id: 't1',
+          type: 'osc-tcp',
+          mode: 'server',
+          localAddress: '127.0.0.1',
+          localPort: 0,
+          framing: 'slip',
+          allow: '127.0.0.2/32 # another host',
+        },
+      ]);
       const node = helper.getNode('t1');
       const warnings = [];
       node.warn = (m) => warnings.push(String(m));
@@ -193,7 +246,17 @@ describe('osc-tcp config node', function () {
     });
 
     it('accepts a client inside an allowed range', async () => {
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', allow: '10.0.0.0/8, 127.0.0.0/8' }]);
+      await helper.load(oscTcp, [
+        {
+          id: 't1',
+          type: 'osc-tcp',
+          mode: 'server',
+          localAddress: '127.0.0.1',
+          localPort: 0,
+          framing: 'slip',
+          allow: '10.0.0.0/8, 127.0.0.0/8',
+        },
+      ]);
       const u = recordingUser();
       const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
@@ -207,7 +270,17 @@ describe('osc-tcp config node', function () {
     });
 
     it('fails with the bad entry named when the allow-list does not parse, and opens no port', async () => {
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', allow: '127.0.0.1, desk.local' }]);
+      await helper.load(oscTcp, [
+        {
+          id: 't1',
+          type: 'osc-tcp',
+          mode: 'server',
+          localAddress: '127.0.0.1',
+          localPort: 0,
+          framing: 'slip',
+          allow: '127.0.0.1, desk.local',
+        },
+      ]);
       const u = recordingUser();
       const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
@@ -219,7 +292,16 @@ describe('osc-tcp config node', function () {
     });
 
     it('reports a framing error on a stream to its users, and keeps serving the other clients', async () => {
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'length-prefix' }]);
+      await helper.load(oscTcp, [
+        {
+          id: 't1',
+          type: 'osc-tcp',
+          mode: 'server',
+          localAddress: '127.0.0.1',
+          localPort: 0,
+          framing: 'length-prefix',
+        },
+      ]);
       const u = recordingUser();
       const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
@@ -241,7 +323,9 @@ describe('osc-tcp config node', function () {
       blocker.listen(0, '127.0.0.1');
       await once(blocker, 'listening');
       const port = listeningPort(blocker);
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' }]);
+      await helper.load(oscTcp, [
+        { id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' },
+      ]);
       const node = helper.getNode('t1');
       const u = recordingUser();
       const h = register(node, u);
@@ -258,7 +342,9 @@ describe('osc-tcp config node', function () {
     });
 
     it('fails with a reason when no port is set, instead of listening on a random one (0 still picks a free port)', async () => {
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: '', framing: 'slip' }]);
+      await helper.load(oscTcp, [
+        { id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: '', framing: 'slip' },
+      ]);
       const u = recordingUser();
       const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
@@ -274,7 +360,9 @@ describe('osc-tcp config node', function () {
 
     it('closes with the last user, and a redeploy binds the same port again', async () => {
       const port = await freeTcpPort();
-      const flow = [{ id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' }];
+      const flow = [
+        { id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' },
+      ];
       for (let round = 0; round < 5; round++) {
         await helper.load(oscTcp, flow);
         const u = recordingUser();
@@ -301,7 +389,9 @@ describe('osc-tcp config node', function () {
       await once(server, 'listening');
       cleanups.push(() => new Promise((r) => server.close(r)));
       const port = listeningPort(server);
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port: String(port), framing: 'length-prefix' }]);
+      await helper.load(oscTcp, [
+        { id: 't1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port: String(port), framing: 'length-prefix' },
+      ]);
       const u = recordingUser();
       const h = register(helper.getNode('t1'), u);
       const ep = await u.until(opened);
@@ -325,7 +415,9 @@ describe('osc-tcp config node', function () {
 
     it('reports a refused connection once, retries with backoff and connects when the server appears', async () => {
       const port = await freeTcpPort();
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port, framing: 'slip' }]);
+      await helper.load(oscTcp, [
+        { id: 't1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port, framing: 'slip' },
+      ]);
       const u = recordingUser();
       const states = [];
       const onState = u.onStateChange;
@@ -354,7 +446,11 @@ describe('osc-tcp config node', function () {
       const conn = once(server, 'connection');
       await u.until(opened);
       const [sock] = await conn;
-      assert.deepEqual(states.filter((s) => s !== 'opening'), ['failed:ECONNREFUSED', 'open'], 'each repeated refusal is not reported again');
+      assert.deepEqual(
+        states.filter((s) => s !== 'opening'),
+        ['failed:ECONNREFUSED', 'open'],
+        'each repeated refusal is not reported again',
+      );
       // Lost again: reported, then reconnects by itself.
       sock.destroy();
       await u.until((x) => x.endpoint.state === 'failed');

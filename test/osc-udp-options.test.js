@@ -7,7 +7,16 @@ const codec = require('../dist/osc/codec');
 const { helper, UDP_NODES, waitStatus, collect } = require('./helpers/nodes');
 const { freeUdpPort } = require('./helpers/net');
 
-const base = { localAddress: '0.0.0.0', localPort: 0, ipv: 'udp4', broadcast: false, multicastGroup: '', multicastInterface: '', ttl: 64, multicastLoopback: true };
+const base = {
+  localAddress: '0.0.0.0',
+  localPort: 0,
+  ipv: 'udp4',
+  broadcast: false,
+  multicastGroup: '',
+  multicastInterface: '',
+  ttl: 64,
+  multicastLoopback: true,
+};
 
 function flow(nodes) {
   return [
@@ -25,11 +34,14 @@ describe('osc-udp options through osc-in and osc-out', function () {
   });
 
   it('IPv6: listens on ::1, receives from an IPv6 sender with msg.ip "::1", and answers through the same endpoint', async () => {
-    await helper.load(UDP_NODES, flow([
-      { id: 'u6', type: 'osc-udp', ...base, ipv: 'udp6', localAddress: '::1' },
-      { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'u6', bundles: 'split', wires: [['out']] },
-      { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'u6', host: '', port: '', address: '', numbers: 'int' },
-    ]));
+    await helper.load(
+      UDP_NODES,
+      flow([
+        { id: 'u6', type: 'osc-udp', ...base, ipv: 'udp6', localAddress: '::1' },
+        { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'u6', bundles: 'split', wires: [['out']] },
+        { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'u6', host: '', port: '', address: '', numbers: 'int' },
+      ]),
+    );
     const s = await waitStatus(helper.getNode('in1'), /^listening on \[::1\]:\d+$/);
     const port = Number(/:(\d+)$/.exec(s.text)[1]);
     const peer = dgram.createSocket('udp6');
@@ -52,12 +64,24 @@ describe('osc-udp options through osc-in and osc-out', function () {
   it('multicast: joins a group on the loopback interface; osc-out sends to the group, osc-in receives', async () => {
     const group = '239.255.42.' + (1 + Math.floor(Math.random() * 250));
     const port = await freeUdpPort('0.0.0.0');
-    await helper.load(UDP_NODES, flow([
-      { id: 'rx', type: 'osc-udp', ...base, localPort: port, multicastGroup: group, multicastInterface: '127.0.0.1' },
-      { id: 'tx', type: 'osc-udp', ...base, multicastGroup: group, multicastInterface: '127.0.0.1', ttl: 1 },
-      { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
-      { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'tx', host: group, port: String(port), address: '', numbers: 'int' },
-    ]));
+    await helper.load(
+      UDP_NODES,
+      flow([
+        { id: 'rx', type: 'osc-udp', ...base, localPort: port, multicastGroup: group, multicastInterface: '127.0.0.1' },
+        { id: 'tx', type: 'osc-udp', ...base, multicastGroup: group, multicastInterface: '127.0.0.1', ttl: 1 },
+        { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
+        {
+          id: 'o1',
+          z: 'f1',
+          type: 'osc-out',
+          endpoint: 'tx',
+          host: group,
+          port: String(port),
+          address: '',
+          numbers: 'int',
+        },
+      ]),
+    );
     await waitStatus(helper.getNode('in1'), /^listening on 0\.0\.0\.0:/);
     const got = collect(helper.getNode('out'), 1);
     helper.getNode('o1').receive({ topic: '/venue/lights', payload: [1, 0.5] });
@@ -92,7 +116,11 @@ describe('osc-udp options through osc-in and osc-out', function () {
         ready = true;
       } catch (e) {
         // Needs root (CAP_NET_ADMIN) and iproute2; docs/development.md says what is not tested where this is skipped.
-        try { sh(`ip netns del ${ns}`); } catch { /* never created */ }
+        try {
+          sh(`ip netns del ${ns}`);
+        } catch {
+          /* never created */
+        }
         this.skip();
       }
     });
@@ -100,17 +128,28 @@ describe('osc-udp options through osc-in and osc-out', function () {
     after(() => {
       if (child) child.kill();
       if (!ready) return;
-      try { sh(`ip link del ${ifA}`); } catch { /* gone with the namespace */ }
-      try { sh(`ip netns del ${ns}`); } catch { /* already gone */ }
+      try {
+        sh(`ip link del ${ifA}`);
+      } catch {
+        /* gone with the namespace */
+      }
+      try {
+        sh(`ip netns del ${ns}`);
+      } catch {
+        /* already gone */
+      }
     });
 
     /** A receiver inside the namespace, joined on its end of the link; resolves once it listens. */
     function remoteReceiver(group, port) {
       const { spawn } = require('node:child_process');
-      const script = `const d=require('dgram');const s=d.createSocket({type:'udp4',reuseAddr:true});` +
+      const script =
+        `const d=require('dgram');const s=d.createSocket({type:'udp4',reuseAddr:true});` +
         `s.bind(${port},'0.0.0.0',()=>{s.addMembership('${group}','${net3}.2');console.log('ready')});` +
         `s.on('message',(m)=>console.log(require('${require.resolve('../dist/osc/codec').replace(/\\/g, '/')}').decodePacket(m).address));`;
-      child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       lines = [];
       let buf = '';
       const waiters = [];
@@ -121,9 +160,14 @@ describe('osc-udp options through osc-in and osc-out', function () {
           lines.push(buf.slice(0, i));
           buf = buf.slice(i + 1);
         }
-        for (const w of [...waiters]) if (lines.includes(w.line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+        for (const w of [...waiters])
+          if (lines.includes(w.line)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve();
+          }
       });
-      const until = (line) => (lines.includes(line) ? Promise.resolve() : new Promise((resolve) => waiters.push({ line, resolve })));
+      const until = (line) =>
+        lines.includes(line) ? Promise.resolve() : new Promise((resolve) => waiters.push({ line, resolve }));
       return until('ready').then(() => until);
     }
 
@@ -131,14 +175,51 @@ describe('osc-udp options through osc-in and osc-out', function () {
       const group = '239.255.43.' + (1 + Math.floor(Math.random() * 250));
       const port = await freeUdpPort('0.0.0.0');
       const until = await remoteReceiver(group, port);
-      await helper.load(UDP_NODES, flow([
-        { id: 'rx', type: 'osc-udp', ...base, localPort: port, multicastGroup: group, multicastInterface: local },
-        { id: 'txQuiet', type: 'osc-udp', ...base, multicastGroup: group, multicastInterface: local, ttl: 1, multicastLoopback: false },
-        { id: 'tx', type: 'osc-udp', ...base, multicastGroup: group, multicastInterface: local, ttl: 1, multicastLoopback: true },
-        { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
-        { id: 'oQuiet', z: 'f1', type: 'osc-out', endpoint: 'txQuiet', host: group, port: String(port), address: '', numbers: 'int' },
-        { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'tx', host: group, port: String(port), address: '', numbers: 'int' },
-      ]));
+      await helper.load(
+        UDP_NODES,
+        flow([
+          { id: 'rx', type: 'osc-udp', ...base, localPort: port, multicastGroup: group, multicastInterface: local },
+          {
+            id: 'txQuiet',
+            type: 'osc-udp',
+            ...base,
+            multicastGroup: group,
+            multicastInterface: local,
+            ttl: 1,
+            multicastLoopback: false,
+          },
+          {
+            id: 'tx',
+            type: 'osc-udp',
+            ...base,
+            multicastGroup: group,
+            multicastInterface: local,
+            ttl: 1,
+            multicastLoopback: true,
+          },
+          { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
+          {
+            id: 'oQuiet',
+            z: 'f1',
+            type: 'osc-out',
+            endpoint: 'txQuiet',
+            host: group,
+            port: String(port),
+            address: '',
+            numbers: 'int',
+          },
+          {
+            id: 'o1',
+            z: 'f1',
+            type: 'osc-out',
+            endpoint: 'tx',
+            host: group,
+            port: String(port),
+            address: '',
+            numbers: 'int',
+          },
+        ]),
+      );
       await waitStatus(helper.getNode('in1'), /^listening on /);
       await waitStatus(helper.getNode('oQuiet'), /^→ /);
       const got = collect(helper.getNode('out'), 1);
@@ -155,14 +236,35 @@ describe('osc-udp options through osc-in and osc-out', function () {
 
   it('broadcast: with the option on, osc-out reaches a receiver through 127.255.255.255; without it the send fails, catchably', async () => {
     const port = await freeUdpPort('0.0.0.0');
-    await helper.load(UDP_NODES, flow([
-      { id: 'rx', type: 'osc-udp', ...base, localPort: port },
-      { id: 'bc', type: 'osc-udp', ...base, broadcast: true },
-      { id: 'nobc', type: 'osc-udp', ...base },
-      { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
-      { id: 'o1', z: 'f1', type: 'osc-out', endpoint: 'bc', host: '127.255.255.255', port: String(port), address: '', numbers: 'int' },
-      { id: 'o2', z: 'f1', type: 'osc-out', endpoint: 'nobc', host: '127.255.255.255', port: String(port), address: '', numbers: 'int' },
-    ]));
+    await helper.load(
+      UDP_NODES,
+      flow([
+        { id: 'rx', type: 'osc-udp', ...base, localPort: port },
+        { id: 'bc', type: 'osc-udp', ...base, broadcast: true },
+        { id: 'nobc', type: 'osc-udp', ...base },
+        { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
+        {
+          id: 'o1',
+          z: 'f1',
+          type: 'osc-out',
+          endpoint: 'bc',
+          host: '127.255.255.255',
+          port: String(port),
+          address: '',
+          numbers: 'int',
+        },
+        {
+          id: 'o2',
+          z: 'f1',
+          type: 'osc-out',
+          endpoint: 'nobc',
+          host: '127.255.255.255',
+          port: String(port),
+          address: '',
+          numbers: 'int',
+        },
+      ]),
+    );
     await waitStatus(helper.getNode('in1'), /^listening on /);
     const caught = collect(helper.getNode('caught'), 1);
     helper.getNode('o2').receive({ topic: '/no/broadcast', payload: 1 });

@@ -48,7 +48,11 @@ const TABLE = [
   ['/a//b', ['/a/b', '/a/x/b', '/a/x/y/b', '/a/b/b'], ['/ab/b', '/a/xb', '/a/b/c', '/b', '/x/a/b']],
   ['//*', ['/a', '/a/b', '/a/b/c/d', '/'], ['', 'a']],
   ['//b', ['/b', '/x/y/b', '/b/b'], ['/ab', '/b/c', '/xb']],
-  ['/{hello,goodbye}//world', ['/hello/world', '/goodbye/cruel/world', '/hello/a/b/world'], ['/hi/world', '/hello/worlds', '/helloworld']],
+  [
+    '/{hello,goodbye}//world',
+    ['/hello/world', '/goodbye/cruel/world', '/hello/a/b/world'],
+    ['/hi/world', '/hello/worlds', '/helloworld'],
+  ],
   ['/a//b//c', ['/a/b/c', '/a/x/b/y/c', '/a/b/b/c', '/a/c/b/c'], ['/a/c', '/a/b', '/a/c/b']],
   ['//a//a', ['/a/a', '/x/a/y/a/z/a'], ['/a', '/a/x']],
   ['/a/a//a/a', ['/a/a/a/a', '/a/a/x/a/a', '/a/a/a/a/a'], ['/a/a/a', '/a/a', '/a/aa/a', '/a/a/a/ab']],
@@ -164,11 +168,29 @@ describe('pattern: isPattern and validateAddress', () => {
   it('validateAddress rejects what a method address cannot be, with the offset', () => {
     /** @type {Array<[string, number]>} */
     const cases = [
-      ['', 0], ['a', 0], ['/', 1], ['/a/', 3], ['/a//b', 3], ['/a b', 2], ['/a#', 2], ['/a,b', 2],
-      ['/a*', 2], ['/a?', 2], ['/[a]', 1], ['/{a}', 1], ['/a]', 2], ['/a}', 2], ['/a\u0000', 2], ['/a\n', 2],
+      ['', 0],
+      ['a', 0],
+      ['/', 1],
+      ['/a/', 3],
+      ['/a//b', 3],
+      ['/a b', 2],
+      ['/a#', 2],
+      ['/a,b', 2],
+      ['/a*', 2],
+      ['/a?', 2],
+      ['/[a]', 1],
+      ['/{a}', 1],
+      ['/a]', 2],
+      ['/a}', 2],
+      ['/a\u0000', 2],
+      ['/a\n', 2],
     ];
     for (const [a, offset] of cases) {
-      assert.throws(() => validateAddress(a), (/** @type {any} */ e) => e.code === 'BAD_ADDRESS' && e.offset === offset, JSON.stringify(a));
+      assert.throws(
+        () => validateAddress(a),
+        (/** @type {any} */ e) => e.code === 'BAD_ADDRESS' && e.offset === offset,
+        JSON.stringify(a),
+      );
     }
     assert.throws(() => validateAddress(/** @type {any} */ (42)), { code: 'BAD_ADDRESS' });
   });
@@ -244,7 +266,12 @@ describe('pattern: hostile input finishes quickly (polynomial, never exponential
 
   it("'//' repeated 20 times against 200 parts", () => {
     const address = '/a'.repeat(200);
-    const patterns = ['//a'.repeat(20) + '//b', '//a'.repeat(20) + '/b', '//*'.repeat(20) + '//b', '//a'.repeat(20) + '//[!a]'];
+    const patterns = [
+      '//a'.repeat(20) + '//b',
+      '//a'.repeat(20) + '/b',
+      '//*'.repeat(20) + '//b',
+      '//a'.repeat(20) + '//[!a]',
+    ];
     const t0 = process.hrtime.bigint();
     for (const p of patterns) assert.equal(matchAddress(p, address), false, p);
     assert.equal(matchAddress('//a'.repeat(20), address), true);
@@ -291,7 +318,8 @@ function refPart(p, i, s, j) {
 
 function refParts(items, i, parts, j) {
   if (i === items.length) return j === parts.length;
-  if (items[i] === '') return refParts(items, i + 1, parts, j) || (j < parts.length && refParts(items, i, parts, j + 1));
+  if (items[i] === '')
+    return refParts(items, i + 1, parts, j) || (j < parts.length && refParts(items, i, parts, j + 1));
   return j < parts.length && refPart(items[i], 0, parts[j], 0) && refParts(items, i + 1, parts, j + 1);
 }
 
@@ -303,8 +331,18 @@ function refMatch(pattern, address) {
 const patternToken = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('a', 'b', '.') },
   { weight: 2, arbitrary: fc.constantFrom('?', '*') },
-  { weight: 2, arbitrary: fc.tuple(fc.boolean(), fc.array(fc.constantFrom('a', 'b', '.', 'a-b', '.-a'), { minLength: 1, maxLength: 2 })).map(([neg, xs]) => `[${neg ? '!' : ''}${xs.join('')}]`) },
-  { weight: 2, arbitrary: fc.array(fc.stringMatching(/^[ab]{0,2}$/), { minLength: 1, maxLength: 3 }).map((xs) => `{${xs.join(',')}}`) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.boolean(), fc.array(fc.constantFrom('a', 'b', '.', 'a-b', '.-a'), { minLength: 1, maxLength: 2 }))
+      .map(([neg, xs]) => `[${neg ? '!' : ''}${xs.join('')}]`),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(fc.stringMatching(/^[ab]{0,2}$/), { minLength: 1, maxLength: 3 })
+      .map((xs) => `{${xs.join(',')}}`),
+  },
 );
 const patternPart = fc.array(patternToken, { minLength: 1, maxLength: 4 }).map((ts) => ts.join(''));
 const patternArb = fc

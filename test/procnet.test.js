@@ -31,8 +31,11 @@ describe('procnet: kernel UDP drop counters', () => {
       { port: 0x44, rxQueue: 0, inode: 1234, drops: 0 },
     ]);
     assert.deepEqual(procnet.parseProcNetUdp(''), []);
-    assert.deepEqual(procnet.parseProcNetUdp('sl local_address rem_address st\n 0: 0100007F:0044 00000000:0000 07'), [],
-      'a kernel without the drops column gives no rows, not zeros');
+    assert.deepEqual(
+      procnet.parseProcNetUdp('sl local_address rem_address st\n 0: 0100007F:0044 00000000:0000 07'),
+      [],
+      'a kernel without the drops column gives no rows, not zeros',
+    );
   });
 
   it('answers undefined, not 0, for a socket the OS says nothing about', async () => {
@@ -66,10 +69,17 @@ describe('procnet: kernel UDP drop counters', () => {
     }
 
     it('does not claim a socket of another process as ours', async () => {
-      const child = spawn(process.execPath, ['-e', `
+      const child = spawn(
+        process.execPath,
+        [
+          '-e',
+          `
         const s = require('dgram').createSocket('udp4');
         s.bind(0, '127.0.0.1', () => process.stdout.write(s.address().port + '\\n'));
-        process.stdin.on('data', () => process.exit(0));`], { stdio: ['pipe', 'pipe', 'inherit'] });
+        process.stdin.on('data', () => process.exit(0));`,
+        ],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
       try {
         const port = Number(await firstLine(child.stdout));
         assert.equal(procnet.findOwnUdpSocketInode(port, 'udp4'), undefined);
@@ -94,8 +104,13 @@ describe('procnet: kernel UDP drop counters', () => {
         assert.equal(before.drops, 0);
         const burst = 300;
         const datagram = Buffer.alloc(1000, 0x2f);
-        await Promise.all(Array.from({ length: burst }, () =>
-          new Promise((res, rej) => sender.send(datagram, port, '127.0.0.1', (err) => (err ? rej(err) : res())))));
+        await Promise.all(
+          Array.from(
+            { length: burst },
+            () =>
+              new Promise((res, rej) => sender.send(datagram, port, '127.0.0.1', (err) => (err ? rej(err) : res()))),
+          ),
+        );
         // Loopback delivers inside sendmsg, so once every send has completed the queue is settled.
         const after = await procnet.readUdpSocketStats({ port, inode, family: 'udp4' });
         assert.ok(after.drops > 0 && after.drops < burst, `drops ${after.drops} of ${burst} (rcvbuf ${rcvbuf})`);

@@ -39,8 +39,22 @@ describe('osc-in work (PacketReceiver)', () => {
   it('sends a message as one msg, a bundle as its messages one by one or whole, with the sender', () => {
     let [r, n] = make({});
     r.packet(MSG, '10.0.0.1', 9000);
-    r.packet(bundle(codec.IMMEDIATELY, [{ address: '/b', args: [] }, { address: '/c', args: ['x'] }]), '10.0.0.2', 1);
-    assert.deepEqual(n.sent.map((m) => [m.topic, m.ip, m.port]), [['/a', '10.0.0.1', 9000], ['/b', '10.0.0.2', 1], ['/c', '10.0.0.2', 1]]);
+    r.packet(
+      bundle(codec.IMMEDIATELY, [
+        { address: '/b', args: [] },
+        { address: '/c', args: ['x'] },
+      ]),
+      '10.0.0.2',
+      1,
+    );
+    assert.deepEqual(
+      n.sent.map((m) => [m.topic, m.ip, m.port]),
+      [
+        ['/a', '10.0.0.1', 9000],
+        ['/b', '10.0.0.2', 1],
+        ['/c', '10.0.0.2', 1],
+      ],
+    );
     assert.equal(n.sent[0].payload, 1);
     assert.match(n.sent[0]._msgid, /^[0-9a-f]{16}$/, 'each msg with an id of ours');
     assert.equal(new Set(n.sent.map((m) => m._msgid)).size, 3);
@@ -81,23 +95,43 @@ describe('osc-in work (PacketReceiver)', () => {
     const e = Object.assign(new Error('invalid SLIP escape'), { code: 'BAD_FRAME' });
     r.streamError(e, { address: '10.0.0.9', port: 53000 });
     r.streamError(e, undefined);
-    assert.deepEqual(n.errors.map((x) => [String(x.report), x.report.code, x.msg]), [
-      ['TCP stream from 10.0.0.9:53000: BAD_FRAME: invalid SLIP escape', 'BAD_FRAME', { ip: '10.0.0.9', port: 53000 }],
-      ['TCP stream: BAD_FRAME: invalid SLIP escape', 'BAD_FRAME', {}],
-    ]);
+    assert.deepEqual(
+      n.errors.map((x) => [String(x.report), x.report.code, x.msg]),
+      [
+        [
+          'TCP stream from 10.0.0.9:53000: BAD_FRAME: invalid SLIP escape',
+          'BAD_FRAME',
+          { ip: '10.0.0.9', port: 53000 },
+        ],
+        ['TCP stream: BAD_FRAME: invalid SLIP escape', 'BAD_FRAME', {}],
+      ],
+    );
   });
 
   it('holds future bundles when scheduling, sends each due group at once as one group, refuses what does not fit', () => {
     const [r, n] = make({ schedule: true, queueSize: '1', horizon: '10' });
-    r.packet(bundle(codec.IMMEDIATELY, [{ address: '/now', args: [] }, { address: '/too', args: [] }]), '10.0.0.1', 7);
-    assert.deepEqual(n.groups.map((g) => g.map((m) => m.topic)), [['/now', '/too']]);
+    r.packet(
+      bundle(codec.IMMEDIATELY, [
+        { address: '/now', args: [] },
+        { address: '/too', args: [] },
+      ]),
+      '10.0.0.1',
+      7,
+    );
+    assert.deepEqual(
+      n.groups.map((g) => g.map((m) => m.topic)),
+      [['/now', '/too']],
+    );
     assert.equal(n.groups[0][0].ip, '10.0.0.1');
     r.packet(bundle(Date.now() + 5000, [{ address: '/later', args: [] }]), '10.0.0.1', 7);
     assert.equal(n.changedNow, 1, 'the first bundle to wait shows at once');
     assert.equal(r.scheduled.stats().waiting, 1);
     r.packet(bundle(Date.now() + 5000, [{ address: '/full', args: [] }]), '10.0.0.1', 7);
     r.packet(bundle(Date.now() + 60000, [{ address: '/far', args: [] }]), '10.0.0.1', 7);
-    assert.deepEqual(n.errors.map((x) => x.report.code), ['LIMIT_EXCEEDED', 'BAD_TIMETAG']);
+    assert.deepEqual(
+      n.errors.map((x) => x.report.code),
+      ['LIMIT_EXCEEDED', 'BAD_TIMETAG'],
+    );
     assert.match(String(n.errors[0].report), /^bundle from 10\.0\.0\.1:7 not scheduled: scheduler queue full/);
     assert.equal(r.received, 2);
     r.close();
@@ -106,7 +140,14 @@ describe('osc-in work (PacketReceiver)', () => {
 
   it("drops late bundles under the 'drop' policy with a warning naming the sender", () => {
     const [r, n] = make({ schedule: 'true', late: 'drop' });
-    r.packet(bundle(Date.now() - 1000, [{ address: '/stale', args: [] }, { address: '/stale2', args: [] }]), '10.0.0.1', 7);
+    r.packet(
+      bundle(Date.now() - 1000, [
+        { address: '/stale', args: [] },
+        { address: '/stale2', args: [] },
+      ]),
+      '10.0.0.1',
+      7,
+    );
     assert.equal(n.groups.length, 0);
     assert.match(n.warnings[0], /^late bundle from 10\.0\.0\.1:7 dropped: 2 messages due \d+ ms ago$/);
     assert.equal(r.scheduled.stats().dropped, 1);
@@ -115,7 +156,12 @@ describe('osc-in work (PacketReceiver)', () => {
 
 describe('osc-in scheduling settings (scheduleSettings)', () => {
   it('takes the node properties, empty meaning the default', () => {
-    assert.deepEqual(scheduleSettings({ queueSize: '5', horizon: '2.5', late: 'drop' }), { maxQueue: 5, horizonMs: 2500, late: 'drop', warning: undefined });
+    assert.deepEqual(scheduleSettings({ queueSize: '5', horizon: '2.5', late: 'drop' }), {
+      maxQueue: 5,
+      horizonMs: 2500,
+      late: 'drop',
+      warning: undefined,
+    });
     const d = scheduleSettings({ queueSize: '', horizon: undefined });
     assert.deepEqual([d.maxQueue, d.horizonMs, d.late, d.warning], [1000, DEFAULT_HORIZON_S * 1000, 'emit', undefined]);
   });
@@ -123,12 +169,21 @@ describe('osc-in scheduling settings (scheduleSettings)', () => {
   it('replaces a property that is not valid by its default, and says which', () => {
     const both = scheduleSettings({ queueSize: '1.5', horizon: '-1' });
     assert.deepEqual([both.maxQueue, both.horizonMs], [1000, DEFAULT_HORIZON_S * 1000]);
-    assert.equal(texts.t(both.warning.key, both.warning.params), 'invalid queue size 1.5 and horizon -1: using the default (1000 bundles, 3600 s)');
+    assert.equal(
+      texts.t(both.warning.key, both.warning.params),
+      'invalid queue size 1.5 and horizon -1: using the default (1000 bundles, 3600 s)',
+    );
     const q = scheduleSettings({ queueSize: 'x', horizon: '5' });
     assert.equal(q.horizonMs, 5000);
-    assert.equal(texts.t(q.warning.key, q.warning.params), 'invalid queue size x: using the default (1000 bundles, 3600 s)');
+    assert.equal(
+      texts.t(q.warning.key, q.warning.params),
+      'invalid queue size x: using the default (1000 bundles, 3600 s)',
+    );
     const h = scheduleSettings({ queueSize: '3', horizon: 'soon' });
     assert.equal(h.maxQueue, 3);
-    assert.equal(texts.t(h.warning.key, h.warning.params), 'invalid horizon soon: using the default (1000 bundles, 3600 s)');
+    assert.equal(
+      texts.t(h.warning.key, h.warning.params),
+      'invalid horizon soon: using the default (1000 bundles, 3600 s)',
+    );
   });
 });

@@ -27,7 +27,11 @@ function startResponder() {
     child.stdout.on('data', (d) => {
       text += d;
       const m = /^(\d+)\n/.exec(text);
-      if (m) resolve({ port: Number(m[1]), stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.stdin.end()))) });
+      if (m)
+        resolve({
+          port: Number(m[1]),
+          stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.stdin.end()))),
+        });
     });
     child.once('exit', (code) => reject(new Error(`the liblo responder exited (${code}) before it said its port`)));
   });
@@ -37,7 +41,19 @@ function flow(port, props = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
     { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 },
-    { id: 'r1', z: 'f1', type: 'osc-request', endpoint: 'udp1', host: '127.0.0.1', port: String(port), timeout: 2, retries: 0, maxPending: 100, wires: [['out']], ...props },
+    {
+      id: 'r1',
+      z: 'f1',
+      type: 'osc-request',
+      endpoint: 'udp1',
+      host: '127.0.0.1',
+      port: String(port),
+      timeout: 2,
+      retries: 0,
+      maxPending: 100,
+      wires: [['out']],
+      ...props,
+    },
     { id: 'out', z: 'f1', type: 'helper' },
     { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', wires: [['monitor']] },
     { id: 'monitor', z: 'f1', type: 'helper' },
@@ -67,7 +83,7 @@ const NODES = [...UDP_NODES, oscRequest];
     return (await out)[0].payload;
   }
 
-  it('gets liblo\'s answer with every argument type liblo echoes', async () => {
+  it("gets liblo's answer with every argument type liblo echoes", async () => {
     await helper.load(NODES, flow(device.port));
     const out = collect(helper.getNode('out'), 1);
     helper.getNode('r1').receive({ topic: '/echo', payload: [1, 2.5, 'text', true, null], types: ',ifsTN', id: 7 });
@@ -101,7 +117,13 @@ const NODES = [...UDP_NODES, oscRequest];
     // Both wait on /ooo: first in, first out, whatever the device meant.
     r1.receive({ topic: '/ooo', payload: 'a', n: 1 });
     r1.receive({ topic: '/ooo', payload: 'b', n: 2 });
-    assert.deepEqual((await outs).map((m) => [m.n, m.payload]), [[1, 'b'], [2, 'a']]);
+    assert.deepEqual(
+      (await outs).map((m) => [m.n, m.payload]),
+      [
+        [1, 'b'],
+        [2, 'a'],
+      ],
+    );
 
     const twice = new Promise((resolve) => {
       let n = 0;

@@ -81,7 +81,10 @@ describe('request matcher', () => {
     const m = recorder({ maxPending: 2 });
     m.add('p', '/a', 1);
     m.add('p', '/a', 2);
-    assert.throws(() => m.add('p', '/a', 3), (e) => e instanceof RequestError && e.code === 'LIMIT_EXCEEDED' && /at most 2/.test(e.message));
+    assert.throws(
+      () => m.add('p', '/a', 3),
+      (e) => e instanceof RequestError && e.code === 'LIMIT_EXCEEDED' && /at most 2/.test(e.message),
+    );
     assert.equal(m.size, 2);
     m.take('p', '/a');
     m.add('p', '/a', 3);
@@ -90,11 +93,25 @@ describe('request matcher', () => {
 
   it('refuses an invalid reply pattern and invalid options', () => {
     const m = recorder();
-    assert.throws(() => m.add('p', '/a/[b', 1), (e) => e.code === 'BAD_PATTERN');
+    assert.throws(
+      () => m.add('p', '/a/[b', 1),
+      (e) => e.code === 'BAD_PATTERN',
+    );
     assert.equal(m.size, 0);
     assert.equal(m.timerArmed, false);
-    for (const bad of [{ timeoutMs: 0 }, { timeoutMs: NaN }, { timeoutMs: 2 ** 31 }, { retries: -1 }, { retries: 1.5 }, { maxPending: 0 }]) {
-      assert.throws(() => new RequestMatcher({ timeoutMs: 100, onTimeout() {}, ...bad }), RangeError, JSON.stringify(bad));
+    for (const bad of [
+      { timeoutMs: 0 },
+      { timeoutMs: NaN },
+      { timeoutMs: 2 ** 31 },
+      { retries: -1 },
+      { retries: 1.5 },
+      { maxPending: 0 },
+    ]) {
+      assert.throws(
+        () => new RequestMatcher({ timeoutMs: 100, onTimeout() {}, ...bad }),
+        RangeError,
+        JSON.stringify(bad),
+      );
     }
   });
 
@@ -108,7 +125,10 @@ describe('request matcher', () => {
     assert.equal(m.take('p', '/a').item, 'kept');
     m.add('p', '/b', 'times out');
     await m.timeoutsReached(1);
-    assert.deepEqual(m.events.filter((e) => e.type === 'timeout').map((e) => e.item), ['times out']);
+    assert.deepEqual(
+      m.events.filter((e) => e.type === 'timeout').map((e) => e.item),
+      ['times out'],
+    );
   });
 
   it('times each request out once, in the order sent, never before its timeout', async () => {
@@ -117,14 +137,20 @@ describe('request matcher', () => {
     for (let i = 0; i < 5; i++) m.add('p', `/a/${i % 2}`, i);
     await m.timeoutsReached(5);
     const timeouts = m.events.filter((e) => e.type === 'timeout');
-    assert.deepEqual(timeouts.map((e) => e.item), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      timeouts.map((e) => e.item),
+      [0, 1, 2, 3, 4],
+    );
     for (const t of timeouts) {
       assert.equal(t.sends, 1);
       assert.ok(t.at - start >= 29, `timed out after ${t.at - start} ms`);
     }
     assert.equal(m.timeouts, 5);
     assert.equal(m.take('p', '/a/0'), undefined, 'a reply after the timeout finds nobody');
-    assert.deepEqual(m.events.filter((e) => e.type === 'busy').map((e) => e.busy), [true, false]);
+    assert.deepEqual(
+      m.events.filter((e) => e.type === 'busy').map((e) => e.busy),
+      [true, false],
+    );
     assert.equal(m.timerArmed, false);
   });
 
@@ -134,8 +160,14 @@ describe('request matcher', () => {
     m.add('p', '/a', 'x');
     await m.timeoutsReached(1);
     const [r1, r2, t] = m.events.filter((e) => e.type !== 'busy');
-    assert.deepEqual([r1.type, r1.attempt, r2.type, r2.attempt, t.type, t.sends], ['retry', 1, 'retry', 2, 'timeout', 3]);
-    assert.ok(r1.at - start >= 24 && r2.at - r1.at >= 24 && t.at - r2.at >= 24, `waits ${r1.at - start}, ${r2.at - r1.at}, ${t.at - r2.at}`);
+    assert.deepEqual(
+      [r1.type, r1.attempt, r2.type, r2.attempt, t.type, t.sends],
+      ['retry', 1, 'retry', 2, 'timeout', 3],
+    );
+    assert.ok(
+      r1.at - start >= 24 && r2.at - r1.at >= 24 && t.at - r2.at >= 24,
+      `waits ${r1.at - start}, ${r2.at - r1.at}, ${t.at - r2.at}`,
+    );
   });
 
   it('measures the round trip from the last send, and a retried request can still be answered', async () => {
@@ -157,7 +189,10 @@ describe('request matcher', () => {
     for (let i = 0; i < 1000; i++) m.add(`10.0.0.${i % 7}|9000`, `/fader/${i % 13}`, i);
     assert.equal(activeTimers(), before + 1, 'one timer for all of them');
     await m.timeoutsReached(1000);
-    assert.deepEqual(m.events.filter((e) => e.type === 'timeout').map((e) => e.item), Array.from({ length: 1000 }, (_, i) => i));
+    assert.deepEqual(
+      m.events.filter((e) => e.type === 'timeout').map((e) => e.item),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     assert.equal(m.size, 0);
     assert.equal(m.peerCount, 0);
     assert.equal(m.timerArmed, false);

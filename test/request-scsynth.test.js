@@ -15,14 +15,26 @@ function flow(port, props = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
     { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 },
-    { id: 'r1', z: 'f1', type: 'osc-request', endpoint: 'udp1', host: '127.0.0.1', port: String(port), reply: '', timeout: 3, maxPending: 1000, wires: [['out']], ...props },
+    {
+      id: 'r1',
+      z: 'f1',
+      type: 'osc-request',
+      endpoint: 'udp1',
+      host: '127.0.0.1',
+      port: String(port),
+      reply: '',
+      timeout: 3,
+      maxPending: 1000,
+      wires: [['out']],
+      ...props,
+    },
     { id: 'out', z: 'f1', type: 'helper' },
     { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'helper' },
   ];
 }
 
-(missing ? describe.skip : describe)('osc-request with SuperCollider\'s scsynth', function () {
+(missing ? describe.skip : describe)("osc-request with SuperCollider's scsynth", function () {
   this.timeout(60000);
   let sc;
   before(async () => {
@@ -74,7 +86,11 @@ function flow(port, props = {}) {
     const synced = msgs.filter((m) => m.topic === '/synced');
     assert.equal(synced.length, N);
     for (const m of synced) assert.equal(m.payload, m.id, `/sync ${m.id} answered with /synced ${m.payload}`);
-    assert.deepEqual(synced.map((m) => m.id), Array.from({ length: N }, (_, i) => i), 'in the order asked');
+    assert.deepEqual(
+      synced.map((m) => m.id),
+      Array.from({ length: N }, (_, i) => i),
+      'in the order asked',
+    );
     const statuses = msgs.filter((m) => m.topic === '/status.reply');
     assert.equal(statuses.length, 10);
     for (const m of statuses) assert.equal(m.payload.length, 9, m.id);
@@ -90,9 +106,21 @@ function flow(port, props = {}) {
     const status = collect(helper.getNode(idOf(flow, 'helper', 'server status')), 1);
     helper.getNode(idOf(flow, 'inject', 'poll /status every 5 s')).receive({});
     const [s] = await status;
-    assert.deepEqual(Object.keys(s.payload), ['ugens', 'synths', 'groups', 'synthdefs', 'avgCPU', 'peakCPU', 'sampleRate', 'rtt']);
+    assert.deepEqual(Object.keys(s.payload), [
+      'ugens',
+      'synths',
+      'groups',
+      'synthdefs',
+      'avgCPU',
+      'peakCPU',
+      'sampleRate',
+      'rtt',
+    ]);
     // The actual sample rate is measured as the server runs: just after boot it may still be 0.
-    assert.ok(typeof s.payload.sampleRate === 'number' && s.payload.groups >= 1 && s.payload.rtt > 0, JSON.stringify(s.payload));
+    assert.ok(
+      typeof s.payload.sampleRate === 'number' && s.payload.groups >= 1 && s.payload.rtt > 0,
+      JSON.stringify(s.payload),
+    );
     const synced = collect(helper.getNode(idOf(flow, 'helper', 'synced')), 1);
     helper.getNode(idOf(flow, 'inject', 'sync 42')).receive({});
     const [m] = await synced;
@@ -101,7 +129,7 @@ function flow(port, props = {}) {
 });
 
 if (missing) {
-  describe('osc-request with SuperCollider\'s scsynth', () => {
+  describe("osc-request with SuperCollider's scsynth", () => {
     it(`is skipped: ${missing}`, function () {
       this.skip();
     });

@@ -24,7 +24,14 @@ function fakeLink({ maxPacket = 65507, failSends = null } = {}) {
       status() {
         const open = link.endpoint.state === 'open';
         const words = open ? { text: 'from 127.0.0.1:5000', key: 'sendingFrom' } : { text: 'failed', key: 'failed' };
-        return { state: link.endpoint.state, ...words, params: { label: '127.0.0.1:5000' }, retrying: false, unreachable: false, counters: {} };
+        return {
+          state: link.endpoint.state,
+          ...words,
+          params: { label: '127.0.0.1:5000' },
+          retrying: false,
+          unreachable: false,
+          counters: {},
+        };
       },
     },
     waiters: [],
@@ -44,7 +51,8 @@ function fakeLink({ maxPacket = 65507, failSends = null } = {}) {
     /** A packet from address:port; true when the requester consumed it. */
     deliver(packet, address = '127.0.0.1', port = 9000) {
       const data = encodePacket(packet);
-      const consumed = link.interceptor !== undefined && link.interceptor(data, { address, port, family: 'IPv4', size: data.length });
+      const consumed =
+        link.interceptor !== undefined && link.interceptor(data, { address, port, family: 'IPv4', size: data.length });
       if (!consumed) link.received.push(packet);
       return consumed;
     },
@@ -70,17 +78,30 @@ const nextTick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('requester (osc-request without Node-RED)', () => {
   describe('what it sends', () => {
-    it('sends the msg as osc out would, to the node\'s host and port, else msg.ip and msg.port', async () => {
+    it("sends the msg as osc out would, to the node's host and port, else msg.ip and msg.port", async () => {
       const r = requester({ host: '127.0.0.1', port: '9000' });
       r.request({ topic: '/ch/01/mix/fader', payload: [] }, () => {});
       r.request({ topic: '/a', payload: [1, 2.5, 'x'], ip: '10.9.9.9', port: 1 }, () => {});
       const s = requester({});
       s.request({ payload: '/b 3', ip: '127.0.0.1', port: 9001 }, () => {});
       await nextTick();
-      assert.deepEqual(r.link.sent.map((x) => [x.host, x.port]), [['127.0.0.1', 9000], ['127.0.0.1', 9000]], 'configured values win');
+      assert.deepEqual(
+        r.link.sent.map((x) => [x.host, x.port]),
+        [
+          ['127.0.0.1', 9000],
+          ['127.0.0.1', 9000],
+        ],
+        'configured values win',
+      );
       assert.deepEqual(r.link.sent[0].packet, { address: '/ch/01/mix/fader', args: [] });
-      assert.deepEqual(r.link.sent[1].packet.args.map((a) => a.type), ['i', 'f', 's']);
-      assert.deepEqual([s.link.sent[0].host, s.link.sent[0].port, s.link.sent[0].packet.address], ['127.0.0.1', 9001, '/b']);
+      assert.deepEqual(
+        r.link.sent[1].packet.args.map((a) => a.type),
+        ['i', 'f', 's'],
+      );
+      assert.deepEqual(
+        [s.link.sent[0].host, s.link.sent[0].port, s.link.sent[0].packet.address],
+        ['127.0.0.1', 9001, '/b'],
+      );
       r.close();
       s.close();
     });
@@ -94,7 +115,11 @@ describe('requester (osc-request without Node-RED)', () => {
         [{ payload: 1, ip: '127.0.0.1', port: 9000 }, 'NO_ADDRESS', /no OSC address/],
         [{ topic: '/a/[b', ip: '127.0.0.1', port: 9000 }, 'BAD_ADDRESS', /./],
         [{ topic: '/a', payload: 'x', types: ',i', ip: '127.0.0.1', port: 9000 }, 'BAD_TYPE_TAGS', /cannot encode/],
-        [{ topic: '/a', payload: { type: 'i', value: 'x' }, ip: '127.0.0.1', port: 9000 }, 'BAD_ARGUMENT', /cannot encode the message \(argument 0\)/],
+        [
+          { topic: '/a', payload: { type: 'i', value: 'x' }, ip: '127.0.0.1', port: 9000 },
+          'BAD_ARGUMENT',
+          /cannot encode the message \(argument 0\)/,
+        ],
         [{ payload: [{ topic: '/a', payload: 1 }], ip: '127.0.0.1', port: 9000 }, 'BAD_REQUEST', /bundle/],
         [{ topic: '/a', reply: '/r/[x', ip: '127.0.0.1', port: 9000 }, 'BAD_ADDRESS', /reply address "\/r\/\[x"/],
       ];
@@ -115,12 +140,16 @@ describe('requester (osc-request without Node-RED)', () => {
       assert.equal(err.code, 'LIMIT_EXCEEDED');
     });
 
-    it('looks host names up in the endpoint\'s family, and matches the reply by the address it resolved to', async () => {
+    it("looks host names up in the endpoint's family, and matches the reply by the address it resolved to", async () => {
       const r = requester({ host: 'localhost', port: 9000 });
       const answered = ask(r, { topic: '/a' });
       const second = ask(r, { topic: '/a', n: 2 });
       await r.link.sends(2);
-      assert.deepEqual(r.link.sent.map((s) => s.host), ['127.0.0.1', '127.0.0.1'], 'sent to the address, in order');
+      assert.deepEqual(
+        r.link.sent.map((s) => s.host),
+        ['127.0.0.1', '127.0.0.1'],
+        'sent to the address, in order',
+      );
       assert.equal(r.link.deliver({ address: '/a', args: [] }, '127.0.0.1', 9000), false);
       assert.equal(r.link.deliver({ address: '/a', args: [] }, '127.0.0.1', 9000), false);
       assert.equal((await answered).reply.ip, '127.0.0.1');
@@ -150,14 +179,18 @@ describe('requester (osc-request without Node-RED)', () => {
   });
 
   describe('what it takes as the reply', () => {
-    it('outputs the reply as osc in gives it, keeps the request msg\'s other properties, adds msg.rtt', async () => {
+    it("outputs the reply as osc in gives it, keeps the request msg's other properties, adds msg.rtt", async () => {
       const r = requester({ host: '127.0.0.1', port: 9000 });
       assert.equal(r.link.interceptor, undefined, 'no interceptor before a request waits');
       const msg = { topic: '/ch/01/mix/fader', payload: [], types: ',', _msgid: 'm1', cue: { id: 7 } };
       const got = ask(r, msg);
       await nextTick();
       assert.equal(typeof r.link.interceptor, 'function', 'an interceptor while it waits');
-      assert.equal(r.link.deliver({ address: '/ch/01/mix/fader', args: [{ type: 'f', value: 0.75 }] }), false, 'not consumed unless asked');
+      assert.equal(
+        r.link.deliver({ address: '/ch/01/mix/fader', args: [{ type: 'f', value: 0.75 }] }),
+        false,
+        'not consumed unless asked',
+      );
       const { err, reply } = await got;
       assert.equal(err, null);
       assert.equal(reply, msg, 'the request msg carries on');
@@ -168,9 +201,13 @@ describe('requester (osc-request without Node-RED)', () => {
       assert.equal(typeof reply.rtt, 'number');
       assert.ok(reply.rtt >= 0 && reply.rtt < 1000);
       assert.deepEqual([reply._msgid, reply.cue], ['m1', { id: 7 }]);
-      assert.equal('types' in reply, false, 'the request\'s type tags are not forced onto the reply');
+      assert.equal('types' in reply, false, "the request's type tags are not forced onto the reply");
       assert.equal(r.link.interceptor, undefined, 'nothing waits: the endpoint does no request work');
-      assert.deepEqual(r.link.received.map((p) => p.address), ['/ch/01/mix/fader'], 'osc in still sees the reply');
+      assert.deepEqual(
+        r.link.received.map((p) => p.address),
+        ['/ch/01/mix/fader'],
+        'osc in still sees the reply',
+      );
     });
 
     it('takes replies only from the peer asked and on the reply address, first in first out', async () => {
@@ -178,15 +215,30 @@ describe('requester (osc-request without Node-RED)', () => {
       const a = ask(r, { topic: '/status', n: 1 });
       const b = ask(r, { topic: '/status', n: 2 });
       await nextTick();
-      assert.equal(r.link.deliver({ address: '/status.reply', args: [{ type: 'i', value: 1 }] }, '127.0.0.1', 9001), false, 'other port');
-      assert.equal(r.link.deliver({ address: '/status.reply', args: [{ type: 'i', value: 1 }] }, '127.0.0.2', 9000), false, 'other host');
+      assert.equal(
+        r.link.deliver({ address: '/status.reply', args: [{ type: 'i', value: 1 }] }, '127.0.0.1', 9001),
+        false,
+        'other port',
+      );
+      assert.equal(
+        r.link.deliver({ address: '/status.reply', args: [{ type: 'i', value: 1 }] }, '127.0.0.2', 9000),
+        false,
+        'other host',
+      );
       assert.equal(r.link.deliver({ address: '/status', args: [] }), false, 'the request address is not the reply');
       assert.equal(r.link.deliver({ address: '/status.reply', args: [{ type: 'i', value: 10 }] }), true, 'consumed');
       assert.equal(r.link.deliver({ address: '/status.reply', args: [{ type: 'i', value: 20 }] }), true);
-      assert.equal(r.link.deliver({ address: '/status.reply', args: [{ type: 'i', value: 30 }] }), false, 'a third reply finds nobody');
+      assert.equal(
+        r.link.deliver({ address: '/status.reply', args: [{ type: 'i', value: 30 }] }),
+        false,
+        'a third reply finds nobody',
+      );
       assert.deepEqual([(await a).reply.payload, (await b).reply.payload], [10, 20]);
       assert.deepEqual([(await a).reply.n, (await b).reply.n], [1, 2]);
-      assert.deepEqual(r.link.received.map((p) => p.address), ['/status.reply', '/status.reply', '/status', '/status.reply']);
+      assert.deepEqual(
+        r.link.received.map((p) => p.address),
+        ['/status.reply', '/status.reply', '/status', '/status.reply'],
+      );
     });
 
     it('takes the reply address from the node, else msg.reply, else the address sent; <address> stands for it', async () => {
@@ -209,7 +261,7 @@ describe('requester (osc-request without Node-RED)', () => {
       await nextTick();
       fixed.link.deliver({ address: '/ignored', args: [] });
       fixed.link.deliver({ address: '/done', args: [{ type: 's', value: '/notify' }] });
-      assert.equal((await f).reply.topic, '/done', 'the node\'s reply wins over msg.reply');
+      assert.equal((await f).reply.topic, '/done', "the node's reply wins over msg.reply");
     });
 
     it('answers from a bundle, consuming the bundle only when every message in it was a reply', async () => {
@@ -218,7 +270,16 @@ describe('requester (osc-request without Node-RED)', () => {
       const b = ask(r, { topic: '/b' });
       await nextTick();
       const tt = { seconds: 1, fraction: 0 };
-      assert.equal(r.link.deliver({ timetag: tt, packets: [{ address: '/a', args: [] }, { address: '/other', args: [] }] }), false);
+      assert.equal(
+        r.link.deliver({
+          timetag: tt,
+          packets: [
+            { address: '/a', args: [] },
+            { address: '/other', args: [] },
+          ],
+        }),
+        false,
+      );
       assert.deepEqual((await a).reply.osc.timetag, tt);
       assert.equal(r.link.deliver({ timetag: tt, packets: [{ address: '/b', args: [] }] }), true);
       assert.equal((await b).reply.topic, '/b');
@@ -243,10 +304,16 @@ describe('requester (osc-request without Node-RED)', () => {
       const { err, reply } = await ask(r, msg);
       assert.equal(reply, undefined);
       assert.equal(err.code, 'TIMEOUT');
-      assert.match(err.message, /no reply \/ch\/01\/mix\/fader from 127\.0\.0\.1:9000 to \/ch\/01\/mix\/fader within 0\.03 s \(sent 3 times/);
+      assert.match(
+        err.message,
+        /no reply \/ch\/01\/mix\/fader from 127\.0\.0\.1:9000 to \/ch\/01\/mix\/fader within 0\.03 s \(sent 3 times/,
+      );
       assert.deepEqual(msg, { topic: '/ch/01/mix/fader', payload: [], keep: 1 });
       assert.equal(r.link.sent.length, 3);
-      assert.ok(r.link.sent.every((s) => s.bytes.equals(r.link.sent[0].bytes)), 'the same bytes each time');
+      assert.ok(
+        r.link.sent.every((s) => s.bytes.equals(r.link.sent[0].bytes)),
+        'the same bytes each time',
+      );
       assert.deepEqual(r.stats(), { waiting: 0, answered: 0, timeouts: 1, failed: 0, lastRttMs: undefined });
       assert.equal(r.link.interceptor, undefined);
       assert.equal(r.status().fill, 'yellow', 'the last request timed out');
@@ -260,7 +327,7 @@ describe('requester (osc-request without Node-RED)', () => {
       assert.equal(requestOptionsFromConfig({ retries: 3 }, 'udp', 4).options.retries, 3);
     });
 
-    it('fails a request whose send failed with the send\'s code, and stops waiting for it', async () => {
+    it("fails a request whose send failed with the send's code, and stops waiting for it", async () => {
       const err = Object.assign(new Error('not connected'), { code: 'ENOTCONN' });
       const r = requester({}, 'tcp-client', fakeLink({ failSends: err }));
       const res = await ask(r, { topic: '/go' });
@@ -289,7 +356,10 @@ describe('requester (osc-request without Node-RED)', () => {
       r.request({ topic: '/a' }, (err, reply) => calls.push([err, reply]));
       r.request({ topic: '/b' }, (err, reply) => calls.push([err, reply]));
       assert.equal(r.close(), 2);
-      assert.deepEqual(calls, [[null, undefined], [null, undefined]]);
+      assert.deepEqual(calls, [
+        [null, undefined],
+        [null, undefined],
+      ]);
       assert.equal(r.link.interceptor, undefined);
       const { err } = await ask(r, { topic: '/c' });
       assert.equal(err.code, 'ENOTCONN');
@@ -348,16 +418,28 @@ describe('requester (osc-request without Node-RED)', () => {
       const r = requester({ reply: '/reply<address>', format: 'qlab' }, 'tcp-client');
       const a = ask(r, { topic: '/cueLists' });
       await nextTick();
-      r.link.deliver(json({ workspace_id: 'W', address: '/cueLists', status: 'ok', data: [{ number: '1', name: 'Main' }] }));
+      r.link.deliver(
+        json({ workspace_id: 'W', address: '/cueLists', status: 'ok', data: [{ number: '1', name: 'Main' }] }),
+      );
       const { err, reply } = await a;
       assert.equal(err, null);
-      assert.deepEqual(reply.payload, { workspace_id: 'W', address: '/cueLists', status: 'ok', data: [{ number: '1', name: 'Main' }] });
+      assert.deepEqual(reply.payload, {
+        workspace_id: 'W',
+        address: '/cueLists',
+        status: 'ok',
+        data: [{ number: '1', name: 'Main' }],
+      });
       assert.equal(reply.topic, '/reply/cueLists');
     });
 
     it('makes status "error" and "denied" and a reply that is not QLab\'s catchable errors', async () => {
       const r = requester({ reply: '/reply<address>', format: 'qlab' }, 'tcp-client');
-      const pending = [ask(r, { topic: '/cueLists' }), ask(r, { topic: '/cueLists' }), ask(r, { topic: '/cueLists' }), ask(r, { topic: '/cueLists' })];
+      const pending = [
+        ask(r, { topic: '/cueLists' }),
+        ask(r, { topic: '/cueLists' }),
+        ask(r, { topic: '/cueLists' }),
+        ask(r, { topic: '/cueLists' }),
+      ];
       await nextTick();
       r.link.deliver(json({ address: '/cueLists', status: 'error' }));
       r.link.deliver(json({ address: '/cueLists', status: 'denied' }));
@@ -371,8 +453,14 @@ describe('requester (osc-request without Node-RED)', () => {
 
     it('parseQlabReply and qlabReplyError, alone', () => {
       assert.deepEqual(parseQlabReply(['{"status":"ok","data":1}'], '/r'), { status: 'ok', data: 1 });
-      assert.throws(() => parseQlabReply('[1]', '/r'), (e) => e.code === 'BAD_REPLY');
-      assert.throws(() => parseQlabReply('{"data":1}', '/r'), (e) => e.code === 'BAD_REPLY');
+      assert.throws(
+        () => parseQlabReply('[1]', '/r'),
+        (e) => e.code === 'BAD_REPLY',
+      );
+      assert.throws(
+        () => parseQlabReply('{"data":1}', '/r'),
+        (e) => e.code === 'BAD_REPLY',
+      );
       assert.equal(qlabReplyError({ status: 'ok' }, '/a'), undefined);
       assert.match(qlabReplyError({ status: 'error', data: 'no cue' }, '/a').message, /"error": "no cue"/);
     });
@@ -380,16 +468,27 @@ describe('requester (osc-request without Node-RED)', () => {
 
   describe('settings and status', () => {
     it('replaces invalid settings by their defaults, and says so', () => {
-      const { options, problems } = requestOptionsFromConfig({ timeout: '0', retries: '1.5', maxPending: 'x', reply: '/a b' }, 'udp', 4);
+      const { options, problems } = requestOptionsFromConfig(
+        { timeout: '0', retries: '1.5', maxPending: 'x', reply: '/a b' },
+        'udp',
+        4,
+      );
       assert.deepEqual([options.timeoutMs, options.retries, options.maxPending], [1000, 0, 100]);
       assert.equal(problems.length, 4);
       assert.match(problems.join('\n'), /timeout 0.*\n.*retries 1\.5.*\n.*most waiting x.*\n.*reply address "\/a b"/);
-      const ok = requestOptionsFromConfig({ timeout: '0.25', retries: 2, maxPending: '5', reply: '<address>.reply', consume: 'true', format: 'qlab' }, 'udp', 4);
+      const ok = requestOptionsFromConfig(
+        { timeout: '0.25', retries: 2, maxPending: '5', reply: '<address>.reply', consume: 'true', format: 'qlab' },
+        'udp',
+        4,
+      );
       assert.deepEqual(ok.problems, []);
-      assert.deepEqual([ok.options.timeoutMs, ok.options.retries, ok.options.maxPending, ok.options.consume, ok.options.format], [250, 2, 5, true, 'qlab']);
+      assert.deepEqual(
+        [ok.options.timeoutMs, ok.options.retries, ok.options.maxPending, ok.options.consume, ok.options.format],
+        [250, 2, 5, true, 'qlab'],
+      );
     });
 
-    it('shows the endpoint\'s state, then how many wait, the last round trip and the timeouts', async () => {
+    it("shows the endpoint's state, then how many wait, the last round trip and the timeouts", async () => {
       const link = fakeLink();
       const r = requester({ host: '127.0.0.1', port: 9000 }, 'udp', link);
       assert.deepEqual(r.status(), { fill: 'green', shape: 'dot', text: 'ready · 127.0.0.1:5000' });

@@ -51,7 +51,9 @@ describe('router', () => {
       { payload: 'single digit', pattern: '/*/ch/[0-9]/fader', index: 5, parts: ['mixer', '1'] },
       { payload: 'ch or bus 1', pattern: '/mixer/{ch,bus}/1/*', index: 6, parts: ['ch', 'fader'] },
     ]);
-    assert.deepEqual(strip(r.match('/mixer/bus/1/mute')), [{ payload: 'ch or bus 1', pattern: '/mixer/{ch,bus}/1/*', index: 6 }]);
+    assert.deepEqual(strip(r.match('/mixer/bus/1/mute')), [
+      { payload: 'ch or bus 1', pattern: '/mixer/{ch,bus}/1/*', index: 6 },
+    ]);
     assert.deepEqual(r.match('/nothing'), []);
     assert.deepEqual(r.match(''), []);
     assert.deepEqual(r.match('mixer/ch/1/fader'), []);
@@ -78,7 +80,10 @@ describe('router', () => {
       { payload: 'every fader', pattern: '//fader', index: 2 },
       { payload: 'ch1 fader again', pattern: '/mixer/ch/1/fader', index: 4 },
     ]);
-    assert.deepEqual(r.match('/synth/*/freq').map((m) => m.index), [3]);
+    assert.deepEqual(
+      r.match('/synth/*/freq').map((m) => m.index),
+      [3],
+    );
   });
 
   it('never throws on what arrives: invalid patterns and non-strings match nothing', () => {
@@ -122,9 +127,15 @@ describe('router', () => {
       };
     }
     try {
-      assert.deepEqual(r.match('/mixer/1/fader').map((m) => m.payload), ['fader']);
+      assert.deepEqual(
+        r.match('/mixer/1/fader').map((m) => m.payload),
+        ['fader'],
+      );
       assert.deepEqual(counted, []);
-      assert.deepEqual(r.match('/synth/7/freq').map((m) => m.payload), [7]);
+      assert.deepEqual(
+        r.match('/synth/7/freq').map((m) => m.payload),
+        [7],
+      );
       assert.deepEqual(counted, [7]);
     } finally {
       for (let i = 0; i < 50; i++) delete compilePattern(`/synth/${i}/*`).exec;
@@ -158,11 +169,27 @@ describe('router', () => {
     }
     const r = routerOf(rules);
     assert.equal(r.size, 1000);
-    const addresses = ['/mixer/ch/07/fader', '/mixer/ch/63/mute', '/synth/lead/freq', '/fx/rev/3/mix', '/fx/dly/9/mix', '/mixer/ch/07', '/a/b/c/pan', '/nothing', '/mixer/ch/*/fader', '/fx/{rev,dly}/3/mix', '//gain'];
+    const addresses = [
+      '/mixer/ch/07/fader',
+      '/mixer/ch/63/mute',
+      '/synth/lead/freq',
+      '/fx/rev/3/mix',
+      '/fx/dly/9/mix',
+      '/mixer/ch/07',
+      '/a/b/c/pan',
+      '/nothing',
+      '/mixer/ch/*/fader',
+      '/fx/{rev,dly}/3/mix',
+      '//gain',
+    ];
     for (const a of addresses) {
       const got = r.match(a);
       assert.deepEqual(strip(got), bruteForce(rules, a), a);
-      for (const m of got) assert.deepEqual(m.parts, isPattern(a) ? compilePattern(a).exec(m.pattern) || [] : compilePattern(m.pattern).exec(a));
+      for (const m of got)
+        assert.deepEqual(
+          m.parts,
+          isPattern(a) ? compilePattern(a).exec(m.pattern) || [] : compilePattern(m.pattern).exec(a),
+        );
       const first = r.matchFirst(a);
       assert.equal(first && first.index, got.length ? got[0].index : undefined);
     }
@@ -178,15 +205,19 @@ describe('router', () => {
     const literal = fc.array(litPart, { minLength: 1, maxLength: 3 }).map((ps) => '/' + ps.join('/'));
     const rule = fc.oneof(pattern, literal);
     fc.assert(
-      fc.property(fc.array(rule, { minLength: 1, maxLength: 30 }), fc.array(fc.oneof(literal, pattern), { maxLength: 10 }), (ps, addresses) => {
-        const rules = ps.map((p, i) => [p, i]);
-        const r = routerOf(rules);
-        for (const a of addresses) {
-          assert.deepEqual(strip(r.match(a)), bruteForce(rules, a), a);
-          const first = bruteForce(rules, a)[0];
-          assert.equal(r.matchFirst(a)?.index, first?.index);
-        }
-      }),
+      fc.property(
+        fc.array(rule, { minLength: 1, maxLength: 30 }),
+        fc.array(fc.oneof(literal, pattern), { maxLength: 10 }),
+        (ps, addresses) => {
+          const rules = ps.map((p, i) => [p, i]);
+          const r = routerOf(rules);
+          for (const a of addresses) {
+            assert.deepEqual(strip(r.match(a)), bruteForce(rules, a), a);
+            const first = bruteForce(rules, a)[0];
+            assert.equal(r.matchFirst(a)?.index, first?.index);
+          }
+        },
+      ),
       { seed: 424242, numRuns: 500 },
     );
   });

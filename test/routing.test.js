@@ -8,7 +8,10 @@ const getProperty = (msg, p) => p.split('.').reduce((o, k) => (o == null ? undef
 
 describe('osc-route routing (MsgRouter)', () => {
   it('sends to every matching rule, a copy each with its own msg.route; the first match keeps the msg itself', () => {
-    const r = new MsgRouter({ rules: [{ pattern: '/a/*' }, { pattern: '/x' }, { pattern: '//b' }], checkall: 'true' }, getProperty);
+    const r = new MsgRouter(
+      { rules: [{ pattern: '/a/*' }, { pattern: '/x' }, { pattern: '//b' }], checkall: 'true' },
+      getProperty,
+    );
     assert.equal(r.outputs, 3);
     const msg = { topic: '/a/b', payload: 1 };
     const out = r.route(msg, r.address(msg));
@@ -24,7 +27,10 @@ describe('osc-route routing (MsgRouter)', () => {
   it('stops at the first match when checkall is "false"', () => {
     const r = new MsgRouter({ rules: [{ pattern: '/a/*' }, { pattern: '/a/b' }], checkall: 'false' }, getProperty);
     const out = r.route({ topic: '/a/b' }, '/a/b');
-    assert.deepEqual(out.map((m) => m && m.route.index), [0, null]);
+    assert.deepEqual(
+      out.map((m) => m && m.route.index),
+      [0, null],
+    );
   });
 
   it('sends the unmatched to the otherwise output without a stale msg.route, or nowhere without one', () => {
@@ -35,7 +41,10 @@ describe('osc-route routing (MsgRouter)', () => {
     assert.deepEqual(out, [null, msg]);
     assert.equal('route' in msg, false);
     assert.equal(new MsgRouter({ rules: [{ pattern: '/a' }] }, getProperty).route({ topic: '/b' }, '/b'), null);
-    assert.equal(new MsgRouter({ rules: [{ pattern: '/a' }], checkall: false }, getProperty).route({ topic: '/b' }, '/b'), null);
+    assert.equal(
+      new MsgRouter({ rules: [{ pattern: '/a' }], checkall: false }, getProperty).route({ topic: '/b' }, '/b'),
+      null,
+    );
   });
 
   it('routes by msg.topic, another property, or msg.osc.address; nothing else is an address', () => {
@@ -52,9 +61,21 @@ describe('osc-route routing (MsgRouter)', () => {
   });
 
   it('keeps an invalid rule out of the table, numbered as the editor numbers it, and routes by the others', () => {
-    const r = new MsgRouter({ rules: [{ pattern: '/ok' }, { pattern: '/bad/[' }, {}, { pattern: '/also' }] }, getProperty);
-    assert.deepEqual(r.invalid.map((i) => [i.number, i.pattern]), [[2, '/bad/['], [3, '']]);
+    const r = new MsgRouter(
+      { rules: [{ pattern: '/ok' }, { pattern: '/bad/[' }, {}, { pattern: '/also' }] },
+      getProperty,
+    );
+    assert.deepEqual(
+      r.invalid.map((i) => [i.number, i.pattern]),
+      [
+        [2, '/bad/['],
+        [3, ''],
+      ],
+    );
     assert.match(r.invalid[0].detail, /unclosed '\['/);
-    assert.deepEqual(r.route({ topic: '/also' }, '/also').map((m) => m && m.route.index), [null, null, null, 3]);
+    assert.deepEqual(
+      r.route({ topic: '/also' }, '/also').map((m) => m && m.route.index),
+      [null, null, null, 3],
+    );
   });
 });

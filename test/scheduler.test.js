@@ -129,7 +129,10 @@ describe('bundle scheduler', () => {
       calls.map((c) => c.addresses),
       [['/ontime']],
     );
-    assert.deepEqual(dropped.map((d) => [d.addresses, d.info.late, d.info.lateBy]), [[['/late'], true, 11]]);
+    assert.deepEqual(
+      dropped.map((d) => [d.addresses, d.info.late, d.info.lateBy]),
+      [[['/late'], true, 11]],
+    );
     assert.deepEqual([s.stats().dropped, s.stats().late, s.stats().emitted], [1, 1, 1]);
   });
 
@@ -140,9 +143,20 @@ describe('bundle scheduler', () => {
       s.schedule(bundle(T0 + 60, msg('/y')));
       clock.jump(75); // the loop was busy: /x is 25 ms late, /y 15 ms (within tolerance)
       clock.runDue();
-      const handled = [...calls.map((c) => [c.addresses[0], c.info.late]), ...dropped.map((d) => [d.addresses[0], 'dropped'])];
-      if (policy === 'emit') assert.deepEqual(handled, [['/x', true], ['/y', false]]);
-      else assert.deepEqual(handled, [['/y', false], ['/x', 'dropped']]);
+      const handled = [
+        ...calls.map((c) => [c.addresses[0], c.info.late]),
+        ...dropped.map((d) => [d.addresses[0], 'dropped']),
+      ];
+      if (policy === 'emit')
+        assert.deepEqual(handled, [
+          ['/x', true],
+          ['/y', false],
+        ]);
+      else
+        assert.deepEqual(handled, [
+          ['/y', false],
+          ['/x', 'dropped'],
+        ]);
       assert.equal(s.stats().late, 1);
     }
   });
@@ -265,7 +279,10 @@ describe('bundle scheduler', () => {
     s.schedule(bundle(T0 + 100, msg('/early')));
     assert.equal(clock.pending, 1);
     clock.advance(100);
-    assert.deepEqual(calls.map((c) => c.addresses[0]), ['/early']);
+    assert.deepEqual(
+      calls.map((c) => c.addresses[0]),
+      ['/early'],
+    );
     assert.equal(clock.pending, 1);
     assert.equal(s.stats().nextDue, T0 + 500);
   });
@@ -341,32 +358,36 @@ describe('bundle scheduler', () => {
   it('emits every message exactly once, in due order, never before due (property)', () => {
     const item = fc.record({ offset: fc.integer({ min: -100, max: 1000 }), n: fc.integer({ min: 1, max: 3 }) });
     fc.assert(
-      fc.property(fc.array(item, { minLength: 1, maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 10 }), (items, steps) => {
-        const { clock, calls, s } = setup({ lateToleranceMs: 1e9 });
-        let id = 0;
-        const all = [];
-        for (const it of items) {
-          const msgs = [];
-          for (let k = 0; k < it.n; k++) {
-            const address = `/m${id++}`;
-            msgs.push(msg(address));
-            all.push(address);
+      fc.property(
+        fc.array(item, { minLength: 1, maxLength: 30 }),
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 10 }),
+        (items, steps) => {
+          const { clock, calls, s } = setup({ lateToleranceMs: 1e9 });
+          let id = 0;
+          const all = [];
+          for (const it of items) {
+            const msgs = [];
+            for (let k = 0; k < it.n; k++) {
+              const address = `/m${id++}`;
+              msgs.push(msg(address));
+              all.push(address);
+            }
+            s.schedule(bundle(T0 + it.offset, ...msgs));
+            assert.ok(clock.pending <= 1);
           }
-          s.schedule(bundle(T0 + it.offset, ...msgs));
-          assert.ok(clock.pending <= 1);
-        }
-        for (const st of steps) clock.advance(st);
-        clock.advance(2000);
-        assert.deepEqual(calls.flatMap((c) => c.addresses).sort(), all.sort());
-        // What was due on arrival goes at once, in arrival order; what waited comes out in due order.
-        const waited = calls.filter((c) => c.info.due > T0);
-        for (let i = 0; i < calls.length; i++) {
-          assert.ok(calls[i].at >= calls[i].info.due);
-          if (calls[i].info.due <= T0) assert.equal(calls[i].at, T0);
-        }
-        for (let i = 1; i < waited.length; i++) assert.ok(waited[i].info.due >= waited[i - 1].info.due);
-        assert.equal(clock.pending, 0);
-      }),
+          for (const st of steps) clock.advance(st);
+          clock.advance(2000);
+          assert.deepEqual(calls.flatMap((c) => c.addresses).sort(), all.sort());
+          // What was due on arrival goes at once, in arrival order; what waited comes out in due order.
+          const waited = calls.filter((c) => c.info.due > T0);
+          for (let i = 0; i < calls.length; i++) {
+            assert.ok(calls[i].at >= calls[i].info.due);
+            if (calls[i].info.due <= T0) assert.equal(calls[i].at, T0);
+          }
+          for (let i = 1; i < waited.length; i++) assert.ok(waited[i].info.due >= waited[i - 1].info.due);
+          assert.equal(clock.pending, 0);
+        },
+      ),
       { seed: SEED, numRuns: 100 },
     );
   });
@@ -378,7 +399,10 @@ describe('bundle scheduler', () => {
     const emitted = once(events, 'due');
     s.schedule(bundle(due, msg('/real')));
     const [messages, info, at] = await emitted;
-    assert.deepEqual(messages.map((m) => m.address), ['/real']);
+    assert.deepEqual(
+      messages.map((m) => m.address),
+      ['/real'],
+    );
     assert.equal(info.due, due);
     assert.ok(at >= due, `emitted ${due - at} ms early`);
     s.close();

@@ -41,12 +41,22 @@ function goodPackage() {
   };
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   fs.mkdirSync(path.join(dir, 'dist'));
-  fs.writeFileSync(path.join(dir, 'dist', 'conf.html'), html('thing-conf', `{
+  fs.writeFileSync(
+    path.join(dir, 'dist', 'conf.html'),
+    html(
+      'thing-conf',
+      `{
         category: 'config',
         defaults: { port: { value: 0, validate: function (v) { return /^\\d+$/.test(v) && v !== "}" } } },
         label: function () { return this.name || \`port \${this.port}\`; }
-    }`));
-  fs.writeFileSync(path.join(dir, 'dist', 'in.html'), html('thing-in', `{
+    }`,
+    ),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'dist', 'in.html'),
+    html(
+      'thing-in',
+      `{
         // the palette groups by this
         category: 'OSC',
         color: '#a6bbcf',
@@ -55,10 +65,17 @@ function goodPackage() {
         outputs: 1,
         icon: 'thing.svg',
         oneditprepare() { const re = /[{(]/g; return '}' + re; },
-    }`));
+    }`,
+    ),
+  );
   fs.mkdirSync(path.join(dir, 'examples'));
-  fs.writeFileSync(path.join(dir, 'examples', 'basic.json'),
-    JSON.stringify([{ id: 'a', type: 'thing-in', endpoint: 'c' }, { id: 'c', type: 'thing-conf' }]));
+  fs.writeFileSync(
+    path.join(dir, 'examples', 'basic.json'),
+    JSON.stringify([
+      { id: 'a', type: 'thing-in', endpoint: 'c' },
+      { id: 'c', type: 'thing-conf' },
+    ]),
+  );
   return dir;
 }
 
@@ -67,13 +84,23 @@ function edit(dir, file, change) {
   fs.writeFileSync(p, change(fs.readFileSync(p, 'utf8')));
 }
 function editPkg(dir, change) {
-  edit(dir, 'package.json', (text) => { const pkg = JSON.parse(text); change(pkg); return JSON.stringify(pkg); });
+  edit(dir, 'package.json', (text) => {
+    const pkg = JSON.parse(text);
+    change(pkg);
+    return JSON.stringify(pkg);
+  });
 }
 
 describe('scorecard (offline Flow Library checks)', function () {
   const dirs = [];
-  const fresh = () => { const d = goodPackage(); dirs.push(d); return d; };
-  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+  const fresh = () => {
+    const d = goodPackage();
+    dirs.push(d);
+    return d;
+  };
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
 
   it('passes on this package (npm run scorecard)', () => {
     const r = run(root);
@@ -91,29 +118,113 @@ describe('scorecard (offline Flow Library checks)', function () {
 
   /** @type {Array<[string, string, (dir: string) => void]>} */
   const breakages = [
-    ['P01', 'no license', (d) => editPkg(d, (p) => { delete p.license; })],
-    ['P03', 'no repository or bugs', (d) => editPkg(d, (p) => { delete p.repository; })],
-    ['P04', 'an unscoped node-red- name', (d) => editPkg(d, (p) => { p.name = 'node-red-thing'; })],
-    ['P05', 'no node-red keyword', (d) => editPkg(d, (p) => { p.keywords = ['osc']; })],
-    ['P06', 'a node-red.version that excludes Node-RED 5', (d) => editPkg(d, (p) => { p['node-red'].version = '^4.0.0'; })],
-    ['P07', 'an engines.node that excludes Node.js 22.9', (d) => editPkg(d, (p) => { p.engines.node = '^18 || ^20'; })],
-    ['N00', 'a definition held in a variable', (d) => edit(d, 'dist/in.html', (s) => s.replace("registerType('thing-in', {", "const def = {").replace('});\n</script>', "};\nRED.nodes.registerType('thing-in', def);\n</script>"))],
-    ['N00', 'a computed category', (d) => edit(d, 'dist/in.html', (s) => s.replace("category: 'OSC'", 'category: CAT'))],
+    [
+      'P01',
+      'no license',
+      (d) =>
+        editPkg(d, (p) => {
+          delete p.license;
+        }),
+    ],
+    [
+      'P03',
+      'no repository or bugs',
+      (d) =>
+        editPkg(d, (p) => {
+          delete p.repository;
+        }),
+    ],
+    [
+      'P04',
+      'an unscoped node-red- name',
+      (d) =>
+        editPkg(d, (p) => {
+          p.name = 'node-red-thing';
+        }),
+    ],
+    [
+      'P05',
+      'no node-red keyword',
+      (d) =>
+        editPkg(d, (p) => {
+          p.keywords = ['osc'];
+        }),
+    ],
+    [
+      'P06',
+      'a node-red.version that excludes Node-RED 5',
+      (d) =>
+        editPkg(d, (p) => {
+          p['node-red'].version = '^4.0.0';
+        }),
+    ],
+    [
+      'P07',
+      'an engines.node that excludes Node.js 22.9',
+      (d) =>
+        editPkg(d, (p) => {
+          p.engines.node = '^18 || ^20';
+        }),
+    ],
+    [
+      'N00',
+      'a definition held in a variable',
+      (d) =>
+        edit(d, 'dist/in.html', (s) =>
+          s
+            .replace("registerType('thing-in', {", 'const def = {')
+            .replace('});\n</script>', "};\nRED.nodes.registerType('thing-in', def);\n</script>"),
+        ),
+    ],
+    [
+      'N00',
+      'a computed category',
+      (d) => edit(d, 'dist/in.html', (s) => s.replace("category: 'OSC'", 'category: CAT')),
+    ],
     ['N00', 'a missing HTML file', (d) => fs.rmSync(path.join(d, 'dist', 'in.html'))],
-    ['N01', 'a type that Node-RED core already has', (d) => {
-      edit(d, 'dist/in.html', (s) => s.replaceAll('thing-in', 'switch'));
-      edit(d, 'examples/basic.json', (s) => s.replace('thing-in', 'switch'));
-    }],
+    [
+      'N01',
+      'a type that Node-RED core already has',
+      (d) => {
+        edit(d, 'dist/in.html', (s) => s.replaceAll('thing-in', 'switch'));
+        edit(d, 'examples/basic.json', (s) => s.replace('thing-in', 'switch'));
+      },
+    ],
     ['N01', 'a type registered twice', (d) => edit(d, 'dist/conf.html', (s) => s.replaceAll('thing-conf', 'thing-in'))],
-    ['N02', 'a node missing from every example', (d) => edit(d, 'examples/basic.json', (s) => s.replace('thing-in', 'inject'))],
+    [
+      'N02',
+      'a node missing from every example',
+      (d) => edit(d, 'examples/basic.json', (s) => s.replace('thing-in', 'inject')),
+    ],
     ['N02', 'no examples folder', (d) => fs.rmSync(path.join(d, 'examples'), { recursive: true })],
-    ['D01', 'seven dependencies', (d) => editPkg(d, (p) => { p.dependencies = Object.fromEntries('abcdefg'.split('').map((c) => [`dep-${c}`, '^1.0.0'])); })],
-    ['D02', 'a known-bad package in the runtime tree', (d) => {
-      editPkg(d, (p) => { p.dependencies = { 'https-proxy-agent': '^4.0.0' }; });
-      fs.writeFileSync(path.join(d, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: {
-        '': {}, 'node_modules/https-proxy-agent': { version: '4.0.0' }, 'node_modules/agent-base': { version: '5.1.1' },
-      } }));
-    }],
+    [
+      'D01',
+      'seven dependencies',
+      (d) =>
+        editPkg(d, (p) => {
+          p.dependencies = Object.fromEntries('abcdefg'.split('').map((c) => [`dep-${c}`, '^1.0.0']));
+        }),
+    ],
+    [
+      'D02',
+      'a known-bad package in the runtime tree',
+      (d) => {
+        editPkg(d, (p) => {
+          p.dependencies = { 'https-proxy-agent': '^4.0.0' };
+        });
+        fs.writeFileSync(
+          path.join(d, 'package-lock.json'),
+          JSON.stringify({
+            lockfileVersion: 3,
+            packages: {
+              '': {},
+              'node_modules/https-proxy-agent': { version: '4.0.0' },
+              'node_modules/agent-base': { version: '5.1.1' },
+            },
+          }),
+        );
+      },
+    ],
   ];
   for (const [id, what, breakIt] of breakages) {
     it(`fails ${id} on ${what}`, () => {
@@ -134,12 +245,29 @@ describe('scorecard (offline Flow Library checks)', function () {
 
 describe('scorecard semver ranges', () => {
   const cases = [
-    ['4.1.0', '>=4.0.0', true], ['5.0.7', '>=4.0.0', true], ['5.0.0', '^4.0.0', false], ['3.1.0', '>=4', false],
-    ['22.9.0', '>=18.5', true], ['22.9.0', '^18 || ^20', false], ['22.9.0', '^20 || >=22', true],
-    ['1.2.9', '1.2.x', true], ['1.3.0', '1.2.x', false], ['2.0.0', '1.0.0 - 2.0.0', true], ['2.0.1', '1.0.0 - 2.0.0', false],
-    ['0.2.9', '^0.2.3', true], ['0.3.0', '^0.2.3', false], ['1.2.9', '~1.2.3', true], ['1.3.0', '~1.2.3', false],
-    ['5.0.0', '*', true], ['5.0.0', '>4', true], ['4.9.9', '>4', false], ['4.9.9', '<=4', true], ['5.0.0', '<=4', false],
-    ['4.5.0', '>=4.0.0 <5', true], ['5.0.0', '>=4.0.0 <5', false], ['6.0.0', '4.x || 5.x', false],
+    ['4.1.0', '>=4.0.0', true],
+    ['5.0.7', '>=4.0.0', true],
+    ['5.0.0', '^4.0.0', false],
+    ['3.1.0', '>=4', false],
+    ['22.9.0', '>=18.5', true],
+    ['22.9.0', '^18 || ^20', false],
+    ['22.9.0', '^20 || >=22', true],
+    ['1.2.9', '1.2.x', true],
+    ['1.3.0', '1.2.x', false],
+    ['2.0.0', '1.0.0 - 2.0.0', true],
+    ['2.0.1', '1.0.0 - 2.0.0', false],
+    ['0.2.9', '^0.2.3', true],
+    ['0.3.0', '^0.2.3', false],
+    ['1.2.9', '~1.2.3', true],
+    ['1.3.0', '~1.2.3', false],
+    ['5.0.0', '*', true],
+    ['5.0.0', '>4', true],
+    ['4.9.9', '>4', false],
+    ['4.9.9', '<=4', true],
+    ['5.0.0', '<=4', false],
+    ['4.5.0', '>=4.0.0 <5', true],
+    ['5.0.0', '>=4.0.0 <5', false],
+    ['6.0.0', '4.x || 5.x', false],
   ];
   for (const [version, range, expected] of cases) {
     it(`${version} ${expected ? 'satisfies' : 'does not satisfy'} "${range}"`, () => {
@@ -155,7 +283,13 @@ describe('scorecard reading registerType', () => {
   it('finds every definition in Node-RED core HTML with its literal category', () => {
     const file = path.join(root, 'node_modules/@node-red/nodes/core/network/10-mqtt.html');
     const defs = nodeDefinitions(fs.readFileSync(file, 'utf8'));
-    assert.deepEqual(defs.map((d) => [d.type, d.category, d.problems.length]),
-      [['mqtt-broker', 'config', 0], ['mqtt in', 'network', 0], ['mqtt out', 'network', 0]]);
+    assert.deepEqual(
+      defs.map((d) => [d.type, d.category, d.problems.length]),
+      [
+        ['mqtt-broker', 'config', 0],
+        ['mqtt in', 'network', 0],
+        ['mqtt out', 'network', 0],
+      ],
+    );
   });
 });

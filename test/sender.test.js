@@ -50,11 +50,26 @@ describe('osc-out destination (Destination)', () => {
       const e = d.resolve(msg);
       return e && [e.code, texts.t(e.key, e.params)];
     };
-    assert.deepEqual(t(new Destination({}, false), { port: 1 }), ['NO_DESTINATION', 'no destination host: set Host in the node, or msg.ip']);
-    assert.deepEqual(t(new Destination({}, false), { ip: 'h' }), ['NO_DESTINATION', 'no valid destination port (1-65535): no msg.port']);
-    assert.deepEqual(t(new Destination({}, false), { ip: 'h', port: 70000 }), ['NO_DESTINATION', 'no valid destination port (1-65535): msg.port 70000']);
-    assert.deepEqual(t(new Destination({ port: 'abc' }, false), { ip: 'h', port: 1 }), ['NO_DESTINATION', 'no valid destination port (1-65535): Port abc']);
-    assert.deepEqual(t(new Destination({ host: 'x', port: '1' }, true), { port: -1 }), ['NO_DESTINATION', 'msg.port -1 is not a port number (1-65535)']);
+    assert.deepEqual(t(new Destination({}, false), { port: 1 }), [
+      'NO_DESTINATION',
+      'no destination host: set Host in the node, or msg.ip',
+    ]);
+    assert.deepEqual(t(new Destination({}, false), { ip: 'h' }), [
+      'NO_DESTINATION',
+      'no valid destination port (1-65535): no msg.port',
+    ]);
+    assert.deepEqual(t(new Destination({}, false), { ip: 'h', port: 70000 }), [
+      'NO_DESTINATION',
+      'no valid destination port (1-65535): msg.port 70000',
+    ]);
+    assert.deepEqual(t(new Destination({ port: 'abc' }, false), { ip: 'h', port: 1 }), [
+      'NO_DESTINATION',
+      'no valid destination port (1-65535): Port abc',
+    ]);
+    assert.deepEqual(t(new Destination({ host: 'x', port: '1' }, true), { port: -1 }), [
+      'NO_DESTINATION',
+      'msg.port -1 is not a port number (1-65535)',
+    ]);
   });
 
   it('describes where it sends for the status: Host and Port, or the msg property standing in for either', () => {
@@ -95,10 +110,22 @@ describe('osc-out work (Sender)', () => {
       await send(s, { payload: 1, ip: 'h', port: 1 }, route),
       await send(s, { topic: '/a', payload: 'x'.repeat(64), ip: 'h', port: 1 }, route),
     ];
-    assert.deepEqual(errs.map((e) => e.code), ['NO_DESTINATION', 'NO_ADDRESS', 'LIMIT_EXCEEDED']);
+    assert.deepEqual(
+      errs.map((e) => e.code),
+      ['NO_DESTINATION', 'NO_ADDRESS', 'LIMIT_EXCEEDED'],
+    );
     assert.equal(String(errs[2]), 'the packet is 76 bytes, more than the 32 one UDP datagram can carry');
     assert.equal(small.sends.length, 0);
-    const refusing = fakeHandle({ answer: () => new EndpointError('ENOTCONN', 'endpoint 1.2.3.4:5 closed before the packet was sent', 'closed', 'ENOTCONN.udpClosed', { label: '1.2.3.4:5' }) });
+    const refusing = fakeHandle({
+      answer: () =>
+        new EndpointError(
+          'ENOTCONN',
+          'endpoint 1.2.3.4:5 closed before the packet was sent',
+          'closed',
+          'ENOTCONN.udpClosed',
+          { label: '1.2.3.4:5' },
+        ),
+    });
     const e = await send(s, { topic: '/a', ip: '::1', port: 9 }, sharedRoute(refusing));
     assert.equal(e.code, 'ENOTCONN');
     assert.equal(String(e), 'send to [::1]:9 failed: endpoint 1.2.3.4:5 closed before the packet was sent');
@@ -120,7 +147,10 @@ describe("osc-out's own sockets (OwnSockets)", () => {
     const o = opener();
     const user = {};
     const own = new OwnSockets(new Destination({ host: '::1', port: '9000' }, false), user, o.open);
-    assert.deepEqual(o.opened.map((x) => x.options), [{ ipv: 'udp6', localPort: 0, remoteHost: '::1', remotePort: 9000 }]);
+    assert.deepEqual(
+      o.opened.map((x) => x.options),
+      [{ ipv: 'udp6', localPort: 0, remoteHost: '::1', remotePort: 9000 }],
+    );
     assert.equal(o.opened[0].user, user);
     assert.equal(own.forHost('::1'), own.handle);
     await own.release();
@@ -130,12 +160,18 @@ describe("osc-out's own sockets (OwnSockets)", () => {
   it('with no Host, opens a socket of the other family on the first msg.ip of that family, and releases both', async () => {
     const o = opener();
     const own = new OwnSockets(new Destination({ host: '', port: '' }, false), {}, o.open);
-    assert.deepEqual(o.opened.map((x) => x.options), [{ ipv: 'udp4', localPort: 0 }]);
+    assert.deepEqual(
+      o.opened.map((x) => x.options),
+      [{ ipv: 'udp4', localPort: 0 }],
+    );
     assert.equal(own.forHost('10.0.0.1'), own.handle);
     const v6 = own.forHost('fe80::1');
     assert.notEqual(v6, own.handle);
     assert.equal(own.forHost('::1'), v6, 'opened once');
-    assert.deepEqual(o.opened.map((x) => x.options.ipv), ['udp4', 'udp6']);
+    assert.deepEqual(
+      o.opened.map((x) => x.options.ipv),
+      ['udp4', 'udp6'],
+    );
     await own.release();
     assert.deepEqual([own.handle.released, v6.released], [1, 1]);
   });

@@ -177,7 +177,10 @@ describe('SLIP framing', () => {
           const stream = Buffer.concat(parts);
           const { decoder, errors } = collecting();
           const got = decodeAll(decoder, chunkAt(stream, cuts));
-          assert.deepEqual(toHex(got), items.map(([p]) => Buffer.from(p).toString('hex')));
+          assert.deepEqual(
+            toHex(got),
+            items.map(([p]) => Buffer.from(p).toString('hex')),
+          );
           assert.deepEqual(errors, []);
           assert.equal(decoder.buffered, 0);
         },

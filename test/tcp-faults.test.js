@@ -16,7 +16,11 @@ helper.init(require.resolve('node-red'));
 
 const until = (check, ms = 8000) => waitUntil(check, ms);
 
-const texts = (node) => node.status.getCalls().map((c) => c.args[0] && c.args[0].text).filter(Boolean);
+const texts = (node) =>
+  node.status
+    .getCalls()
+    .map((c) => c.args[0] && c.args[0].text)
+    .filter(Boolean);
 
 function connect(port) {
   return new Promise((resolve, reject) => {
@@ -30,12 +34,23 @@ describe('osc-tcp under faults', function () {
   afterEach(() => helper.unload());
 
   it('refuses clients beyond maxClients, survives a few bad frames, and closes a connection sending a garbage stream', async () => {
-    await helper.load([oscTcp, oscIn], [
-      { id: 'f1', type: 'tab' },
-      { id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip', maxClients: 2 },
-      { id: 'in1', type: 'osc-in', z: 'f1', transport: 'tcp', tcpEndpoint: 't1', wires: [['h1']] },
-      { id: 'h1', type: 'helper', z: 'f1' },
-    ]);
+    await helper.load(
+      [oscTcp, oscIn],
+      [
+        { id: 'f1', type: 'tab' },
+        {
+          id: 't1',
+          type: 'osc-tcp',
+          mode: 'server',
+          localAddress: '127.0.0.1',
+          localPort: 0,
+          framing: 'slip',
+          maxClients: 2,
+        },
+        { id: 'in1', type: 'osc-in', z: 'f1', transport: 'tcp', tcpEndpoint: 't1', wires: [['h1']] },
+        { id: 'h1', type: 'helper', z: 'f1' },
+      ],
+    );
     const inNode = helper.getNode('in1');
     const got = [];
     helper.getNode('h1').on('input', (m) => got.push(m));
@@ -61,7 +76,9 @@ describe('osc-tcp under faults', function () {
       for (let i = 0; i < junk.length; i += 4) junk.set([0xdb, 0x41, 0xc0, 0x41], i);
       a.write(junk);
       await new Promise((resolve) => (a.destroyed ? resolve() : a.once('close', resolve)));
-      await until(() => inNode.error.getCalls().some((call) => /more than 100 bad frames in one second/.test(String(call.args[0]))));
+      await until(() =>
+        inNode.error.getCalls().some((call) => /more than 100 bad frames in one second/.test(String(call.args[0]))),
+      );
       b.write(slipEncode(codec.encodePacket({ address: '/other', args: [2] })));
       const d = await connect(port);
       sockets.push(d);
@@ -84,12 +101,15 @@ describe('osc-tcp under faults', function () {
     await new Promise((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = listeningPort(server);
     try {
-      await helper.load([oscTcp, oscIn], [
-        { id: 'f1', type: 'tab' },
-        { id: 't1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port, framing: 'slip' },
-        { id: 'in1', type: 'osc-in', z: 'f1', transport: 'tcp', tcpEndpoint: 't1', wires: [['h1']] },
-        { id: 'h1', type: 'helper', z: 'f1' },
-      ]);
+      await helper.load(
+        [oscTcp, oscIn],
+        [
+          { id: 'f1', type: 'tab' },
+          { id: 't1', type: 'osc-tcp', mode: 'client', host: '127.0.0.1', port, framing: 'slip' },
+          { id: 'in1', type: 'osc-in', z: 'f1', transport: 'tcp', tcpEndpoint: 't1', wires: [['h1']] },
+          { id: 'h1', type: 'helper', z: 'f1' },
+        ],
+      );
       const got = [];
       helper.getNode('h1').on('input', (m) => got.push(m.topic));
       await until(() => conns.length === 1);

@@ -49,12 +49,15 @@ function oscsend(args) {
           args: [{ type: 'i', value: -7 }, { type: 'f', value: 0.25 }, 'vox', true, null],
         }),
       );
-      assert.deepEqual(asMessage(decodePacket(bytes)).args.map((a) => a.type), ['i', 'f', 's', 'T', 'N']);
+      assert.deepEqual(
+        asMessage(decodePacket(bytes)).args.map((a) => a.type),
+        ['i', 'f', 's', 'T', 'N'],
+      );
       assert.deepEqual(errors, []);
     });
   }
 
-  it('rejects oscsend\'s size-prefixed stream when forced to SLIP (so the framing finding is checked)', async () => {
+  it("rejects oscsend's size-prefixed stream when forced to SLIP (so the framing finding is checked)", async () => {
     const server = new OscTcpServer({ host: '127.0.0.1', port: 0, framing: 'slip' });
     cleanups.push(() => server.close());
     const packets = [];

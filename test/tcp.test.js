@@ -156,7 +156,10 @@ describe('TCP transport', function () {
       // The packet before the bad size was delivered; the other client is unaffected.
       good.sock.write(lengthPrefixEncode(P2));
       await packets.wait(2);
-      assert.deepEqual(packets.items.map(([p]) => p.toString('hex')), [P1.toString('hex'), P2.toString('hex')]);
+      assert.deepEqual(
+        packets.items.map(([p]) => p.toString('hex')),
+        [P1.toString('hex'), P2.toString('hex')],
+      );
       assert.equal(s.clients().length, 1);
       good.sock.destroy();
     });
@@ -195,7 +198,10 @@ describe('TCP transport', function () {
       a.sock.write(Buffer.concat([bad, slipEncode(P1)]));
       await packets.wait(1);
       // One report, or two if the burst straddled a second; never one per frame.
-      assert.ok(errors.items.length >= 1 && errors.items.length <= 2, `${errors.items.length} errors for 100 bad frames`);
+      assert.ok(
+        errors.items.length >= 1 && errors.items.length <= 2,
+        `${errors.items.length} errors for 100 bad frames`,
+      );
       assert.equal(errors.items[0][0].code, 'BAD_FRAME');
       assert.equal(s.clients().length, 1);
       a.sock.destroy();
@@ -258,7 +264,10 @@ describe('TCP transport', function () {
       assert.equal(s.rejected, 1);
       assert.equal(packets.items.length, 0);
       assert.equal(connections.items.length, 0, 'a refused client is not a connection');
-      assert.throws(() => new OscTcpServer({ allow: '127.0.0.1, 300.1.1.1' }), { name: 'AllowListError', message: /entry 2 "300\.1\.1\.1"/ });
+      assert.throws(() => new OscTcpServer({ allow: '127.0.0.1, 300.1.1.1' }), {
+        name: 'AllowListError',
+        message: /entry 2 "300\.1\.1\.1"/,
+      });
 
       const { s: s2, port: port2 } = await server({ allow: ['127.0.0.0/8'] });
       const heard = recorder(s2, 'packet');
@@ -296,7 +305,10 @@ describe('TCP transport', function () {
     it('rejects listen() on a busy port with a clear error, without crashing', async () => {
       const { port } = await server();
       const s2 = new OscTcpServer({ host: '127.0.0.1', port });
-      await assert.rejects(s2.listen(), (/** @type {any} */ e) => e.code === 'EADDRINUSE' && e.short === `port ${port} in use`);
+      await assert.rejects(
+        s2.listen(),
+        (/** @type {any} */ e) => e.code === 'EADDRINUSE' && e.short === `port ${port} in use`,
+      );
       await s2.close();
     });
   });
@@ -312,11 +324,17 @@ describe('TCP transport', function () {
         assert.throws(() => c.send(P1), { code: 'ENOTCONN' });
         c.connect();
         await once(c, 'connected');
-        assert.deepEqual(states.items.map(([st]) => st), ['connecting', 'connected']);
+        assert.deepEqual(
+          states.items.map(([st]) => st),
+          ['connecting', 'connected'],
+        );
         c.send(P1);
         c.send(P3);
         await packets.wait(2);
-        assert.deepEqual(packets.items.map(([p]) => p.toString('hex')), [P1.toString('hex'), P3.toString('hex')]);
+        assert.deepEqual(
+          packets.items.map(([p]) => p.toString('hex')),
+          [P1.toString('hex'), P3.toString('hex')],
+        );
         s.send(P2, packets.items[0][1]);
         const [[reply, from]] = await replies.wait(1);
         assert.deepEqual(reply, P2);
@@ -330,7 +348,10 @@ describe('TCP transport', function () {
       const disconnects = recorder(c, 'disconnected');
       c.connect();
       await disconnects.wait(5);
-      assert.deepEqual(disconnects.items.slice(0, 5).map(([d]) => d.retryInMs), [10, 20, 40, 40, 40]);
+      assert.deepEqual(
+        disconnects.items.slice(0, 5).map(([d]) => d.retryInMs),
+        [10, 20, 40, 40, 40],
+      );
       assert.equal(disconnects.items[0][0].error.code, 'ECONNREFUSED');
       const s = new OscTcpServer({ host: '127.0.0.1', port });
       cleanups.push(() => s.close());
@@ -351,7 +372,10 @@ describe('TCP transport', function () {
       await s.close();
       const [detail] = await lost;
       assert.equal(detail.retryInMs, 20);
-      assert.throws(() => c.send(P1), (/** @type {any} */ e) => e.code === 'ENOTCONN' && /not connected/.test(e.message));
+      assert.throws(
+        () => c.send(P1),
+        (/** @type {any} */ e) => e.code === 'ENOTCONN' && /not connected/.test(e.message),
+      );
       const s2 = new OscTcpServer({ host: '127.0.0.1', port });
       cleanups.push(() => s2.close());
       await s2.listen();
@@ -456,7 +480,10 @@ describe('TCP transport', function () {
       await until(() => s.clients().length === 1);
       c.connect();
       await once(c, 'disconnected');
-      assert.deepEqual(states.items.map(([st]) => st), ['connecting', 'disconnected', 'connecting', 'disconnected']);
+      assert.deepEqual(
+        states.items.map(([st]) => st),
+        ['connecting', 'disconnected', 'connecting', 'disconnected'],
+      );
     });
 
     it('validates its options', () => {

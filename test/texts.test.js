@@ -11,7 +11,10 @@ const { nodeError } = require('../dist/nodes/report');
 describe('node texts (message catalogue)', () => {
   it('reads "<type>.runtime.<key>" from the English catalogue beside the node, with __params__', () => {
     const t = new Texts('osc-route');
-    assert.equal(t.t('no-address', { property: 'topic' }), 'no OSC address: msg.topic and msg.osc.address are both missing or not a string');
+    assert.equal(
+      t.t('no-address', { property: 'topic' }),
+      'no OSC address: msg.topic and msg.osc.address are both missing or not a string',
+    );
     assert.equal(t.t('bad-rule', { number: 2, pattern: '/a/[', detail: 'x' }), 'rule 2 "/a/[": x');
   });
 
@@ -30,13 +33,19 @@ describe('node texts (message catalogue)', () => {
     });
     assert.equal(german.t('no-address', { property: 'topic' }), 'keine OSC-Adresse: msg.topic');
     assert.equal(german.t('bad-rule', { number: 1, pattern: '/', detail: 'd' }), 'rule 1 "/": d');
-    assert.deepEqual(asked.map((a) => a[0]), ['osc-route.runtime.no-address', 'osc-route.runtime.bad-rule']);
+    assert.deepEqual(
+      asked.map((a) => a[0]),
+      ['osc-route.runtime.no-address', 'osc-route.runtime.bad-rule'],
+    );
   });
 
   it('shows a key missing from every catalogue as itself, and leaves unknown __params__ alone', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-texts-'));
     fs.mkdirSync(path.join(dir, 'locales', 'en-US'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'locales', 'en-US', 'x.json'), JSON.stringify({ x: { runtime: { a: '__known__ and __unknown__' } } }));
+    fs.writeFileSync(
+      path.join(dir, 'locales', 'en-US', 'x.json'),
+      JSON.stringify({ x: { runtime: { a: '__known__ and __unknown__' } } }),
+    );
     const t = new Texts('x', undefined, dir);
     assert.equal(t.t('a', { known: 'k' }), 'k and __unknown__');
     assert.equal(t.t('nope'), 'x.runtime.nope');
@@ -51,7 +60,11 @@ describe('node texts (message catalogue)', () => {
     assert.equal(Object.prototype.hasOwnProperty.call(e, 'code'), true);
     assert.equal(e.code, 'NO_ADDRESS');
     assert.equal(e instanceof Error, false, 'not shown as a collapsed Error object in the debug sidebar');
-    assert.doesNotMatch(e.constructor.name, /error/i, 'the sidebar would render an "...Error" class as an empty object');
+    assert.doesNotMatch(
+      e.constructor.name,
+      /error/i,
+      'the sidebar would render an "...Error" class as an empty object',
+    );
   });
 
   it('texts two nodes share read the same in both catalogues', () => {
@@ -67,14 +80,16 @@ describe('node texts (message catalogue)', () => {
     }
   });
 
-  it("words only the endpoint errors the transport layer has (its keys, listed in docs/endpoints.md)", () => {
+  it('words only the endpoint errors the transport layer has (its keys, listed in docs/endpoints.md)', () => {
     const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'endpoints.md'), 'utf8');
     const known = new Set();
     for (const row of doc.split('\n').filter((l) => /^\| `[A-Z_]+\.[A-Za-z]+`/.test(l))) {
       for (const m of row.split('|')[1].matchAll(/`([A-Z_]+\.[A-Za-z]+)`/g)) known.add(m[1]);
     }
     assert.ok(known.size > 30, `${known.size} keys read from the table`);
-    const runtime = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'nodes', 'locales', 'en-US', 'osc-in.json'), 'utf8'))['osc-in'].runtime;
+    const runtime = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', 'nodes', 'locales', 'en-US', 'osc-in.json'), 'utf8'),
+    )['osc-in'].runtime;
     for (const group of ['endpoint', 'endpoint-short']) {
       for (const [code, cases] of Object.entries(runtime[group])) {
         for (const c of Object.keys(cases)) {

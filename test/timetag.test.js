@@ -23,7 +23,7 @@ describe('timetag helpers', () => {
     assert.equal(t.timetagToUnixSeconds(t.IMMEDIATELY), 0);
   });
 
-  it('converts the vectors\' Unix time 1700000000.5', () => {
+  it("converts the vectors' Unix time 1700000000.5", () => {
     const tt = { seconds: 3908988800, fraction: 2147483648 };
     assert.deepEqual(t.timetagFromUnixSeconds(1700000000.5), tt);
     assert.deepEqual(t.timetagFromMillis(1700000000500), tt);
@@ -77,7 +77,8 @@ describe('timetag helpers', () => {
       }),
       { seed: 2036, numRuns: 2000 },
     );
-    for (const ms of [min, max, ROLLOVER_MS - 1, ROLLOVER_MS, 0, -1, 999]) assert.equal(t.timetagToMillis(t.timetagFromMillis(ms)), ms);
+    for (const ms of [min, max, ROLLOVER_MS - 1, ROLLOVER_MS, 0, -1, 999])
+      assert.equal(t.timetagToMillis(t.timetagFromMillis(ms)), ms);
   });
 
   it('timetags round-trip through Unix seconds to within the fraction resolution, and order like time', () => {

@@ -25,7 +25,11 @@ function socketOn(address) {
 
 const until = (check, ms = 5000) => waitUntil(check, ms);
 
-const statusTexts = (node) => node.status.getCalls().map((c) => c.args[0] && c.args[0].text).filter(Boolean);
+const statusTexts = (node) =>
+  node.status
+    .getCalls()
+    .map((c) => c.args[0] && c.args[0].text)
+    .filter(Boolean);
 
 function flow(udpProps) {
   return [
@@ -47,37 +51,58 @@ describe('osc-udp allow-list, receive buffer and kernel drops', function () {
   this.timeout(20000);
   afterEach(() => helper.unload());
 
-  (linux ? it : it.skip)('delivers allowed senders, drops and counts the others, and says so once in the log', async () => {
-    await helper.load([oscUdp, oscIn], flow({ allow: '127.0.0.1' }));
-    const inNode = helper.getNode('in1');
-    const out = helper.getNode('h1');
-    const got = [];
-    out.on('input', (msg) => got.push(msg));
-    const text = await until(() => statusTexts(inNode).find((t) => t.startsWith('listening on')));
-    const port = Number(/:(\d+)/.exec(text)[1]);
-    const friend = await socketOn('127.0.0.1');
-    const stranger = await socketOn('127.0.0.2');
-    try {
-      const send = (s, address) => new Promise((r) => s.send(codec.encodePacket({ address, args: [1] }), port, '127.0.0.1', r));
-      for (let i = 0; i < 5; i++) await send(stranger, '/stranger');
-      await send(friend, '/friend');
-      await until(() => got.length >= 1);
-      await until(() => statusTexts(inNode).find((t) => / · 5 not allowed/.test(t)), 3000);
-      assert.deepEqual(got.map((m) => m.topic), ['/friend']);
-      const warns = inNode.warn.getCalls().map((c) => String(c.args[0])).filter((w) => /allow-list/.test(w));
-      assert.equal(warns.length, 1, 'one line, not one per packet');
-      assert.match(warns[0], /dropped 1 packet from senders not in the allow-list of 127\.0\.0\.1:\d+ \(last from 127\.0\.0\.2:\d+\)/);
-    } finally {
-      friend.close();
-      stranger.close();
-    }
-  });
+  (linux ? it : it.skip)(
+    'delivers allowed senders, drops and counts the others, and says so once in the log',
+    async () => {
+      await helper.load([oscUdp, oscIn], flow({ allow: '127.0.0.1' }));
+      const inNode = helper.getNode('in1');
+      const out = helper.getNode('h1');
+      const got = [];
+      out.on('input', (msg) => got.push(msg));
+      const text = await until(() => statusTexts(inNode).find((t) => t.startsWith('listening on')));
+      const port = Number(/:(\d+)/.exec(text)[1]);
+      const friend = await socketOn('127.0.0.1');
+      const stranger = await socketOn('127.0.0.2');
+      try {
+        const send = (s, address) =>
+          new Promise((r) => s.send(codec.encodePacket({ address, args: [1] }), port, '127.0.0.1', r));
+        for (let i = 0; i < 5; i++) await send(stranger, '/stranger');
+        await send(friend, '/friend');
+        await until(() => got.length >= 1);
+        await until(() => statusTexts(inNode).find((t) => / · 5 not allowed/.test(t)), 3000);
+        assert.deepEqual(
+          got.map((m) => m.topic),
+          ['/friend'],
+        );
+        const warns = inNode.warn
+          .getCalls()
+          .map((c) => String(c.args[0]))
+          .filter((w) => /allow-list/.test(w));
+        assert.equal(warns.length, 1, 'one line, not one per packet');
+        assert.match(
+          warns[0],
+          /dropped 1 packet from senders not in the allow-list of 127\.0\.0\.1:\d+ \(last from 127\.0\.0\.2:\d+\)/,
+        );
+      } finally {
+        friend.close();
+        stranger.close();
+      }
+    },
+  );
 
   it('turns a bad allow-list into a red status and an error naming the entry, not a crash', async () => {
     await helper.load([oscUdp, oscIn], flow({ allow: '10.0.0.0/8\nmixer.local' }));
     const inNode = helper.getNode('in1');
-    await until(() => inNode.status.getCalls().find((c) => c.args[0] && c.args[0].text === 'bad allow-list' && c.args[0].fill === 'red'));
-    await until(() => inNode.error.getCalls().find((c) => /allow-list entry 2 "mixer.local": not an IP address/.test(String(c.args[0]))));
+    await until(() =>
+      inNode.status
+        .getCalls()
+        .find((c) => c.args[0] && c.args[0].text === 'bad allow-list' && c.args[0].fill === 'red'),
+    );
+    await until(() =>
+      inNode.error
+        .getCalls()
+        .find((c) => /allow-list entry 2 "mixer.local": not an IP address/.test(String(c.args[0]))),
+    );
   });
 
   it('turns a bad receive-buffer size into a red status and an error', async () => {
@@ -105,19 +130,34 @@ describe('osc-udp allow-list, receive buffer and kernel drops', function () {
 
   (linux ? it : it.skip)('reports what the kernel dropped at the socket, through onStats', async () => {
     let stats = 0;
-    const h = await openEndpoint({ rcvbuf: 1 }, { onMessage() {}, onStats() { stats++; } });
+    const h = await openEndpoint(
+      { rcvbuf: 1 },
+      {
+        onMessage() {},
+        onStats() {
+          stats++;
+        },
+      },
+    );
     try {
       const port = h.endpoint.address.port;
       await h.endpoint.refreshKernelStats();
       assert.equal(h.endpoint.kernelDrops, 0);
       const before = stats;
       // spawnSync blocks this thread: nothing reads the socket while the child sends its burst.
-      const r = spawnSync(process.execPath, ['-e', `
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `
         const s = require('dgram').createSocket('udp4');
         s.bind(0, '127.0.0.1', async () => {
           for (let i = 0; i < 300; i++) await new Promise((r) => s.send(Buffer.alloc(1000), ${port}, '127.0.0.1', r));
           s.close();
-        });`], { timeout: 15000 });
+        });`,
+        ],
+        { timeout: 15000 },
+      );
       assert.equal(r.status, 0, String(r.stderr));
       assert.equal(await h.endpoint.refreshKernelStats(), true);
       assert.ok(h.endpoint.kernelDrops > 0, `kernel drops ${h.endpoint.kernelDrops}`);
@@ -127,42 +167,54 @@ describe('osc-udp allow-list, receive buffer and kernel drops', function () {
     }
   });
 
-  (linux ? it : it.skip)('gives a changed config node a new socket, with its new allow-list and buffer (partial deploy)', async () => {
-    // The status spy is shared by every osc in created in this test: only the current node's calls count.
-    const listening = async () => {
-      const node = helper.getNode('in1');
-      const text = await until(() =>
-        node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0] && c.args[0].text).find((t) => t && t.startsWith('listening on')),
+  (linux ? it : it.skip)(
+    'gives a changed config node a new socket, with its new allow-list and buffer (partial deploy)',
+    async () => {
+      // The status spy is shared by every osc in created in this test: only the current node's calls count.
+      const listening = async () => {
+        const node = helper.getNode('in1');
+        const text = await until(() =>
+          node.status
+            .getCalls()
+            .filter((c) => c.thisValue === node)
+            .map((c) => c.args[0] && c.args[0].text)
+            .find((t) => t && t.startsWith('listening on')),
+        );
+        return Number(/:(\d+)/.exec(text)[1]);
+      };
+      const probe = async () => {
+        const h = helper.getNode('u1').register({});
+        await until(() => h.endpoint.state !== 'opening');
+        return h;
+      };
+      const f = flow({ allow: '127.0.0.1' });
+      await helper.load([oscUdp, oscIn], f);
+      await listening();
+      const before = await probe();
+      assert.equal(before.endpoint.recvBuffer.asked, 1048576);
+      // Only the config node changes; Node-RED restarts it and the nodes using it.
+      await helper.setFlows(
+        f.map((n) => (n.id === 'u1' ? { ...n, allow: '127.0.0.0/8', rcvbuf: 65536 } : n)),
+        'nodes',
       );
-      return Number(/:(\d+)/.exec(text)[1]);
-    };
-    const probe = async () => {
-      const h = helper.getNode('u1').register({});
-      await until(() => h.endpoint.state !== 'opening');
-      return h;
-    };
-    const f = flow({ allow: '127.0.0.1' });
-    await helper.load([oscUdp, oscIn], f);
-    await listening();
-    const before = await probe();
-    assert.equal(before.endpoint.recvBuffer.asked, 1048576);
-    // Only the config node changes; Node-RED restarts it and the nodes using it.
-    await helper.setFlows(f.map((n) => (n.id === 'u1' ? { ...n, allow: '127.0.0.0/8', rcvbuf: 65536 } : n)), 'nodes');
-    assert.equal(before.endpoint.state, 'closed');
-    const port = await listening();
-    const after = await probe();
-    const stranger = await socketOn('127.0.0.2');
-    try {
-      assert.notEqual(after.endpoint, before.endpoint);
-      assert.equal(after.endpoint.recvBuffer.asked, 65536);
-      const got = [];
-      helper.getNode('h1').on('input', (msg) => got.push(msg));
-      await new Promise((r) => stranger.send(codec.encodePacket({ address: '/now/allowed', args: [] }), port, '127.0.0.1', r));
-      await until(() => got.length === 1);
-      assert.equal(got[0].topic, '/now/allowed');
-    } finally {
-      stranger.close();
-      await after.release();
-    }
-  });
+      assert.equal(before.endpoint.state, 'closed');
+      const port = await listening();
+      const after = await probe();
+      const stranger = await socketOn('127.0.0.2');
+      try {
+        assert.notEqual(after.endpoint, before.endpoint);
+        assert.equal(after.endpoint.recvBuffer.asked, 65536);
+        const got = [];
+        helper.getNode('h1').on('input', (msg) => got.push(msg));
+        await new Promise((r) =>
+          stranger.send(codec.encodePacket({ address: '/now/allowed', args: [] }), port, '127.0.0.1', r),
+        );
+        await until(() => got.length === 1);
+        assert.equal(got[0].topic, '/now/allowed');
+      } finally {
+        stranger.close();
+        await after.release();
+      }
+    },
+  );
 });

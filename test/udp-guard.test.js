@@ -29,7 +29,8 @@ describe('UDP receive guard (allow-list, receive buffer, kernel drops)', () => {
     assert.equal(parseRcvbuf('0'), 0);
     assert.equal(parseRcvbuf(' 262144 '), 262144);
     assert.equal(parseRcvbuf(4194304), 4194304);
-    for (const bad of ['1e6x', '-1', '1.5', 'big', 2 ** 31]) assert.throws(() => parseRcvbuf(bad), /whole number of bytes/);
+    for (const bad of ['1e6x', '-1', '1.5', 'big', 2 ** 31])
+      assert.throws(() => parseRcvbuf(bad), /whole number of bytes/);
   });
 
   it('admits allowed senders and counts the others, remembering the last one', () => {
@@ -46,7 +47,10 @@ describe('UDP receive guard (allow-list, receive buffer, kernel drops)', () => {
   });
 
   it('refuses a bad allow-list or buffer size when built, naming the problem', () => {
-    assert.throws(() => new UdpReceiveGuard('10.0.0.0/8, mixer.local', ''), (e) => e instanceof AllowListError && /entry 2 "mixer.local"/.test(e.message));
+    assert.throws(
+      () => new UdpReceiveGuard('10.0.0.0/8, mixer.local', ''),
+      (e) => e instanceof AllowListError && /entry 2 "mixer.local"/.test(e.message),
+    );
     assert.throws(() => new UdpReceiveGuard('', 'lots'), RangeError);
   });
 
@@ -106,13 +110,20 @@ describe('UDP receive guard (allow-list, receive buffer, kernel drops)', () => {
       assert.equal(g.kernelDrops, 0);
       const changesBefore = changes;
       // spawnSync blocks this thread, so nothing reads our socket while the child sends its burst.
-      const r = spawnSync(process.execPath, ['-e', `
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `
         const s = require('dgram').createSocket('udp4');
         s.bind(0, '127.0.0.1', async () => {
           const b = Buffer.alloc(1000);
           for (let i = 0; i < 300; i++) await new Promise((r) => s.send(b, ${s.address().port}, '127.0.0.1', r));
           s.close();
-        });`], { timeout: 20000 });
+        });`,
+        ],
+        { timeout: 20000 },
+      );
       assert.equal(r.status, 0, String(r.stderr));
       assert.equal(await g.refreshKernelStats(), true);
       assert.ok(g.kernelDrops > 0 && g.kernelDrops < 300, `kernel drops ${g.kernelDrops}`);

@@ -79,14 +79,21 @@ describe('UDP endpoint (transport/udp)', () => {
     assert.equal(ep.label, `127.0.0.1:${ep.address.port}`);
     // What a node shows, without knowing the transport: the words for its role, and the counters.
     assert.deepEqual(ep.status(), {
-      state: 'open', text: `listening on ${ep.label}`, key: 'listening', params: { label: ep.label }, retrying: false, unreachable: false,
+      state: 'open',
+      text: `listening on ${ep.label}`,
+      key: 'listening',
+      params: { label: ep.label },
+      retrying: false,
+      unreachable: false,
       counters: { rejected: 0, lastRejected: undefined, kernelDrops: ep.kernelDrops, refusals: 0, peers: undefined },
     });
     assert.equal(ep.status('send').text, `from ${ep.label}`);
 
     const p = await peer();
     const got = nextMessage(p);
-    await new Promise((resolve, reject) => h.send(Buffer.from('ping'), p.address().port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    await new Promise((resolve, reject) =>
+      h.send(Buffer.from('ping'), p.address().port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+    );
     const { data, rinfo } = await got;
     assert.equal(data.toString(), 'ping');
     assert.equal(rinfo.port, ep.address.port, 'sent from the endpoint port');
@@ -160,7 +167,10 @@ describe('UDP endpoint (transport/udp)', () => {
     assert.equal(ep.error.name, 'EndpointError');
     assert.equal(ep.error.key, 'EADDRINUSE.udp');
     assert.deepEqual(ep.error.params, { where: `127.0.0.1:${port}`, address: '127.0.0.1', port });
-    assert.deepEqual([ep.status().state, ep.status().text, ep.status().key], ['failed', `port ${port} in use`, 'failed']);
+    assert.deepEqual(
+      [ep.status().state, ep.status().text, ep.status().key],
+      ['failed', `port ${port} in use`, 'failed'],
+    );
 
     // Sending through a failed endpoint is an error in the callback, never a throw.
     const err = await new Promise((resolve) => h.send(Buffer.from('x'), 9, '127.0.0.1', resolve));
@@ -183,7 +193,9 @@ describe('UDP endpoint (transport/udp)', () => {
     const h = register({ localAddress: '127.0.0.1' }, {});
     assert.equal(h.endpoint.state, 'opening');
     const got = nextMessage(p);
-    const sent = new Promise((resolve, reject) => h.send(Buffer.from('early'), p.address().port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    const sent = new Promise((resolve, reject) =>
+      h.send(Buffer.from('early'), p.address().port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+    );
     await sent;
     assert.equal((await got).data.toString(), 'early');
     p.close();
@@ -233,7 +245,9 @@ describe('UDP endpoint (transport/udp)', () => {
     const p6 = dgram.createSocket('udp6');
     await new Promise((r) => p6.bind(0, '::1', () => r()));
     const got = nextMessage(p6);
-    await new Promise((resolve, reject) => h.send(Buffer.from('v6'), p6.address().port, '::1', (e) => (e ? reject(e) : resolve())));
+    await new Promise((resolve, reject) =>
+      h.send(Buffer.from('v6'), p6.address().port, '::1', (e) => (e ? reject(e) : resolve())),
+    );
     const { data, rinfo } = await got;
     assert.equal(data.toString(), 'v6');
     assert.equal(rinfo.port, ep.address.port);
@@ -253,7 +267,14 @@ describe('UDP endpoint (transport/udp)', () => {
   it('turns editor values (strings) into options with the contract defaults', () => {
     assert.deepEqual(udp.resolveUdpOptions(udp.udpOptionsFromConfig({})), udp.DEFAULT_UDP_OPTIONS);
     const o = udp.resolveUdpOptions(
-      udp.udpOptionsFromConfig({ localPort: '9000', ipv: 'udp6', localAddress: '', broadcast: 'true', ttl: '3', multicastLoopback: 'false' }),
+      udp.udpOptionsFromConfig({
+        localPort: '9000',
+        ipv: 'udp6',
+        localAddress: '',
+        broadcast: 'true',
+        ttl: '3',
+        multicastLoopback: 'false',
+      }),
     );
     assert.equal(o.localPort, 9000);
     assert.equal(o.localAddress, '::');
@@ -274,7 +295,9 @@ describe('UDP endpoint (transport/udp)', () => {
       assert.equal(ep.state, 'open', ep.error && ep.error.message);
       const sender = await peer();
       sender.setMulticastInterface('127.0.0.1');
-      await new Promise((resolve, reject) => sender.send('to the group', ep.address.port, group, (e) => (e ? reject(e) : resolve())));
+      await new Promise((resolve, reject) =>
+        sender.send('to the group', ep.address.port, group, (e) => (e ? reject(e) : resolve())),
+      );
       while (user.messages.length === 0) await new Promise((r) => setImmediate(r));
       assert.equal(user.messages.at(-1).data.toString(), 'to the group');
       sender.close();
@@ -328,7 +351,9 @@ describe('UDP endpoint (transport/udp)', () => {
         onStateChange(ep) { console.log(JSON.stringify({ state: ep.state, code: ep.error && ep.error.code, message: ep.error && ep.error.message, short: ep.error && ep.error.short })); process.exit(0); },
       });`;
     /** @type {[string, string[]]} */
-    const cmd = root ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script]] : [process.execPath, ['-e', script]];
+    const cmd = root
+      ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script]]
+      : [process.execPath, ['-e', script]];
     const out = execFileSync(cmd[0], cmd[1], { encoding: 'utf8', timeout: 10000 });
     const r = JSON.parse(out.trim());
     assert.equal(r.state, 'failed');

@@ -22,26 +22,40 @@ function tab() {
 }
 
 function udpIn(id, port, next) {
-  return node(id, 'udp in', {
-    iface: '',
-    port: String(port),
-    ipv: 'udp4',
-    multicast: 'false',
-    group: '',
-    datatype: 'buffer',
-  }, [[next]], 100, 100);
+  return node(
+    id,
+    'udp in',
+    {
+      iface: '',
+      port: String(port),
+      ipv: 'udp4',
+      multicast: 'false',
+      group: '',
+      datatype: 'buffer',
+    },
+    [[next]],
+    100,
+    100,
+  );
 }
 
 function udpOut(id, port) {
-  return node(id, 'udp out', {
-    addr: '127.0.0.1',
-    iface: '',
-    port: String(port),
-    ipv: 'udp4',
-    outport: '',
-    base64: false,
-    multicast: 'false',
-  }, [], 700, 100);
+  return node(
+    id,
+    'udp out',
+    {
+      addr: '127.0.0.1',
+      iface: '',
+      port: String(port),
+      ipv: 'udp4',
+      outport: '',
+      base64: false,
+      multicast: 'false',
+    },
+    [],
+    700,
+    100,
+  );
 }
 
 /** One output per rule; only the last (matching) rule is wired, as a user would wire the one they care about. */
@@ -71,25 +85,61 @@ function incumbentFlow({ inPort, outPort, mode }) {
   const afterDecode = mode === 'bundle' ? 'split' : 'switch';
   flow.push(node('decode', 'osc', { path: '', metadata: false }, [[afterDecode]], 250, 100));
   if (mode === 'bundle') {
-    flow.push(node('split', 'split', {
-      splt: '\\n', spltType: 'str', arraySplt: 1, arraySpltType: 'len', stream: false, addname: '',
-    }, [['unwrap']], 350, 100));
-    flow.push(node('unwrap', 'change', {
-      rules: [
-        { t: 'set', p: 'topic', pt: 'msg', to: 'payload.address', tot: 'msg' },
-        { t: 'set', p: 'payload', pt: 'msg', to: 'payload.args', tot: 'msg' },
-      ],
-      action: '', property: '', from: '', to: '', reg: false,
-    }, [['switch']], 450, 100));
+    flow.push(
+      node(
+        'split',
+        'split',
+        {
+          splt: '\\n',
+          spltType: 'str',
+          arraySplt: 1,
+          arraySpltType: 'len',
+          stream: false,
+          addname: '',
+        },
+        [['unwrap']],
+        350,
+        100,
+      ),
+    );
+    flow.push(
+      node(
+        'unwrap',
+        'change',
+        {
+          rules: [
+            { t: 'set', p: 'topic', pt: 'msg', to: 'payload.address', tot: 'msg' },
+            { t: 'set', p: 'payload', pt: 'msg', to: 'payload.args', tot: 'msg' },
+          ],
+          action: '',
+          property: '',
+          from: '',
+          to: '',
+          reg: false,
+        },
+        [['switch']],
+        450,
+        100,
+      ),
+    );
   }
-  flow.push(node('switch', 'switch', {
-    property: 'topic',
-    propertyType: 'msg',
-    rules: RULE_ADDRESSES.map((a) => ({ t: 'eq', v: a, vt: 'str' })),
-    checkall: 'true',
-    repair: false,
-    outputs: RULE_ADDRESSES.length,
-  }, lastWired('encode'), 500, 100));
+  flow.push(
+    node(
+      'switch',
+      'switch',
+      {
+        property: 'topic',
+        propertyType: 'msg',
+        rules: RULE_ADDRESSES.map((a) => ({ t: 'eq', v: a, vt: 'str' })),
+        checkall: 'true',
+        repair: false,
+        outputs: RULE_ADDRESSES.length,
+      },
+      lastWired('encode'),
+      500,
+      100,
+    ),
+  );
   flow.push(node('encode', 'osc', { path: '', metadata: false }, [['out']], 600, 100));
   flow.push(udpOut('out', outPort));
   return flow;
@@ -99,23 +149,61 @@ function oursFlow({ inPort, outPort }) {
   return [
     tab(),
     {
-      id: 'endpoint', type: 'osc-udp', name: 'bench in', localAddress: '127.0.0.1', localPort: inPort, ipv: 'udp4',
-      broadcast: false, multicastGroup: '', multicastInterface: '', ttl: 64, multicastLoopback: true,
+      id: 'endpoint',
+      type: 'osc-udp',
+      name: 'bench in',
+      localAddress: '127.0.0.1',
+      localPort: inPort,
+      ipv: 'udp4',
+      broadcast: false,
+      multicastGroup: '',
+      multicastInterface: '',
+      ttl: 64,
+      multicastLoopback: true,
     },
     // Bundles are delivered at once (schedule: false), as the incumbent does: timetags are not what is measured.
-    node('in', 'osc-in', {
-      transport: 'udp', endpoint: 'endpoint', payloadArray: false, bundles: 'split', lenient: false, schedule: false,
-    }, [['route']]),
-    node('route', 'osc-route', {
-      rules: RULE_ADDRESSES.map((pattern) => ({ pattern })),
-      otherwise: false,
-      checkall: 'true',
-      property: 'topic',
-      outputs: RULE_ADDRESSES.length,
-    }, lastWired('out'), 300, 100),
-    node('out', 'osc-out', {
-      transport: 'udp', endpoint: '', host: '127.0.0.1', port: outPort, address: '', numbers: 'int',
-    }, [], 500, 100),
+    node(
+      'in',
+      'osc-in',
+      {
+        transport: 'udp',
+        endpoint: 'endpoint',
+        payloadArray: false,
+        bundles: 'split',
+        lenient: false,
+        schedule: false,
+      },
+      [['route']],
+    ),
+    node(
+      'route',
+      'osc-route',
+      {
+        rules: RULE_ADDRESSES.map((pattern) => ({ pattern })),
+        otherwise: false,
+        checkall: 'true',
+        property: 'topic',
+        outputs: RULE_ADDRESSES.length,
+      },
+      lastWired('out'),
+      300,
+      100,
+    ),
+    node(
+      'out',
+      'osc-out',
+      {
+        transport: 'udp',
+        endpoint: '',
+        host: '127.0.0.1',
+        port: outPort,
+        address: '',
+        numbers: 'int',
+      },
+      [],
+      500,
+      100,
+    ),
   ];
 }
 

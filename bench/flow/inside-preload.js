@@ -43,16 +43,25 @@ dgram.Socket.prototype.send = function (...args) {
 const setImmediateOriginal = global.setImmediate;
 /** @type {any} */ (global).setImmediate = function (fn, ...args) {
   const queued = performance.now();
-  return setImmediateOriginal(/** @this {unknown} */ function () {
-    if (on) hops.push(performance.now() - queued);
-    fn.apply(this, args);
-  });
+  return setImmediateOriginal(
+    /** @this {unknown} */ function () {
+      if (on) hops.push(performance.now() - queued);
+      fn.apply(this, args);
+    },
+  );
 };
 
 function percentiles(values) {
   const v = Float64Array.from(values).sort();
   const at = (q) => (v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))] : NaN);
-  return { n: v.length, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), p999Ms: at(0.999), maxMs: v.length ? v[v.length - 1] : NaN };
+  return {
+    n: v.length,
+    p50Ms: at(0.5),
+    p90Ms: at(0.9),
+    p99Ms: at(0.99),
+    p999Ms: at(0.999),
+    maxMs: v.length ? v[v.length - 1] : NaN,
+  };
 }
 
 process.on('SIGWINCH', () => {
@@ -96,6 +105,12 @@ process.on('SIGWINCH', () => {
     // V8 sizes the young generation by what survives: it shrinks while the process is idle and grows back slowly.
     newSpaceBytes: newSpace ? newSpace.space_size : NaN,
   };
-  const result = { received: received.length, sent: sent.length, inside: percentiles(inside), hops: percentiles(hops), gc };
+  const result = {
+    received: received.length,
+    sent: sent.length,
+    inside: percentiles(inside),
+    hops: percentiles(hops),
+    gc,
+  };
   fs.writeFileSync(path.join(dir, `inside-${process.pid}.json`), JSON.stringify(result));
 });

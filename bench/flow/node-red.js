@@ -38,21 +38,25 @@ function startNodeRed({ flow, withOurs, oursDir, cpuProfDir, insideDir }) {
   // No HTTP at all (no editor, no admin API): nothing but the flow competes for the CPU.
   fs.writeFileSync(
     path.join(userDir, 'settings.js'),
-    `module.exports = ${JSON.stringify({
-      flowFile: 'flows.json',
-      flowFilePretty: false,
-      credentialSecret: false,
-      httpAdminRoot: false,
-      httpNodeRoot: false,
-      telemetry: { enabled: false },
-      diagnostics: { enabled: false },
-      runtimeState: { enabled: false },
-      externalModules: { autoInstall: false },
-      // BENCH_SYNC_DELIVERY=1: msgs go from node to node synchronously instead of by setImmediate, to see what the
-      // runtime's hand-offs cost. A user's choice in settings.js, not a default: the benchmark never sets it.
-      ...(process.env.BENCH_SYNC_DELIVERY === '1' ? { runtimeSyncDelivery: true } : {}),
-      logging: { console: { level: process.env.BENCH_LOG || 'warn', metrics: false, audit: false } },
-    }, null, 2)};\n`,
+    `module.exports = ${JSON.stringify(
+      {
+        flowFile: 'flows.json',
+        flowFilePretty: false,
+        credentialSecret: false,
+        httpAdminRoot: false,
+        httpNodeRoot: false,
+        telemetry: { enabled: false },
+        diagnostics: { enabled: false },
+        runtimeState: { enabled: false },
+        externalModules: { autoInstall: false },
+        // BENCH_SYNC_DELIVERY=1: msgs go from node to node synchronously instead of by setImmediate, to see what the
+        // runtime's hand-offs cost. A user's choice in settings.js, not a default: the benchmark never sets it.
+        ...(process.env.BENCH_SYNC_DELIVERY === '1' ? { runtimeSyncDelivery: true } : {}),
+        logging: { console: { level: process.env.BENCH_LOG || 'warn', metrics: false, audit: false } },
+      },
+      null,
+      2,
+    )};\n`,
   );
   const logFile = path.join(userDir, 'node-red.log');
   const log = fs.openSync(logFile, 'w');

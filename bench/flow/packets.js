@@ -66,11 +66,16 @@ function setBundle(buf, count, step, firstSeq) {
 
 function readNumber(buf, off, tag) {
   switch (tag) {
-    case 0x69: return buf.readInt32BE(off); // i
-    case 0x66: return buf.readFloatBE(off); // f
-    case 0x64: return buf.readDoubleBE(off); // d
-    case 0x68: return Number(buf.readBigInt64BE(off)); // h
-    default: return NaN;
+    case 0x69:
+      return buf.readInt32BE(off); // i
+    case 0x66:
+      return buf.readFloatBE(off); // f
+    case 0x64:
+      return buf.readDoubleBE(off); // d
+    case 0x68:
+      return Number(buf.readBigInt64BE(off)); // h
+    default:
+      return NaN;
   }
 }
 

@@ -61,9 +61,14 @@ function summarizeProfile(prof, root, { top = 30, window, alt } = {}) {
   return {
     totalMs: total / 1000,
     busyMs: busy / 1000,
-    owners: [...owners].filter(([w]) => w !== 'idle').map(([w, us]) => ({ owner: w, ms: us / 1000, pctBusy: pct(us) }))
+    owners: [...owners]
+      .filter(([w]) => w !== 'idle')
+      .map(([w, us]) => ({ owner: w, ms: us / 1000, pctBusy: pct(us) }))
       .sort((a, b) => b.ms - a.ms),
-    functions: [...fns.values()].filter((f) => f.owner !== 'idle').sort((a, b) => b.us - a.us).slice(0, top)
+    functions: [...fns.values()]
+      .filter((f) => f.owner !== 'idle')
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
       .map((f) => ({ ...f, ms: f.us / 1000, pctBusy: pct(f.us) })),
   };
 }
@@ -73,7 +78,9 @@ function printProfile(s) {
   for (const o of s.owners) console.log(`  ${o.pctBusy.toFixed(1).padStart(5)}%  ${o.owner}`);
   console.log('\ntop functions by self time (% of busy):');
   for (const f of s.functions) {
-    console.log(`  ${f.pctBusy.toFixed(1).padStart(5)}%  ${f.name.padEnd(34)} ${f.owner.padEnd(20)} ${f.file}:${f.line}`);
+    console.log(
+      `  ${f.pctBusy.toFixed(1).padStart(5)}%  ${f.name.padEnd(34)} ${f.owner.padEnd(20)} ${f.file}:${f.line}`,
+    );
   }
 }
 

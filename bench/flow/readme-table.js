@@ -7,7 +7,14 @@ const path = require('node:path');
 const dir = path.join(__dirname, '..', 'results');
 const file =
   process.argv[2] ||
-  path.join(dir, fs.readdirSync(dir).filter((f) => /^flow-\d{4}-.*\.json$/.test(f)).sort().pop());
+  path.join(
+    dir,
+    fs
+      .readdirSync(dir)
+      .filter((f) => /^flow-\d{4}-.*\.json$/.test(f))
+      .sort()
+      .pop(),
+  );
 const run = JSON.parse(fs.readFileSync(file, 'utf8'));
 
 const LABELS = {
@@ -34,30 +41,48 @@ function tableFor(mode) {
   const inc = get('incumbent');
   const raw = get('raw');
   const x = (a, b) => (b ? `${(a / b).toFixed(1)}×` : '');
-  const rows = ['ours', 'inout', 'incumbent', 'empty', 'empty3', 'raw'].map(get).filter(Boolean).map((r) => {
-    const s = r.search ? r.search.sustained : NaN;
-    return [
-      LABELS[mode][r.chain],
-      r.search ? k(s) : '',
-      inc && inc.search ? `${(s / inc.search.sustained).toFixed(2)}×` : '',
-      raw && raw.search ? `${Math.round((100 * s) / raw.search.sustained)}%` : '',
-      `${r.latency1k.p50Ms.toFixed(2)} / ${r.latency1k.p99Ms.toFixed(2)}`,
-      raw ? x(r.latency1k.p99Ms, raw.latency1k.p99Ms) : '',
-      `${r.latencyAfterIdle.p99Ms.toFixed(2)}`,
-      raw ? x(r.latencyAfterIdle.p99Ms, raw.latencyAfterIdle.p99Ms) : '',
-      r.search && r.search.cpuUsPerMsgAtSustained ? r.search.cpuUsPerMsgAtSustained.toFixed(1) : '',
-    ];
-  });
-  const header = ['chain', 'msgs/s sustained (<0.1% loss)', 'vs incumbent', 'vs raw relay', 'p50 / p99 ms at 1k msgs/s', 'p99 vs raw', 'p99 ms after 15 s idle', 'vs raw', 'CPU µs per msg at the sustained rate'];
+  const rows = ['ours', 'inout', 'incumbent', 'empty', 'empty3', 'raw']
+    .map(get)
+    .filter(Boolean)
+    .map((r) => {
+      const s = r.search ? r.search.sustained : NaN;
+      return [
+        LABELS[mode][r.chain],
+        r.search ? k(s) : '',
+        inc && inc.search ? `${(s / inc.search.sustained).toFixed(2)}×` : '',
+        raw && raw.search ? `${Math.round((100 * s) / raw.search.sustained)}%` : '',
+        `${r.latency1k.p50Ms.toFixed(2)} / ${r.latency1k.p99Ms.toFixed(2)}`,
+        raw ? x(r.latency1k.p99Ms, raw.latency1k.p99Ms) : '',
+        `${r.latencyAfterIdle.p99Ms.toFixed(2)}`,
+        raw ? x(r.latencyAfterIdle.p99Ms, raw.latencyAfterIdle.p99Ms) : '',
+        r.search && r.search.cpuUsPerMsgAtSustained ? r.search.cpuUsPerMsgAtSustained.toFixed(1) : '',
+      ];
+    });
+  const header = [
+    'chain',
+    'msgs/s sustained (<0.1% loss)',
+    'vs incumbent',
+    'vs raw relay',
+    'p50 / p99 ms at 1k msgs/s',
+    'p99 vs raw',
+    'p99 ms after 15 s idle',
+    'vs raw',
+    'CPU µs per msg at the sustained rate',
+  ];
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
 const m = run.machine;
 console.log(`Single messages (\`,ii\`, one per datagram):\n\n${tableFor('message')}\n`);
-if (run.results.some((r) => r.mode === 'bundle')) console.log(`16-message bundles (rates count messages):\n\n${tableFor('bundle')}\n`);
+if (run.results.some((r) => r.mode === 'bundle'))
+  console.log(`16-message bundles (rates count messages):\n\n${tableFor('bundle')}\n`);
 const ours = run.results.find((r) => r.chain === 'ours' && r.memory);
 if (ours) {
-  console.log(`Memory: Node-RED's RSS went from ${ours.memory.rssWarmMB.toFixed(1)} to ${ours.memory.rssEndMB.toFixed(1)} MB over ${ours.memory.seconds} s at ${k(ours.memory.rate)} msgs/s through our chain.\n`);
+  console.log(
+    `Memory: Node-RED's RSS went from ${ours.memory.rssWarmMB.toFixed(1)} to ${ours.memory.rssEndMB.toFixed(1)} MB over ${ours.memory.seconds} s at ${k(ours.memory.rate)} msgs/s through our chain.\n`,
+  );
 }
-console.log(`Measured on ${m.nproc} cores (${m.cpu}), Node.js ${m.node}, Node-RED ${m.nodeRed}, node-red-contrib-osc ${m.contribOsc}; load average ${m.loadavg[0].toFixed(1)} at start, ${m.loadavgEnd ? m.loadavgEnd[0].toFixed(1) : '?'} at end.`);
+console.log(
+  `Measured on ${m.nproc} cores (${m.cpu}), Node.js ${m.node}, Node-RED ${m.nodeRed}, node-red-contrib-osc ${m.contribOsc}; load average ${m.loadavg[0].toFixed(1)} at start, ${m.loadavgEnd ? m.loadavgEnd[0].toFixed(1) : '?'} at end.`,
+);
 console.log(`(${path.relative(path.join(__dirname, '..', '..'), file)})`);

@@ -46,7 +46,14 @@ function parseArgs(argv) {
    *   profile?: string, rate?: number, seconds?: number, start?: number, alt?: string, rcvbuf?: number,
    *   inside?: boolean, afterIdle?: boolean }}
    */
-  const o = { quick: false, chains: DEFAULT_CHAINS, modes: ['message', 'bundle'], mem: true, memAll: false, search: true };
+  const o = {
+    quick: false,
+    chains: DEFAULT_CHAINS,
+    modes: ['message', 'bundle'],
+    mem: true,
+    memAll: false,
+    search: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -69,8 +76,26 @@ function parseArgs(argv) {
   if (o.alt && !o.chains.includes('alt')) o.chains = [...o.chains, 'alt'];
   if (o.chains.includes('alt') && !o.alt) throw new Error('the chain "alt" needs --alt <dir>');
   const timing = o.quick
-    ? { stepMs: 1000, drainMs: 300, factor: 2, resolution: 0.25, latencyMs: 2000, costMs: 1000, memMs: 10000, retries: 0 }
-    : { stepMs: 2000, drainMs: 400, factor: 1.6, resolution: 0.06, latencyMs: 10000, costMs: 3000, memMs: 60000, retries: 1 };
+    ? {
+        stepMs: 1000,
+        drainMs: 300,
+        factor: 2,
+        resolution: 0.25,
+        latencyMs: 2000,
+        costMs: 1000,
+        memMs: 10000,
+        retries: 0,
+      }
+    : {
+        stepMs: 2000,
+        drainMs: 400,
+        factor: 1.6,
+        resolution: 0.06,
+        latencyMs: 10000,
+        costMs: 3000,
+        memMs: 60000,
+        retries: 1,
+      };
   return { ...o, ...timing, start: o.start || 8000 };
 }
 
@@ -134,7 +159,12 @@ function udpDrops(port) {
 }
 
 async function startRelay(targetPort, mode, rcvbuf) {
-  const args = [path.join(__dirname, 'relay.js'), String(targetPort), mode === 'bundle' ? 'split' : 'whole', String(rcvbuf || '')];
+  const args = [
+    path.join(__dirname, 'relay.js'),
+    String(targetPort),
+    mode === 'bundle' ? 'split' : 'whole',
+    String(rcvbuf || ''),
+  ];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -214,7 +244,15 @@ async function latencyRun(gen, target, o, mode, slices, leadInMs) {
   await gen.run({ rate: 1000, durationMs: leadInMs, drainMs: 50, mode });
   const parts = [];
   for (let k = 0; k < slices; k++) {
-    parts.push(await measure(gen, target, { rate: 1000, durationMs: o.latencyMs / slices, drainMs: o.drainMs, mode, keepLatencies: true }));
+    parts.push(
+      await measure(gen, target, {
+        rate: 1000,
+        durationMs: o.latencyMs / slices,
+        drainMs: o.drainMs,
+        mode,
+        keepLatencies: true,
+      }),
+    );
   }
   return mergeLatency(parts);
 }
@@ -338,7 +376,8 @@ async function findSustainedAll(gen, live, o, mode) {
   for (const s of states) {
     s.result.search = { ...s.next.value, steps: s.log };
     const at = s.result.search.atSustained;
-    if (at && at.targetCpuSeconds !== null) s.result.search.cpuUsPerMsgAtSustained = (at.targetCpuSeconds * 1e6) / Math.max(1, at.received);
+    if (at && at.targetCpuSeconds !== null)
+      s.result.search.cpuUsPerMsgAtSustained = (at.targetCpuSeconds * 1e6) / Math.max(1, at.received);
     console.log(`    ${s.chain.padEnd(9)} sustained: ${fmtRate(s.result.search.sustained)} msgs/s`);
   }
 }
@@ -473,7 +512,11 @@ async function benchMode(gen, mode, o) {
       // neighbour steals the CPU for a few milliseconds, so its ratios are the steadiest numbers of the run.
       if (target.pid) {
         const c = await measure(gen, target, { rate: COST_RATE, durationMs: o.costMs, drainMs: o.drainMs, mode });
-        result.cost = { rate: COST_RATE, loss: c.loss, cpuUsPerMsg: (c.targetCpuSeconds * 1e6) / Math.max(1, c.received) };
+        result.cost = {
+          rate: COST_RATE,
+          loss: c.loss,
+          cpuUsPerMsg: (c.targetCpuSeconds * 1e6) / Math.max(1, c.received),
+        };
         line += `; CPU per message at ${fmtRate(COST_RATE)}/s: ${result.cost.cpuUsPerMsg.toFixed(1)} us`;
       }
       console.log(line);
@@ -558,11 +601,26 @@ function report(results, o) {
           '\ninout: osc in -> osc out, ours without the router.'
         : '\nloopback: the generator sending to itself (its own ceiling). empty: udp in -> udp out, the runtime alone.' +
           '\nempty3: udp in -> change (no rules) -> udp out, the runtime alone with as many nodes as ours.' +
-          `\np99 after idle: the same 1,000 msgs/s after the runtime sat ${IDLE_MS / 1000} s without traffic (V8 shrinks its young generation then).`
+          `\np99 after idle: the same 1,000 msgs/s after the runtime sat ${IDLE_MS / 1000} s without traffic (V8 shrinks its young generation then).`;
     lines.push(
       table(
-        mode === 'bundle' ? 'OSC messages sent in 16-message bundles (rates count messages)' : 'OSC messages, one per datagram',
-        ['chain', 'sustained msgs/s (<0.1% loss)', 'vs incumbent', 'vs raw', 'p50 ms @1k/s', 'p99 ms @1k/s', 'p99 vs raw', 'p99 after idle', 'vs raw', `CPU us/msg @${fmtRate(COST_RATE)}/s`, 'msgs per CPU-s vs incumbent', 'CPU us/msg at sustained'],
+        mode === 'bundle'
+          ? 'OSC messages sent in 16-message bundles (rates count messages)'
+          : 'OSC messages, one per datagram',
+        [
+          'chain',
+          'sustained msgs/s (<0.1% loss)',
+          'vs incumbent',
+          'vs raw',
+          'p50 ms @1k/s',
+          'p99 ms @1k/s',
+          'p99 vs raw',
+          'p99 after idle',
+          'vs raw',
+          `CPU us/msg @${fmtRate(COST_RATE)}/s`,
+          'msgs per CPU-s vs incumbent',
+          'CPU us/msg at sustained',
+        ],
         rows,
       ) + notes,
     );
@@ -573,7 +631,9 @@ function report(results, o) {
     }
     if (ours && inc && ours.cost && inc.cost) {
       const c = inc.cost.cpuUsPerMsg / ours.cost.cpuUsPerMsg;
-      verdicts.push(`${mode}: CPU per message, incumbent/ours ${c.toFixed(2)}x (the steadier cross-check of the 2x target)`);
+      verdicts.push(
+        `${mode}: CPU per message, incumbent/ours ${c.toFixed(2)}x (the steadier cross-check of the 2x target)`,
+      );
     }
     if (ours && raw && ours.search && raw.search) {
       const x = sus(ours) / sus(raw);
@@ -583,18 +643,25 @@ function report(results, o) {
       const l = ours.latency1k.p99Ms / raw.latency1k.p99Ms;
       verdicts.push(`${mode}: p99@1k ours/raw ${l.toFixed(2)}x (target <= 1.5x): ${l <= 1.5 ? 'PASS' : 'FAIL'}`);
       const inout = get('inout', mode);
-      if (inout) verdicts.push(`${mode}: p99@1k inout/raw ${(inout.latency1k.p99Ms / raw.latency1k.p99Ms).toFixed(2)}x (not a target: ours without the router)`);
+      if (inout)
+        verdicts.push(
+          `${mode}: p99@1k inout/raw ${(inout.latency1k.p99Ms / raw.latency1k.p99Ms).toFixed(2)}x (not a target: ours without the router)`,
+        );
       // After idle, next to three core nodes that do nothing: what the runtime alone gives a chain of our length.
       const li = ours.latencyAfterIdle.p99Ms / raw.latencyAfterIdle.p99Ms;
       const e3 = get('empty3', mode);
       verdicts.push(
         `${mode}: p99@1k after idle ours/raw ${li.toFixed(2)}x` +
-          (e3 ? `, empty3/raw ${(e3.latencyAfterIdle.p99Ms / raw.latencyAfterIdle.p99Ms).toFixed(2)}x (not a target: the runtime's young generation)` : ''),
+          (e3
+            ? `, empty3/raw ${(e3.latencyAfterIdle.p99Ms / raw.latencyAfterIdle.p99Ms).toFixed(2)}x (not a target: the runtime's young generation)`
+            : ''),
       );
     }
     if (ours && ours.memory) {
       const g = ours.memory.growthMB;
-      verdicts.push(`memory: RSS growth ${g.toFixed(1)} MB over ${ours.memory.seconds}s at ${fmtRate(ours.memory.rate)}/s (target < 10 MB): ${g < 10 ? 'PASS' : 'FAIL'}`);
+      verdicts.push(
+        `memory: RSS growth ${g.toFixed(1)} MB over ${ours.memory.seconds}s at ${fmtRate(ours.memory.rate)}/s (target < 10 MB): ${g < 10 ? 'PASS' : 'FAIL'}`,
+      );
     }
   }
   return { text: lines.join('\n\n'), verdicts };
@@ -686,14 +753,41 @@ async function inside(gen, o) {
   const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : '');
   const text = table(
     `Latency at 1,000 msgs/s${mode === 'bundle' ? ' in 16-message bundles' : ''} for ${seconds} s${o.afterIdle ? ` after ${IDLE_MS / 1000} s idle` : ''}, end to end and inside the runtime (ms)`,
-    ['chain', 'end to end p50', 'end to end p99', 'inside p50', 'inside p90', 'inside p99', 'inside p99.9', 'setImmediate waits per msg', 'wait p50', 'wait p99', 'scavenges per 1k msgs', 'scavenge p50', 'msgs a scavenge delayed', 'inside p99 without them', 'other GC ms', 'new space MB'],
+    [
+      'chain',
+      'end to end p50',
+      'end to end p99',
+      'inside p50',
+      'inside p90',
+      'inside p99',
+      'inside p99.9',
+      'setImmediate waits per msg',
+      'wait p50',
+      'wait p99',
+      'scavenges per 1k msgs',
+      'scavenge p50',
+      'msgs a scavenge delayed',
+      'inside p99 without them',
+      'other GC ms',
+      'new space MB',
+    ],
     rows.map((r) => [
-      r.chain, f(r.endToEnd.p50Ms), f(r.endToEnd.p99Ms),
-      r.inside ? f(r.inside.p50Ms) : '', r.inside ? f(r.inside.p90Ms) : '', r.inside ? f(r.inside.p99Ms) : '', r.inside ? f(r.inside.p999Ms) : '',
-      r.hops ? (r.hops.n / Math.max(1, r.inside.n)).toFixed(1) : '', r.hops ? f(r.hops.p50Ms) : '', r.hops ? f(r.hops.p99Ms) : '',
-      r.gc ? ((1000 * r.gc.scavenges.n) / Math.max(1, r.sent)).toFixed(1) : '', r.gc ? f(r.gc.scavenges.p50Ms) : '',
-      r.gc ? `${(100 * r.gc.hitShare).toFixed(2)}%` : '', r.gc ? f(r.gc.insideWithoutHits.p99Ms) : '',
-      r.gc ? r.gc.other.totalMs.toFixed(1) : '', r.gc ? (r.gc.newSpaceBytes / 2 ** 20).toFixed(1) : '',
+      r.chain,
+      f(r.endToEnd.p50Ms),
+      f(r.endToEnd.p99Ms),
+      r.inside ? f(r.inside.p50Ms) : '',
+      r.inside ? f(r.inside.p90Ms) : '',
+      r.inside ? f(r.inside.p99Ms) : '',
+      r.inside ? f(r.inside.p999Ms) : '',
+      r.hops ? (r.hops.n / Math.max(1, r.inside.n)).toFixed(1) : '',
+      r.hops ? f(r.hops.p50Ms) : '',
+      r.hops ? f(r.hops.p99Ms) : '',
+      r.gc ? ((1000 * r.gc.scavenges.n) / Math.max(1, r.sent)).toFixed(1) : '',
+      r.gc ? f(r.gc.scavenges.p50Ms) : '',
+      r.gc ? `${(100 * r.gc.hitShare).toFixed(2)}%` : '',
+      r.gc ? f(r.gc.insideWithoutHits.p99Ms) : '',
+      r.gc ? r.gc.other.totalMs.toFixed(1) : '',
+      r.gc ? (r.gc.newSpaceBytes / 2 ** 20).toFixed(1) : '',
     ]),
   );
   return { rows, text };
@@ -702,7 +796,9 @@ async function inside(gen, o) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const info = machine();
-  console.log(`flow benchmark${o.quick ? ' (quick)' : ''}: ${info.nproc} cores, ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}, load ${info.loadavg.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `flow benchmark${o.quick ? ' (quick)' : ''}: ${info.nproc} cores, ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}, load ${info.loadavg.map((l) => l.toFixed(2)).join(' ')}`,
+  );
   const gen = new LoadGen();
   await gen.open();
   try {
@@ -725,7 +821,9 @@ async function main() {
     info.loadavgEnd = os.loadavg();
     const { text, verdicts } = report(results, o);
     console.log(`\n${text}\n\n${verdicts.join('\n')}`);
-    console.log(`\n${info.nproc} x ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}; load average ${info.loadavg[0].toFixed(2)} at start, ${info.loadavgEnd[0].toFixed(2)} at end; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `\n${info.nproc} x ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}; load average ${info.loadavg[0].toFixed(2)} at start, ${info.loadavgEnd[0].toFixed(2)} at end; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
     const file = writeResults('flow', { machine: info, options: o, results, table: text, verdicts });
     console.log(`results: ${path.relative(root, file)}`);
   } finally {

@@ -20,6 +20,7 @@ export interface NodeErrorReport {
 }
 
 export function nodeError(code: string, sentence: string): NodeErrorReport {
+  // eslint-disable-next-line @typescript-eslint/no-wrapper-object-types -- a String object is the point (above)
   const r = new String(sentence) as String & { code: string };
   r.code = code;
   return r;

@@ -92,7 +92,11 @@ interface ParsedPattern {
 }
 
 function bad(message: string, pattern: string, offset: number): OscError {
-  return new OscError('BAD_PATTERN', `Invalid OSC address pattern ${JSON.stringify(pattern)}: ${message} at ${offset}`, offset);
+  return new OscError(
+    'BAD_PATTERN',
+    `Invalid OSC address pattern ${JSON.stringify(pattern)}: ${message} at ${offset}`,
+    offset,
+  );
 }
 
 function isControl(c: number): boolean {
@@ -130,7 +134,8 @@ function parse(p: string): ParsedPattern {
           break;
         case 42: // *
           // '**' means the same as '*'; collapsing keeps the NFA small.
-          if (toks.length === 0 || toks[toks.length - 1].kind !== STAR) toks.push({ kind: STAR, cp: 0, cls: null, alts: null });
+          if (toks.length === 0 || toks[toks.length - 1].kind !== STAR)
+            toks.push({ kind: STAR, cp: 0, cls: null, alts: null });
           i += 1;
           break;
         case 91: // [
@@ -704,7 +709,18 @@ export function validateAddress(address: string): void {
     const c = address.charCodeAt(i);
     if (c === SLASH) {
       if (i + 1 === address.length || address.charCodeAt(i + 1) === SLASH) fail('empty part', i + 1);
-    } else if (c === 32 || c === 35 || c === 44 || c === 42 || c === 63 || c === 91 || c === 93 || c === 123 || c === 125 || isControl(c)) {
+    } else if (
+      c === 32 ||
+      c === 35 ||
+      c === 44 ||
+      c === 42 ||
+      c === 63 ||
+      c === 91 ||
+      c === 93 ||
+      c === 123 ||
+      c === 125 ||
+      isControl(c)
+    ) {
       fail(`${describe(c)} is not allowed in an OSC address`, i);
     }
   }

@@ -102,13 +102,14 @@ function readArgs(buf: Uint8Array, ti: number, tagEnd: number, p: number, end: n
         args[na++] = { type: 'i', value: (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3] };
         p += 4;
         break;
-      case Tag.f:
+      case Tag.f: {
         if (p + 4 > end) throw overrun("an 'f' argument", p);
         u32[0] = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
         const x = f32[0];
         args[na++] = { type: 'f', value: x === x ? x : nanFromFloatBits(u32[0]) };
         p += 4;
         break;
+      }
       case Tag.s:
       case Tag.S: {
         if (p >= end) throw overrun("an 's' argument", p);

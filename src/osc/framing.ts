@@ -196,8 +196,7 @@ export class AutoDecoder implements StreamDecoder {
   push(chunk: Uint8Array): Buffer[] {
     if (this.inner === null) {
       if (chunk.byteLength === 0) return [];
-      this.inner =
-        chunk[0] === SLIP_END ? new SlipDecoder(this.options) : new LengthPrefixDecoder(this.options);
+      this.inner = chunk[0] === SLIP_END ? new SlipDecoder(this.options) : new LengthPrefixDecoder(this.options);
     }
     return this.inner.push(chunk);
   }

@@ -101,7 +101,9 @@ function isBundlePacket(p: OscPacket): p is OscBundle {
 function checkCount(name: string, v: number | undefined, dflt: number, min: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !(v >= min) || (name === 'maxQueue' && !Number.isInteger(v)) || !Number.isFinite(v)) {
-    throw new RangeError(`${name} must be a finite number >= ${min}${name === 'maxQueue' ? ' (an integer)' : ''}, got ${String(v)}`);
+    throw new RangeError(
+      `${name} must be a finite number >= ${min}${name === 'maxQueue' ? ' (an integer)' : ''}, got ${String(v)}`,
+    );
   }
   return v;
 }

@@ -272,7 +272,8 @@ const DROP_TOO_LARGE = 1;
 type DropKind = typeof DROP_BAD_ESCAPE | typeof DROP_TOO_LARGE;
 
 function badEscape(byte: number, offset: number): OscError {
-  const what = byte === SLIP_END ? `invalid SLIP escape 0xdb 0xc0 (ESC before END)` : `invalid SLIP escape 0xdb 0x${hex(byte)}`;
+  const what =
+    byte === SLIP_END ? `invalid SLIP escape 0xdb 0xc0 (ESC before END)` : `invalid SLIP escape 0xdb 0x${hex(byte)}`;
   return new OscError('BAD_FRAME', what, offset);
 }
 

@@ -45,16 +45,7 @@ export interface OscBundle {
 export type OscPacket = OscMessage | OscBundle;
 
 /** A plain JS value that encodePacket can type by itself (see NumberPolicy). */
-export type PlainArg =
-  | number
-  | bigint
-  | string
-  | boolean
-  | null
-  | Uint8Array
-  | Date
-  | PlainArg[]
-  | OscArg;
+export type PlainArg = number | bigint | string | boolean | null | Uint8Array | Date | PlainArg[] | OscArg;
 
 /** What encodePacket accepts: typed or plain arguments, optionally forced by a type-tag string. */
 export interface OscMessageInput {

@@ -107,7 +107,9 @@ class Peer<T> {
 
 function check(name: string, v: number, min: number, max: number, integer: boolean): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, not ${String(v)}`);
+    throw new RangeError(
+      `${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, not ${String(v)}`,
+    );
   }
   return v;
 }
@@ -161,7 +163,12 @@ export class RequestMatcher<T> {
    */
   add(peer: string, reply: string, item: T): Waiting<T> {
     if (this.count >= this.maxPending) {
-      throw new RequestError('LIMIT_EXCEEDED', `${this.count} requests are waiting for their replies already (at most ${this.maxPending})`, 'request.limit', { count: this.count, max: this.maxPending });
+      throw new RequestError(
+        'LIMIT_EXCEEDED',
+        `${this.count} requests are waiting for their replies already (at most ${this.maxPending})`,
+        'request.limit',
+        { count: this.count, max: this.maxPending },
+      );
     }
     const pattern = isPattern(reply) ? compilePattern(reply) : undefined;
     let p = this.peers.get(peer);

@@ -20,18 +20,38 @@ export interface QlabReply {
  * them). Throws RequestError BAD_REPLY when it is not a QLab reply.
  */
 export function parseQlabReply(payload: unknown, address: string): QlabReply {
-  const text = Array.isArray(payload) ? (payload.length === 1 ? payload[0] : undefined) : payload;
+  const text: unknown = Array.isArray(payload) ? (payload.length === 1 ? (payload[0] as unknown) : undefined) : payload;
   if (typeof text !== 'string') {
-    throw new RequestError('BAD_REPLY', `the reply ${address} is not a QLab reply: QLab answers with one string argument holding JSON`, 'qlab.not-qlab', { address });
+    throw new RequestError(
+      'BAD_REPLY',
+      `the reply ${address} is not a QLab reply: QLab answers with one string argument holding JSON`,
+      'qlab.not-qlab',
+      { address },
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new RequestError('BAD_REPLY', `the reply ${address} holds no valid JSON: ${(e as Error).message}`, 'qlab.bad-json', { address, detail: (e as Error).message });
+    throw new RequestError(
+      'BAD_REPLY',
+      `the reply ${address} holds no valid JSON: ${(e as Error).message}`,
+      'qlab.bad-json',
+      { address, detail: (e as Error).message },
+    );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as QlabReply).status !== 'string') {
-    throw new RequestError('BAD_REPLY', `the reply ${address} is JSON without a "status": not a QLab reply`, 'qlab.no-status', { address });
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    Array.isArray(parsed) ||
+    typeof (parsed as QlabReply).status !== 'string'
+  ) {
+    throw new RequestError(
+      'BAD_REPLY',
+      `the reply ${address} is JSON without a "status": not a QLab reply`,
+      'qlab.no-status',
+      { address },
+    );
   }
   return parsed as QlabReply;
 }
@@ -41,8 +61,17 @@ export function qlabReplyError(reply: QlabReply, address: string): RequestError 
   if (reply.status === 'ok') return undefined;
   const about = typeof reply.address === 'string' ? reply.address : address;
   if (reply.status === 'denied') {
-    return new RequestError('REPLY_DENIED', `QLab denied ${about}: the workspace's passcode does not allow it (status "denied")`, 'qlab.denied', { address: about });
+    return new RequestError(
+      'REPLY_DENIED',
+      `QLab denied ${about}: the workspace's passcode does not allow it (status "denied")`,
+      'qlab.denied',
+      { address: about },
+    );
   }
   const data = reply.data === undefined ? '' : `: ${JSON.stringify(reply.data)}`;
-  return new RequestError('REPLY_ERROR', `QLab answered ${about} with status "${reply.status}"${data}`, 'qlab.error', { address: about, status: reply.status, data });
+  return new RequestError('REPLY_ERROR', `QLab answered ${about} with status "${reply.status}"${data}`, 'qlab.error', {
+    address: about,
+    status: reply.status,
+    data,
+  });
 }

@@ -72,7 +72,8 @@ export function parseAllowList(text: string | readonly string[] | undefined | nu
     if (body === '') throw new AllowListError(entry, index, 'no address before "/"');
 
     if (body.includes(':')) {
-      if (body.includes('%')) throw new AllowListError(entry, index, 'zone ids (%eth0) are not supported; leave the zone out');
+      if (body.includes('%'))
+        throw new AllowListError(entry, index, 'zone ids (%eth0) are not supported; leave the zone out');
       const groups = new Uint16Array(8);
       if (parseV6(body, groups) < 0) throw new AllowListError(entry, index, 'not a valid IPv6 address');
       if (prefix > 128) throw new AllowListError(entry, index, 'an IPv6 prefix length is at most 128');
@@ -104,7 +105,8 @@ export function parseAllowList(text: string | readonly string[] | undefined | nu
     let ip = 0;
     for (const part of parts) {
       // Leading zeros read as octal in some tools (010 = 8): refuse the ambiguity instead of guessing.
-      if (part.length > 1 && part[0] === '0') throw new AllowListError(entry, index, 'leading zeros are ambiguous (octal?)');
+      if (part.length > 1 && part[0] === '0')
+        throw new AllowListError(entry, index, 'leading zeros are ambiguous (octal?)');
       const n = Number(part);
       if (n > 255) throw new AllowListError(entry, index, 'each IPv4 number is 0-255');
       ip = ((ip << 8) | n) >>> 0;
@@ -140,7 +142,7 @@ export function parseAllowList(text: string | readonly string[] | undefined | nu
           return false;
         }
       }
-      for (let r = 0; r < n4; r++) if (((ip & (masks[r] as number)) >>> 0) === nets[r]) return true;
+      for (let r = 0; r < n4; r++) if ((ip & (masks[r] as number)) >>> 0 === nets[r]) return true;
       return false;
     },
   };
@@ -258,7 +260,6 @@ function parseV6(s: string, out: Uint16Array): number {
       if (v4 < 0) return -1;
       out[n++] = Math.floor(v4 / 65536);
       out[n++] = v4 & 0xffff;
-      i = end;
       break;
     }
     const len = j - i;
@@ -270,10 +271,7 @@ function parseV6(s: string, out: Uint16Array): number {
       v = (v << 4) | h;
     }
     out[n++] = v;
-    if (j === end) {
-      i = end;
-      break;
-    }
+    if (j === end) break;
     // j is at ':'
     if (j + 1 < end && s.charCodeAt(j + 1) === 58) {
       if (gap >= 0) return -1;
@@ -309,7 +307,7 @@ function formatV4(ip: number): string {
 function formatV6(g: Uint16Array): string {
   let bestAt = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;

@@ -139,7 +139,9 @@ export class TcpEndpoint extends EndpointBase {
     if (a) return hostPort(a.address, a.port);
     const port = this.options.localPort;
     // "0.0.0.0:?" as the editor labels a server without a port.
-    return port === undefined ? hostPort(this.options.localAddress, 0).replace(/0$/, '?') : hostPort(this.options.localAddress, port);
+    return port === undefined
+      ? hostPort(this.options.localAddress, 0).replace(/0$/, '?')
+      : hostPort(this.options.localAddress, port);
   }
 
   /** Server: the clients connected now. Client: the server while connected. */
@@ -157,7 +159,13 @@ export class TcpEndpoint extends EndpointBase {
     const label = this.label;
     const e = this.error;
     const peers = this.state === 'open' ? this.clients().length : 0;
-    const counters = { rejected: this.rejected, lastRejected: this.lastRejected, kernelDrops: undefined, refusals: 0, peers };
+    const counters = {
+      rejected: this.rejected,
+      lastRejected: this.lastRejected,
+      kernelDrops: undefined,
+      refusals: 0,
+      peers,
+    };
     const base = { state: this.state, retrying: this.retrying, unreachable: false, counters };
     if (this.state === 'closed') return { ...base, text: 'closed', key: 'closed', params: {} };
     if (this.mode === 'client') {
@@ -178,7 +186,12 @@ export class TcpEndpoint extends EndpointBase {
       case 'opening':
         return { ...base, text: `opening ${label}`, key: 'opening', params: { label } };
       case 'open':
-        return { ...base, text: `listening on tcp ${label} · ${peers} client${peers === 1 ? '' : 's'}`, key: 'listeningTcp', params: { label, clients: peers } };
+        return {
+          ...base,
+          text: `listening on tcp ${label} · ${peers} client${peers === 1 ? '' : 's'}`,
+          key: 'listeningTcp',
+          params: { label, clients: peers },
+        };
       default:
         return { ...base, text: e ? e.short : 'failed', key: 'failed', params: {} };
     }
@@ -189,10 +202,16 @@ export class TcpEndpoint extends EndpointBase {
       if (this.state !== 'open') {
         const why = this.error ? `: ${this.error.message}` : '';
         const what = this.mode === 'client' ? 'not connected' : 'not listening';
-        throw new EndpointError('ENOTCONN', `TCP endpoint ${this.label} is ${what}${why}; packet not sent`, 'not connected', `ENOTCONN.tcp${this.mode === 'client' ? 'NotConnected' : 'NotListening'}`, {
-          label: this.label,
-          reason: this.error?.message ?? '',
-        });
+        throw new EndpointError(
+          'ENOTCONN',
+          `TCP endpoint ${this.label} is ${what}${why}; packet not sent`,
+          'not connected',
+          `ENOTCONN.tcp${this.mode === 'client' ? 'NotConnected' : 'NotListening'}`,
+          {
+            label: this.label,
+            reason: this.error?.message ?? '',
+          },
+        );
       }
       if (this.client) {
         this.client.send(data);
@@ -203,7 +222,13 @@ export class TcpEndpoint extends EndpointBase {
           this.server.send(data, { address: h, port: p });
         } else if (h === '' && p === 0) {
           if (this.server.broadcast(data) === 0) {
-            throw new EndpointError('ENOTCONN', `no client is connected to ${this.label}; packet not sent`, 'no clients', 'ENOTCONN.tcpNoClients', { label: this.label });
+            throw new EndpointError(
+              'ENOTCONN',
+              `no client is connected to ${this.label}; packet not sent`,
+              'no clients',
+              'ENOTCONN.tcpNoClients',
+              { label: this.label },
+            );
           }
         } else {
           const ip = h === '' ? 'no ip' : h;
@@ -260,10 +285,16 @@ export class TcpEndpoint extends EndpointBase {
       const detail = (e as Error).message;
       const noHost = this.options.host === '';
       this.fail(
-        new EndpointError('EINVAL', `cannot connect: ${detail}`, noHost ? 'no host' : 'bad port', noHost ? 'EINVAL.noHost' : 'EINVAL.badPort', {
-          port: String(this.options.port),
-          detail,
-        }),
+        new EndpointError(
+          'EINVAL',
+          `cannot connect: ${detail}`,
+          noHost ? 'no host' : 'bad port',
+          noHost ? 'EINVAL.noHost' : 'EINVAL.badPort',
+          {
+            port: String(this.options.port),
+            detail,
+          },
+        ),
       );
       return;
     }
@@ -294,10 +325,16 @@ export class TcpEndpoint extends EndpointBase {
       const more: Record<string, number> = retryIn !== undefined ? { retryInS: retryIn } : {};
       const err = e
         ? new EndpointError(e.code, `${e.message}${retry}`, e.short, e.key, { ...e.params, ...more })
-        : new EndpointError('ECONNRESET', `connection to ${this.label} closed by the server${retry}`, 'disconnected', 'ECONNRESET.tcpClosed', {
-            label: this.label,
-            ...more,
-          });
+        : new EndpointError(
+            'ECONNRESET',
+            `connection to ${this.label} closed by the server${retry}`,
+            'disconnected',
+            'ECONNRESET.tcpClosed',
+            {
+              label: this.label,
+              ...more,
+            },
+          );
       const changed = this.state !== 'failed' || this.error?.code !== err.code;
       this.state = 'failed';
       this.error = err;
@@ -314,9 +351,15 @@ export class TcpEndpoint extends EndpointBase {
     const o = this.options;
     if (o.localPort === undefined) {
       this.fail(
-        new EndpointError('EINVAL', `a TCP server needs a port to listen on: set Port in the osc tcp node (0 picks any free port)`, 'no port', 'EINVAL.noPort', {
-          label: this.label,
-        }),
+        new EndpointError(
+          'EINVAL',
+          `a TCP server needs a port to listen on: set Port in the osc tcp node (0 picks any free port)`,
+          'no port',
+          'EINVAL.noPort',
+          {
+            label: this.label,
+          },
+        ),
       );
       return;
     }
@@ -361,7 +404,11 @@ export class TcpEndpoint extends EndpointBase {
           if (this.state === 'closed' || this.server !== server) return;
           const code = errorCode(e);
           const detail = String((e as Error)?.message ?? e);
-          this.fail(e instanceof EndpointError ? e : new EndpointError(code, detail, code.toLowerCase(), 'OTHER.tcpListen', { code, detail }));
+          this.fail(
+            e instanceof EndpointError
+              ? e
+              : new EndpointError(code, detail, code.toLowerCase(), 'OTHER.tcpListen', { code, detail }),
+          );
         },
       );
     });

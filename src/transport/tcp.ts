@@ -77,7 +77,11 @@ class FrameErrorGuard {
     const n = this.unreported;
     if (n === 0) return err;
     this.unreported = 0;
-    return new OscError(err.code, `${err.message} (and ${n} more bad frame${n === 1 ? '' : 's'} before it not reported one by one)`, err.offset);
+    return new OscError(
+      err.code,
+      `${err.message} (and ${n} more bad frame${n === 1 ? '' : 's'} before it not reported one by one)`,
+      err.offset,
+    );
   }
 
   /** Why the connection is being closed, once tripped. */
@@ -104,13 +108,37 @@ function describeSocketError(e: unknown, host: string, port: number): EndpointEr
   const params = { where, host, port };
   switch (code) {
     case 'EADDRINUSE':
-      return new EndpointError(code, `cannot listen on ${where}: port ${port} already in use`, `port ${port} in use`, 'EADDRINUSE.tcp', params);
+      return new EndpointError(
+        code,
+        `cannot listen on ${where}: port ${port} already in use`,
+        `port ${port} in use`,
+        'EADDRINUSE.tcp',
+        params,
+      );
     case 'EADDRNOTAVAIL':
-      return new EndpointError(code, `cannot listen on ${where}: no such local address`, `no address ${host}`, 'EADDRNOTAVAIL.tcp', params);
+      return new EndpointError(
+        code,
+        `cannot listen on ${where}: no such local address`,
+        `no address ${host}`,
+        'EADDRNOTAVAIL.tcp',
+        params,
+      );
     case 'EACCES':
-      return new EndpointError(code, `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`, 'permission denied', 'EACCES.tcp', params);
+      return new EndpointError(
+        code,
+        `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`,
+        'permission denied',
+        'EACCES.tcp',
+        params,
+      );
     case 'ECONNREFUSED':
-      return new EndpointError(code, `connection to ${where} refused (is the OSC server running?)`, 'refused', 'ECONNREFUSED.tcp', params);
+      return new EndpointError(
+        code,
+        `connection to ${where} refused (is the OSC server running?)`,
+        'refused',
+        'ECONNREFUSED.tcp',
+        params,
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new EndpointError(code, `host ${host} not found`, `host ${host} not found`, `${code}.tcp`, params);
@@ -118,7 +146,11 @@ function describeSocketError(e: unknown, host: string, port: number): EndpointEr
       return new EndpointError(code, `connection to ${where} timed out`, 'timed out', 'ETIMEDOUT.tcp', params);
     default: {
       const detail = (e as Error | undefined)?.message ?? String(e);
-      return new EndpointError(code, `${where}: ${detail}`, code.toLowerCase(), 'OTHER.tcpSocket', { ...params, code, detail });
+      return new EndpointError(code, `${where}: ${detail}`, code.toLowerCase(), 'OTHER.tcpSocket', {
+        ...params,
+        code,
+        detail,
+      });
     }
   }
 }
@@ -257,7 +289,8 @@ export class OscTcpClient extends EventEmitter {
 
   constructor(options: TcpClientOptions) {
     super();
-    if (typeof options?.host !== 'string' || options.host === '') throw new RangeError('host must be a non-empty string');
+    if (typeof options?.host !== 'string' || options.host === '')
+      throw new RangeError('host must be a non-empty string');
     this.host = options.host;
     this.port = checkPort('port', options.port, false);
     this.framing = checkFraming(options.framing, ['slip', 'length-prefix'] as const, 'slip');
@@ -296,10 +329,16 @@ export class OscTcpClient extends EventEmitter {
     const sock = this.socket;
     if (sock === null || this.stateValue !== 'connected') {
       const where = hostPort(this.host, this.port);
-      throw new EndpointError('ENOTCONN', `not connected to ${where} (${this.stateValue}); packet not sent`, 'not connected', 'ENOTCONN.tcpClient', {
-        where,
-        state: this.stateValue,
-      });
+      throw new EndpointError(
+        'ENOTCONN',
+        `not connected to ${where} (${this.stateValue}); packet not sent`,
+        'not connected',
+        'ENOTCONN.tcpClient',
+        {
+          where,
+          state: this.stateValue,
+        },
+      );
     }
     writeFrame(sock, this.framing, packet, this.maxWriteBuffer, hostPort(this.host, this.port));
   }
@@ -489,7 +528,8 @@ export class OscTcpServer extends EventEmitter {
     this.maxFrameSize = options.maxFrameSize;
     createStreamDecoder(this.framing, { maxFrameSize: this.maxFrameSize }); // validates maxFrameSize now
     const mc = options.maxClients ?? DEFAULT_MAX_CLIENTS;
-    if (!Number.isInteger(mc) || mc < 1) throw new RangeError(`maxClients must be a positive integer, got ${String(mc)}`);
+    if (!Number.isInteger(mc) || mc < 1)
+      throw new RangeError(`maxClients must be a positive integer, got ${String(mc)}`);
     this.maxClients = mc;
     this.maxWriteBuffer = checkPositive('maxWriteBuffer', options.maxWriteBuffer, DEFAULT_MAX_WRITE_BUFFER);
     // Throws AllowListError naming the bad entry: a mistyped list must stop the deploy, not let everyone in.
@@ -537,9 +577,21 @@ export class OscTcpServer extends EventEmitter {
     const conn = this.conns.get(clientKey(to.address, to.port));
     if (!conn) {
       const who = hostPort(normalizeAddress(to.address), to.port);
-      throw new EndpointError('ENOTCONN', `no client ${who} is connected; packet not sent`, 'client not connected', 'ENOTCONN.tcpNoSuchClient', { who });
+      throw new EndpointError(
+        'ENOTCONN',
+        `no client ${who} is connected; packet not sent`,
+        'client not connected',
+        'ENOTCONN.tcpNoSuchClient',
+        { who },
+      );
     }
-    writeFrame(conn.socket, this.replyFraming(conn), packet, this.maxWriteBuffer, hostPort(conn.remote.address, conn.remote.port));
+    writeFrame(
+      conn.socket,
+      this.replyFraming(conn),
+      packet,
+      this.maxWriteBuffer,
+      hostPort(conn.remote.address, conn.remote.port),
+    );
   }
 
   /**
@@ -550,7 +602,13 @@ export class OscTcpServer extends EventEmitter {
     let sent = 0;
     for (const conn of this.conns.values()) {
       try {
-        writeFrame(conn.socket, this.replyFraming(conn), packet, this.maxWriteBuffer, hostPort(conn.remote.address, conn.remote.port));
+        writeFrame(
+          conn.socket,
+          this.replyFraming(conn),
+          packet,
+          this.maxWriteBuffer,
+          hostPort(conn.remote.address, conn.remote.port),
+        );
         sent++;
       } catch (e) {
         this.report(e as EndpointError, conn.remote);
@@ -624,10 +682,16 @@ export class OscTcpServer extends EventEmitter {
       sock.destroy();
       const who = hostPort(remote.address, remote.port);
       this.report(
-        new EndpointError('LIMIT_EXCEEDED', `connection from ${who} refused: already ${this.maxClients} clients (maxClients)`, 'too many clients', 'LIMIT_EXCEEDED.maxClients', {
-          who,
-          max: this.maxClients,
-        }),
+        new EndpointError(
+          'LIMIT_EXCEEDED',
+          `connection from ${who} refused: already ${this.maxClients} clients (maxClients)`,
+          'too many clients',
+          'LIMIT_EXCEEDED.maxClients',
+          {
+            who,
+            max: this.maxClients,
+          },
+        ),
         remote,
       );
       return;

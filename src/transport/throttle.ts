@@ -60,12 +60,15 @@ export class RateLimiter {
       return true;
     }
     if (this.suppressed++ === 0) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        const n = this.suppressed;
-        this.suppressed = 0;
-        this.onSuppressed(n);
-      }, Math.max(1, this.windowStart + this.windowMs - now));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          const n = this.suppressed;
+          this.suppressed = 0;
+          this.onSuppressed(n);
+        },
+        Math.max(1, this.windowStart + this.windowMs - now),
+      );
       this.timer.unref();
     }
     return false;

@@ -96,7 +96,8 @@ export class UdpReceiveGuard {
     const r = this.recvBuffer;
     if (!r || !r.capped) return undefined;
     const usable = process.platform === 'linux' ? r.granted / 2 : r.granted;
-    const how = process.platform === 'linux' ? `; raise the limit with: sudo sysctl -w net.core.rmem_max=${r.asked}` : '';
+    const how =
+      process.platform === 'linux' ? `; raise the limit with: sudo sysctl -w net.core.rmem_max=${r.asked}` : '';
     return `asked the kernel for a ${kib(r.asked)} receive buffer and got ${kib(usable)}${how}`;
   }
 

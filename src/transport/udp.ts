@@ -6,7 +6,13 @@ import * as dns from 'node:dns';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { errorCode, flag, hostPort, num } from '../util';
-import { EndpointBase, EndpointError, EndpointHolder, openEndpointCount as openCount, whenEndpointsClosed } from './endpoint';
+import {
+  EndpointBase,
+  EndpointError,
+  EndpointHolder,
+  openEndpointCount as openCount,
+  whenEndpointsClosed,
+} from './endpoint';
 import type { EndpointHooks, EndpointRole, EndpointStatus, SendCallback } from './endpoint';
 import { DEFAULT_RCVBUF, UdpReceiveGuard } from './udp-guard';
 import type { RecvBufferReport } from './udp-guard';
@@ -145,12 +151,18 @@ export function describeBindError(e: unknown, o: ResolvedUdpEndpointOptions): En
       );
     default: {
       const detail = (e as Error)?.message ?? String(e);
-      return new EndpointError(code, `cannot listen on ${where} (${o.ipv}): ${detail}`, `cannot listen: ${code}`, 'OTHER.udpListen', {
-        ...params,
+      return new EndpointError(
         code,
-        ipv: o.ipv,
-        detail,
-      });
+        `cannot listen on ${where} (${o.ipv}): ${detail}`,
+        `cannot listen: ${code}`,
+        'OTHER.udpListen',
+        {
+          ...params,
+          code,
+          ipv: o.ipv,
+          detail,
+        },
+      );
     }
   }
 }
@@ -164,17 +176,29 @@ export function resolveInterface(iface: string, ipv: 'udp4' | 'udp6'): string {
   const entries = os.networkInterfaces()[iface];
   if (!entries || entries.length === 0) {
     const names = Object.keys(os.networkInterfaces()).join(', ');
-    throw new EndpointError('ENODEV', `no network interface named "${iface}" (this machine has: ${names})`, `no interface ${iface}`, 'ENODEV.interface', {
-      iface,
-      names,
-    });
+    throw new EndpointError(
+      'ENODEV',
+      `no network interface named "${iface}" (this machine has: ${names})`,
+      `no interface ${iface}`,
+      'ENODEV.interface',
+      {
+        iface,
+        names,
+      },
+    );
   }
   if (ipv === 'udp6') return `::%${iface}`;
   const v4 = entries.find((e) => e.family === 'IPv4');
   if (!v4) {
-    throw new EndpointError('EADDRNOTAVAIL', `network interface "${iface}" has no IPv4 address`, `no IPv4 on ${iface}`, 'EADDRNOTAVAIL.interface', {
-      iface,
-    });
+    throw new EndpointError(
+      'EADDRNOTAVAIL',
+      `network interface "${iface}" has no IPv4 address`,
+      `no IPv4 on ${iface}`,
+      'EADDRNOTAVAIL.interface',
+      {
+        iface,
+      },
+    );
   }
   return v4.address;
 }
@@ -189,7 +213,7 @@ function cachedLookup(
   options: dns.LookupOneOptions | number,
   callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
-  const family = typeof options === 'number' ? options : (options.family as number | undefined) ?? 0;
+  const family = typeof options === 'number' ? options : ((options.family as number | undefined) ?? 0);
   const ipFamily = net.isIP(hostname);
   if (ipFamily !== 0) {
     // Asynchronous like dns.lookup: dgram would otherwise emit 'listening' inside bind(), before our caller returns.
@@ -218,7 +242,6 @@ interface PendingSend {
   host: string;
   cb: SendCallback;
 }
-
 
 /** How often at most the users hear again about senders refused by the allow-list; the status counts them all. */
 const REJECTED_WARNING_INTERVAL_MS = 60000;
@@ -304,7 +327,12 @@ export class UdpEndpoint extends EndpointBase {
       refusals: this.refusals,
       peers: undefined,
     };
-    const base = { state: this.state, retrying: false, unreachable: this.state === 'open' && this.unreachable, counters };
+    const base = {
+      state: this.state,
+      retrying: false,
+      unreachable: this.state === 'open' && this.unreachable,
+      counters,
+    };
     switch (this.state) {
       case 'opening':
         return { ...base, text: `opening ${label}`, key: 'opening', params: { label } };
@@ -329,7 +357,13 @@ export class UdpEndpoint extends EndpointBase {
           socket.send(data, this.unreachable ? this.sentWhileUnreachable(cb) : cb);
         } else {
           const to = hostPort(this.options.remoteHost, this.options.remotePort);
-          throw new EndpointError('EISCONN', `endpoint ${this.label} only sends to ${to}`, 'wrong destination', 'EISCONN.udp', { label: this.label, to });
+          throw new EndpointError(
+            'EISCONN',
+            `endpoint ${this.label} only sends to ${to}`,
+            'wrong destination',
+            'EISCONN.udp',
+            { label: this.label, to },
+          );
         }
       } catch (e) {
         // dgram throws synchronously for a bad port or a closed socket; report it like an async failure.
@@ -339,10 +373,16 @@ export class UdpEndpoint extends EndpointBase {
       if (this.pending.length >= MAX_PENDING_SENDS) {
         process.nextTick(
           cb,
-          new EndpointError('ENOBUFS', `endpoint ${this.label} is still opening and ${MAX_PENDING_SENDS} packets are waiting`, 'send queue full', 'ENOBUFS.opening', {
-            label: this.label,
-            count: MAX_PENDING_SENDS,
-          }),
+          new EndpointError(
+            'ENOBUFS',
+            `endpoint ${this.label} is still opening and ${MAX_PENDING_SENDS} packets are waiting`,
+            'send queue full',
+            'ENOBUFS.opening',
+            {
+              label: this.label,
+              count: MAX_PENDING_SENDS,
+            },
+          ),
         );
       } else {
         this.pending.push({ data, port, host, cb });
@@ -351,10 +391,16 @@ export class UdpEndpoint extends EndpointBase {
       const why = this.error ? `: ${this.error.message}` : '';
       process.nextTick(
         cb,
-        new EndpointError(this.error?.code ?? 'ENOTCONN', `endpoint ${this.label} is not open${why}`, 'endpoint not open', 'ENOTCONN.udpNotOpen', {
-          label: this.label,
-          reason: this.error?.message ?? '',
-        }),
+        new EndpointError(
+          this.error?.code ?? 'ENOTCONN',
+          `endpoint ${this.label} is not open${why}`,
+          'endpoint not open',
+          'ENOTCONN.udpNotOpen',
+          {
+            label: this.label,
+            reason: this.error?.message ?? '',
+          },
+        ),
       );
     }
   }
@@ -396,9 +442,15 @@ export class UdpEndpoint extends EndpointBase {
     const port = o.localPort;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       this.fail(
-        new EndpointError('EINVAL', `local port "${String(port)}" is not a port number (0-65535, 0 = any free port)`, 'bad local port', 'EINVAL.localPort', {
-          port: String(port),
-        }),
+        new EndpointError(
+          'EINVAL',
+          `local port "${String(port)}" is not a port number (0-65535, 0 = any free port)`,
+          'bad local port',
+          'EINVAL.localPort',
+          {
+            port: String(port),
+          },
+        ),
       );
       return;
     }
@@ -465,7 +517,13 @@ export class UdpEndpoint extends EndpointBase {
         const code = errorCode(e);
         const where = hostPort(o.localAddress, o.localPort);
         const detail = (e as Error).message;
-        this.fail(new EndpointError(code, `cannot set up ${where}: ${detail}`, `setup failed: ${code}`, 'OTHER.udpSetup', { code, where, detail }));
+        this.fail(
+          new EndpointError(code, `cannot set up ${where}: ${detail}`, `setup failed: ${code}`, 'OTHER.udpSetup', {
+            code,
+            where,
+            detail,
+          }),
+        );
       }
       return;
     }
@@ -525,7 +583,13 @@ export class UdpEndpoint extends EndpointBase {
     const o = this.options;
     const ttl = Number(o.ttl);
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) {
-      throw new EndpointError('EINVAL', `multicast TTL ${String(o.ttl)} is not an integer from 0 to 255`, 'bad TTL', 'EINVAL.ttl', { ttl: String(o.ttl) });
+      throw new EndpointError(
+        'EINVAL',
+        `multicast TTL ${String(o.ttl)} is not an integer from 0 to 255`,
+        'bad TTL',
+        'EINVAL.ttl',
+        { ttl: String(o.ttl) },
+      );
     }
     socket.setMulticastTTL(ttl);
     socket.setMulticastLoopback(o.multicastLoopback);
@@ -543,17 +607,26 @@ export class UdpEndpoint extends EndpointBase {
         code === 'EINVAL' && !net.isIP(group)
           ? ['EINVAL.multicastNotIp', `${group} is not an IP address`]
           : code === 'EINVAL'
-            ? ['EINVAL.multicastNotGroup', `${group} is not a multicast address, or ${o.multicastInterface || 'the interface'} does not fit ${o.ipv}`]
+            ? [
+                'EINVAL.multicastNotGroup',
+                `${group} is not a multicast address, or ${o.multicastInterface || 'the interface'} does not fit ${o.ipv}`,
+              ]
             : code === 'ENODEV' || code === 'EADDRNOTAVAIL'
               ? [`${code}.multicastNoInterface`, `no such interface${on}`]
               : ['OTHER.multicast', (e as Error).message];
-      throw new EndpointError(code, `cannot join multicast group ${group}${on}: ${hint} (${code})`, `multicast ${group}: ${code}`, key, {
+      throw new EndpointError(
         code,
-        group,
-        iface: o.multicastInterface,
-        ipv: o.ipv,
-        detail: hint,
-      });
+        `cannot join multicast group ${group}${on}: ${hint} (${code})`,
+        `multicast ${group}: ${code}`,
+        key,
+        {
+          code,
+          group,
+          iface: o.multicastInterface,
+          ipv: o.ipv,
+          detail: hint,
+        },
+      );
     }
   }
 
@@ -628,11 +701,17 @@ export class UdpEndpoint extends EndpointBase {
       this.notify();
       return;
     }
-    this.error = new EndpointError(code, `socket error on ${this.label}: ${err.message}`, `socket error ${code}`, 'OTHER.udpSocket', {
+    this.error = new EndpointError(
       code,
-      label: this.label,
-      detail: err.message,
-    });
+      `socket error on ${this.label}: ${err.message}`,
+      `socket error ${code}`,
+      'OTHER.udpSocket',
+      {
+        code,
+        label: this.label,
+        detail: err.message,
+      },
+    );
     this.notify();
   }
 
@@ -684,9 +763,15 @@ export class UdpEndpoint extends EndpointBase {
     this.address = undefined;
     const resolve = this.resolveClosed;
     this.resolveClosed = undefined;
-    const closedEarly = new EndpointError('ENOTCONN', `endpoint ${this.label} closed before the packet was sent`, 'closed', 'ENOTCONN.udpClosed', {
-      label: this.label,
-    });
+    const closedEarly = new EndpointError(
+      'ENOTCONN',
+      `endpoint ${this.label} closed before the packet was sent`,
+      'closed',
+      'ENOTCONN.udpClosed',
+      {
+        label: this.label,
+      },
+    );
     const pending = this.pending;
     this.pending = [];
     for (const p of pending) process.nextTick(p.cb, closedEarly);

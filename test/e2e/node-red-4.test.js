@@ -12,7 +12,9 @@ describe('e2e: palette install on Node-RED 4', function () {
   before(async function () {
     state = await installAndStart(nodeRed4());
   });
-  after(async () => { if (state) await state.nr.stop(); });
+  after(async () => {
+    if (state) await state.nr.stop();
+  });
 
   describeInstalledPackage(() => state);
   describeEditor(() => state, 'nr4');

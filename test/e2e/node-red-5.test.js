@@ -15,7 +15,9 @@ describe('e2e: palette install on Node-RED 5', function () {
   before(async function () {
     state = await installAndStart(await nodeRed5(), { via: 'upload' });
   });
-  after(async () => { if (state) await state.nr.stop(); });
+  after(async () => {
+    if (state) await state.nr.stop();
+  });
 
   describeInstalledPackage(() => state);
   describeEditor(() => state, 'nr5');

@@ -11,7 +11,10 @@ let received = 0;
 s.on('message', () => received++);
 s.bind(0, '127.0.0.1', () => {
   const port = s.address().port;
-  fs.writeSync(1, JSON.stringify({ port, inode: findOwnUdpSocketInode(port, 'udp4'), rcvbuf: s.getRecvBufferSize() }) + '\n');
+  fs.writeSync(
+    1,
+    JSON.stringify({ port, inode: findOwnUdpSocketInode(port, 'udp4'), rcvbuf: s.getRecvBufferSize() }) + '\n',
+  );
   fs.readSync(0, Buffer.alloc(64)); // block until the parent says "read"
   // Everything queued is readable now; an empty turn of the loop after that means the queue is drained.
   const finish = () => {

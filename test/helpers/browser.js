@@ -5,15 +5,29 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const CANDIDATES = [
+  process.env.CHROMIUM_PATH,
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+];
 
 function findChromium() {
   return CANDIDATES.find((p) => p && fs.existsSync(p));
 }
 
 // Every flag keeps the browser from talking to anything but the Node-RED under test.
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 async function launch({ viewport = { width: 1400, height: 900 } } = {}) {
   const { chromium } = require('playwright-core');
@@ -21,12 +35,18 @@ async function launch({ viewport = { width: 1400, height: 900 } } = {}) {
   if (!executablePath) throw new Error(`no Chromium at ${CANDIDATES.filter(Boolean).join(', ')}`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath, headless: true, args: ARGS, viewport, timeout: 60000,
+    executablePath,
+    headless: true,
+    args: ARGS,
+    viewport,
+    timeout: 60000,
   });
   const page = context.pages()[0] || (await context.newPage());
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
   return {
     context,
     page,

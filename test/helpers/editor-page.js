@@ -83,8 +83,14 @@ function editorPage(page) {
     typeInto,
 
     /** The node type of the palette entry showing this label (as a person reads it), or undefined. */
-    paletteType: (label) => page.evaluate((l) => [...document.querySelectorAll('.red-ui-palette-node')]
-      .find((el) => el.querySelector('.red-ui-palette-label').textContent.replace(/\s+/g, ' ').trim() === l)?.dataset.paletteType, label),
+    paletteType: (label) =>
+      page.evaluate(
+        (l) =>
+          [...document.querySelectorAll('.red-ui-palette-node')].find(
+            (el) => el.querySelector('.red-ui-palette-label').textContent.replace(/\s+/g, ' ').trim() === l,
+          )?.dataset.paletteType,
+        label,
+      ),
 
     async searchPalette(text) {
       await typeInto('#red-ui-palette-search input', text);
@@ -115,8 +121,10 @@ function editorPage(page) {
       await page.mouse.down();
       await page.mouse.move(inp.x + inp.width / 2, inp.y + inp.height / 2, { steps: 10 });
       await page.mouse.up();
-      const linked = await page.evaluate(([a, b, p]) => RED.nodes.filterLinks({ source: { id: a }, target: { id: b } })
-        .some((l) => l.sourcePort === p), [fromId, toId, port]);
+      const linked = await page.evaluate(
+        ([a, b, p]) => RED.nodes.filterLinks({ source: { id: a }, target: { id: b } }).some((l) => l.sourcePort === p),
+        [fromId, toId, port],
+      );
       assert.ok(linked, `no wire from ${fromId}:${port} to ${toId}`);
     },
 
@@ -156,8 +164,13 @@ function editorPage(page) {
       // The tooltip opens on mouseenter, and the pointer is still on the field it just typed into; a tooltip opened
       // on the way there (a field beneath, a button) closes once the pointer has left it.
       await page.mouse.move(0, 0);
-      await page.waitForFunction(() => ![...document.querySelectorAll('.red-ui-popover')].some((el) => el.offsetParent !== null),
-        null, { timeout: 5000 }).catch(() => {});
+      await page
+        .waitForFunction(
+          () => ![...document.querySelectorAll('.red-ui-popover')].some((el) => el.offsetParent !== null),
+          null,
+          { timeout: 5000 },
+        )
+        .catch(() => {});
       await input.hover();
       const tip = page.locator('.red-ui-popover:visible').last();
       await tip.waitFor({ state: 'visible', timeout: 5000 });
@@ -169,24 +182,36 @@ function editorPage(page) {
      * user reads without hovering anything.
      */
     async explanation(selector) {
-      const text = await page.waitForFunction((s) => {
-        const input = document.querySelector(s);
-        if (!input || !input.classList.contains('input-error')) return false;
-        const prop = input.id.replace(/^node-(config-)?input-/, '');
-        const box = input.closest('.form-row') && input.closest('.form-row').querySelector(`.oscflow-explain[data-prop="${prop}"]`);
-        return box && box.offsetParent !== null && box.textContent.trim() !== '' ? box.textContent.trim() : false;
-      }, selector, { timeout: 5000 });
+      const text = await page.waitForFunction(
+        (s) => {
+          const input = document.querySelector(s);
+          if (!input || !input.classList.contains('input-error')) return false;
+          const prop = input.id.replace(/^node-(config-)?input-/, '');
+          const box =
+            input.closest('.form-row') &&
+            input.closest('.form-row').querySelector(`.oscflow-explain[data-prop="${prop}"]`);
+          return box && box.offsetParent !== null && box.textContent.trim() !== '' ? box.textContent.trim() : false;
+        },
+        selector,
+        { timeout: 5000 },
+      );
       return text.jsonValue();
     },
 
     async expectValid(selector) {
-      await page.waitForFunction((s) => {
-        const input = document.querySelector(s);
-        if (input.classList.contains('input-error')) return false;
-        const prop = input.id.replace(/^node-(config-)?input-/, '');
-        const box = input.closest('.form-row') && input.closest('.form-row').querySelector(`.oscflow-explain[data-prop="${prop}"]`);
-        return !box || box.offsetParent === null;
-      }, selector, { timeout: 5000 });
+      await page.waitForFunction(
+        (s) => {
+          const input = document.querySelector(s);
+          if (input.classList.contains('input-error')) return false;
+          const prop = input.id.replace(/^node-(config-)?input-/, '');
+          const box =
+            input.closest('.form-row') &&
+            input.closest('.form-row').querySelector(`.oscflow-explain[data-prop="${prop}"]`);
+          return !box || box.offsetParent === null;
+        },
+        selector,
+        { timeout: 5000 },
+      );
     },
 
     /** Import > Examples > module > name; resolves with the tab it brings, { id, label }, opened. */
@@ -196,7 +221,10 @@ function editorPage(page) {
       await page.locator('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a').click();
       const tab = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
       await tab.locator('.red-ui-treeList-label', { hasText: module }).first().click();
-      await tab.locator('.red-ui-treeList-label').filter({ hasText: new RegExp(`^\\s*${name}\\s*$`) }).click();
+      await tab
+        .locator('.red-ui-treeList-label')
+        .filter({ hasText: new RegExp(`^\\s*${name}\\s*$`) })
+        .click();
       return api.finishImport();
     },
 
@@ -217,16 +245,30 @@ function editorPage(page) {
      * the person then opens. Resolves with the new tab's id and label.
      */
     async finishImport() {
-      const before = await page.evaluate(() => { const t = []; RED.nodes.eachWorkspace((w) => t.push(w.id)); return t; });
+      const before = await page.evaluate(() => {
+        const t = [];
+        RED.nodes.eachWorkspace((w) => t.push(w.id));
+        return t;
+      });
       await page.locator('#red-ui-clipboard-dialog-ok').click();
       // Nodes with these ids are in the workspace already (imported before): Node-RED asks; a person imports a copy.
       const copy = page.locator('.red-ui-notification button', { hasText: 'Import copy' });
-      if (await copy.waitFor({ state: 'visible', timeout: 1000 }).then(() => true, () => false)) await copy.click();
-      const id = await (await page.waitForFunction((b) => {
-        const added = [];
-        RED.nodes.eachWorkspace((w) => { if (!b.includes(w.id)) added.push(w.id); });
-        return added.length === 1 ? added[0] : false;
-      }, before)).jsonValue();
+      if (
+        await copy.waitFor({ state: 'visible', timeout: 1000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        await copy.click();
+      const id = await (
+        await page.waitForFunction((b) => {
+          const added = [];
+          RED.nodes.eachWorkspace((w) => {
+            if (!b.includes(w.id)) added.push(w.id);
+          });
+          return added.length === 1 ? added[0] : false;
+        }, before)
+      ).jsonValue();
       await page.locator(`#red-ui-tab-${id} a`).first().click();
       await page.waitForFunction((i) => RED.workspaces.active() === i, id);
       return page.evaluate((i) => ({ id: i, label: RED.nodes.workspace(i).label }), id);
@@ -247,25 +289,38 @@ function editorPage(page) {
 
     async waitForStatus(id, re) {
       const label = nodeGroup(id).locator('.red-ui-flow-node-status-label');
-      await page.waitForFunction(([el, src]) => new RegExp(src).test(el.textContent), [await label.elementHandle(), re.source], { timeout: 20000 });
+      await page.waitForFunction(
+        ([el, src]) => new RegExp(src).test(el.textContent),
+        [await label.elementHandle(), re.source],
+        { timeout: 20000 },
+      );
       return (await label.textContent()).trim();
     },
 
     async clearDebug() {
       await page.evaluate(() => RED.sidebar.show('debug'));
-      await page.locator('#red-ui-sidebar-debug-clear').click().catch(() => page.evaluate(() => RED.debug && RED.debug.clearMessageList && RED.debug.clearMessageList()));
+      await page
+        .locator('#red-ui-sidebar-debug-clear')
+        .click()
+        .catch(() => page.evaluate(() => RED.debug && RED.debug.clearMessageList && RED.debug.clearMessageList()));
     },
 
     /** The debug sidebar's messages as text, newest last. */
-    debugTexts: () => page.evaluate(() => [...document.querySelectorAll('.red-ui-debug-msg')].map((el) => el.textContent.replace(/\s+/g, ' ').trim())),
+    debugTexts: () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('.red-ui-debug-msg')].map((el) => el.textContent.replace(/\s+/g, ' ').trim()),
+      ),
 
     async waitForDebug(predicate, what, timeout = 15000) {
       const end = Date.now() + timeout;
       let texts = [];
       while (Date.now() < end) {
         // An object (an error) shows shortened until opened, as a person clicks it open to read it.
-        await page.evaluate(() => document.querySelectorAll('.red-ui-debug-msg-element.collapsed > .red-ui-debug-msg-expandable')
-          .forEach((el) => el.click()));
+        await page.evaluate(() =>
+          document
+            .querySelectorAll('.red-ui-debug-msg-element.collapsed > .red-ui-debug-msg-expandable')
+            .forEach((el) => el.click()),
+        );
         texts = await api.debugTexts();
         const hit = texts.find(predicate);
         if (hit) return hit;

@@ -13,8 +13,14 @@ const { editorPage, udpSocket, freeUdpPort, isUdpPortFree, oscString, oscFloatMe
 
 const ARTIFACTS = path.join(root, 'test-artifacts');
 
-const stripTags = (html) => html.replace(/<[^>]+>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>')
-  .replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+const stripTags = (html) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 // tag names the screenshots (test-artifacts/<tag>-*.png).
 function describeEditor(getState, tag) {
@@ -40,9 +46,19 @@ function describeEditor(getState, tag) {
       }
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       const { pkg } = installedDefinitions(state.installedDir);
-      const locale = (set) => JSON.parse(fs.readFileSync(path.join(state.installedDir,
-        path.dirname(pkg['node-red'].nodes[set]), 'locales', 'en-US', `${set}.json`), 'utf8'))[set];
-      messages = { udp: locale('osc-udp'), out: locale('osc-out'), route: locale('osc-route'), request: locale('osc-request') };
+      const locale = (set) =>
+        JSON.parse(
+          fs.readFileSync(
+            path.join(state.installedDir, path.dirname(pkg['node-red'].nodes[set]), 'locales', 'en-US', `${set}.json`),
+            'utf8',
+          ),
+        )[set];
+      messages = {
+        udp: locale('osc-udp'),
+        out: locale('osc-out'),
+        route: locale('osc-route'),
+        request: locale('osc-request'),
+      };
       receiver = await udpSocket(0, '127.0.0.1');
       inPort = await freeUdpPort();
       // Wide enough for the routing example beside the sidebar.
@@ -51,8 +67,15 @@ function describeEditor(getState, tag) {
       page.setDefaultTimeout(15000);
       ed = editorPage(page);
       await page.goto(state.nr.url);
-      await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('osc-in') &&
-        document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]'), null, { timeout: 45000 });
+      await page.waitForFunction(
+        () =>
+          window.RED &&
+          RED.nodes &&
+          RED.nodes.getType('osc-in') &&
+          document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]'),
+        null,
+        { timeout: 45000 },
+      );
     });
 
     after(async () => {
@@ -63,7 +86,11 @@ function describeEditor(getState, tag) {
     // A failed step leaves its dialog open; close it so the next step starts from the workspace.
     afterEach(async function () {
       if (this.currentTest.state === 'failed' && page) {
-        await page.evaluate(() => { for (let i = 0; i < 5; i++) RED.tray.close(); }).catch(() => {});
+        await page
+          .evaluate(() => {
+            for (let i = 0; i < 5; i++) RED.tray.close();
+          })
+          .catch(() => {});
         await page.waitForTimeout(500);
       }
     });
@@ -91,14 +118,19 @@ function describeEditor(getState, tag) {
       const category = page.locator('#red-ui-palette-container-OSC');
       await category.waitFor({ state: 'visible' });
       assert.equal((await category.locator('.red-ui-palette-header').textContent()).trim(), 'OSC');
-      const types = await category.locator('.red-ui-palette-node').evaluateAll((els) => els.map((e) => e.dataset.paletteType));
-      const userTypes = installedDefinitions(state.installedDir).defs.filter((d) => d.category !== 'config').map((d) => d.type);
+      const types = await category
+        .locator('.red-ui-palette-node')
+        .evaluateAll((els) => els.map((e) => e.dataset.paletteType));
+      const userTypes = installedDefinitions(state.installedDir)
+        .defs.filter((d) => d.category !== 'config')
+        .map((d) => d.type);
       assert.deepEqual(types.sort(), userTypes.sort());
       // Config nodes never appear in the palette.
       assert.equal(await page.locator('.red-ui-palette-node[data-palette-type="osc-udp"]').count(), 0);
       // Each palette entry shows our icon, not the default one.
       for (const t of types) {
-        const icon = await category.locator(`.red-ui-palette-node[data-palette-type="${t}"] .red-ui-palette-icon-container`)
+        const icon = await category
+          .locator(`.red-ui-palette-node[data-palette-type="${t}"] .red-ui-palette-icon-container`)
           .getAttribute('data-palette-icon');
         assert.match(icon, new RegExp(`^icons/${MODULE}/oscflow-`));
       }
@@ -141,7 +173,10 @@ function describeEditor(getState, tag) {
       await page.waitForFunction((s) => document.querySelector(s).classList.contains('input-error'), first);
       const explanation = page.locator('#node-input-rule-container .oscflow-explain').first();
       await explanation.waitFor({ state: 'visible' });
-      assert.equal((await explanation.textContent()).trim(), runtimeRefusal((p) => p.compilePattern('/a/[b')));
+      assert.equal(
+        (await explanation.textContent()).trim(),
+        runtimeRefusal((p) => p.compilePattern('/a/[b')),
+      );
       await shot('edit-osc-route-invalid-pattern');
       await typeInto(first, '/a/b');
       await expectValid(first);
@@ -150,7 +185,10 @@ function describeEditor(getState, tag) {
       await shot('edit-osc-route');
       await page.locator('#node-dialog-ok').click();
       await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
-      const node = await page.evaluate((id) => { const n = RED.nodes.node(id); return { rules: n.rules, outputs: n.outputs, valid: n.valid }; }, ids.route);
+      const node = await page.evaluate((id) => {
+        const n = RED.nodes.node(id);
+        return { rules: n.rules, outputs: n.outputs, valid: n.valid };
+      }, ids.route);
       assert.deepEqual(node.rules, [{ pattern: '/a/b' }, { pattern: '/1/fader*' }]);
       assert.equal(Number(node.outputs), 2);
       assert.equal(node.valid, true);
@@ -213,15 +251,21 @@ function describeEditor(getState, tag) {
     it('deploys, and osc in shows that it is listening', async () => {
       const invalid = await page.evaluate(() => {
         const bad = [];
-        RED.nodes.eachNode((n) => { if (!n.valid) bad.push(`${n.type} ${n.id}`); });
-        RED.nodes.eachConfig((n) => { if (n.valid === false) bad.push(`${n.type} ${n.id}`); });
+        RED.nodes.eachNode((n) => {
+          if (!n.valid) bad.push(`${n.type} ${n.id}`);
+        });
+        RED.nodes.eachConfig((n) => {
+          if (n.valid === false) bad.push(`${n.type} ${n.id}`);
+        });
         return bad;
       });
       assert.deepEqual(invalid, []);
       await page.locator('#red-ui-header-button-deploy').click();
       await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 20000 });
       const status = nodeGroup(ids.in).locator('.red-ui-flow-node-status-label');
-      await page.waitForFunction((el) => /listening/.test(el.textContent), await status.elementHandle(), { timeout: 20000 });
+      await page.waitForFunction((el) => /listening/.test(el.textContent), await status.elementHandle(), {
+        timeout: 20000,
+      });
       assert.match(await status.textContent(), new RegExp(`listening.*${inPort}`));
       const flows = await state.nr.getJson('/flows');
       const deployed = Array.isArray(flows) ? flows : flows.flows;
@@ -242,8 +286,10 @@ function describeEditor(getState, tag) {
       sender.send(oscFloatMessage('/a/b', 0.5), inPort, '127.0.0.1');
       try {
         const packet = await got;
-        assert.ok(packet.subarray(0, 12).equals(Buffer.concat([oscString('/fader/1'), oscString(',f')]).subarray(0, 12)),
-          `unexpected packet ${packet.toString('hex')}`);
+        assert.ok(
+          packet.subarray(0, 12).equals(Buffer.concat([oscString('/fader/1'), oscString(',f')]).subarray(0, 12)),
+          `unexpected packet ${packet.toString('hex')}`,
+        );
         assert.equal(packet.readFloatBE(packet.length - 4), 0.5);
       } finally {
         clearInterval(timer);
@@ -251,7 +297,7 @@ function describeEditor(getState, tag) {
       }
     });
 
-    it('shows each node\'s help in the Help sidebar', async () => {
+    it("shows each node's help in the Help sidebar", async () => {
       const placed = { 'osc-in': ids.in, 'osc-route': ids.route, 'osc-out': ids.out };
       const { defs } = installedDefinitions(state.installedDir);
       for (const { type, dir } of defs) {
@@ -266,10 +312,19 @@ function describeEditor(getState, tag) {
         }
         const help = fs.readFileSync(path.join(dir, 'locales', 'en-US', `${type}.html`), 'utf8');
         const firstParagraph = stripTags(/<p>([\s\S]*?)<\/p>/.exec(help)[1]);
-        const shown = () => page.evaluate(() => [...document.querySelectorAll('.red-ui-help')]
-          .map((el) => el.textContent.replace(/\s+/g, ' ')).join(' | '));
-        await page.waitForFunction(([p]) => [...document.querySelectorAll('.red-ui-help')]
-          .some((el) => el.textContent.replace(/\s+/g, ' ').includes(p)), [firstParagraph.slice(0, 60)], { timeout: 10000 })
+        const shown = () =>
+          page.evaluate(() =>
+            [...document.querySelectorAll('.red-ui-help')].map((el) => el.textContent.replace(/\s+/g, ' ')).join(' | '),
+          );
+        await page
+          .waitForFunction(
+            ([p]) =>
+              [...document.querySelectorAll('.red-ui-help')].some((el) =>
+                el.textContent.replace(/\s+/g, ' ').includes(p),
+              ),
+            [firstParagraph.slice(0, 60)],
+            { timeout: 10000 },
+          )
           .catch(async () => {
             assert.fail(`help for ${type} does not show "${firstParagraph}"; shown: ${(await shown()).slice(0, 300)}`);
           });
@@ -278,15 +333,24 @@ function describeEditor(getState, tag) {
     });
 
     it('leaves a picture of the flow it drew', async () => {
-      await page.evaluate(() => { RED.view.select(''); RED.sidebar.show('info'); });
-      await page.locator('#red-ui-workspace-chart').screenshot({ path: path.join(ARTIFACTS, `${tag}-flow-workspace.png`) });
+      await page.evaluate(() => {
+        RED.view.select('');
+        RED.sidebar.show('info');
+      });
+      await page
+        .locator('#red-ui-workspace-chart')
+        .screenshot({ path: path.join(ARTIFACTS, `${tag}-flow-workspace.png`) });
       // The flow, cropped to the nodes with a margin.
       const boxes = [];
       for (const id of [ids.in, ids.route, ids.out]) boxes.push(await nodeGroup(id).boundingBox());
       const x = Math.min(...boxes.map((b) => b.x)) - 40;
       const y = Math.min(...boxes.map((b) => b.y)) - 40;
-      const clip = { x, y, width: Math.max(...boxes.map((b) => b.x + b.width)) - x + 40,
-        height: Math.max(...boxes.map((b) => b.y + b.height)) - y + 60 };
+      const clip = {
+        x,
+        y,
+        width: Math.max(...boxes.map((b) => b.x + b.width)) - x + 40,
+        height: Math.max(...boxes.map((b) => b.y + b.height)) - y + 60,
+      };
       await page.screenshot({ path: path.join(ARTIFACTS, `${tag}-flow.png`), clip });
     });
 
@@ -300,7 +364,11 @@ function describeEditor(getState, tag) {
         const nodes = RED.nodes.filterNodes({ z: ws });
         const dx = 30 - Math.min(...nodes.map((n) => n.x - (n.w || 100) / 2));
         const dy = 30 - Math.min(...nodes.map((n) => n.y - (n.h || 30) / 2));
-        for (const n of nodes) { n.x += dx; n.y += dy; n.dirty = true; }
+        for (const n of nodes) {
+          n.x += dx;
+          n.y += dy;
+          n.dirty = true;
+        }
         RED.view.redraw(true);
         const chart = document.getElementById('red-ui-workspace-chart');
         chart.scrollLeft = 0;
@@ -310,13 +378,20 @@ function describeEditor(getState, tag) {
         const ws = RED.workspaces.active();
         const nodes = [];
         RED.nodes.eachNode((n) => {
-          if (n.z === ws) nodes.push({ id: n.id, type: n.type, name: n.name, valid: n.valid, errors: n.validationErrors });
+          if (n.z === ws)
+            nodes.push({ id: n.id, type: n.type, name: n.name, valid: n.valid, errors: n.validationErrors });
         });
         return nodes;
       });
-      const invalid = imported.filter((n) => !n.valid).map((n) => `${n.type} "${n.name}": ${(n.errors || []).join('; ')}`);
+      const invalid = imported
+        .filter((n) => !n.valid)
+        .map((n) => `${n.type} "${n.name}": ${(n.errors || []).join('; ')}`);
       assert.deepEqual(invalid, [], 'the example imports with invalid nodes');
-      for (const t of ['osc-in', 'osc-out', 'osc-route']) assert.ok(imported.some((n) => n.type === t), `no ${t} in the example`);
+      for (const t of ['osc-in', 'osc-out', 'osc-route'])
+        assert.ok(
+          imported.some((n) => n.type === t),
+          `no ${t} in the example`,
+        );
       // The example listens on 8001 and its fake sensors send there; when 8001 is taken on this machine,
       // both move to a free port (as a user would edit them), so the run never depends on a fixed port.
       const port = (await isUdpPortFree(8001)) ? 8001 : await freeUdpPort();
@@ -330,20 +405,37 @@ function describeEditor(getState, tag) {
       assert.ok(toSynth, 'no "temperature to sclang" osc out in the example');
       synthId = toSynth.id;
       const synthPort = (await isUdpPortFree(57120)) ? 57120 : await freeUdpPort();
-      await page.evaluate(([inId, outId, p, synthId, synthPort]) => {
-        const ep = RED.nodes.node(RED.nodes.node(inId).endpoint);
-        const out = RED.nodes.node(outId);
-        if (Number(ep.localPort) !== p) { ep.localPort = p; ep.changed = true; ep.dirty = true; }
-        if (Number(out.port) !== p) { out.port = String(p); out.changed = true; out.dirty = true; }
-        const synth = RED.nodes.node(synthId);
-        if (Number(synth.port) !== synthPort) { synth.port = String(synthPort); synth.changed = true; synth.dirty = true; }
-        RED.nodes.dirty(true);
-        RED.view.redraw(true);
-      }, [oscIn.id, sender.id, port, toSynth.id, synthPort]);
+      await page.evaluate(
+        ([inId, outId, p, synthId, synthPort]) => {
+          const ep = RED.nodes.node(RED.nodes.node(inId).endpoint);
+          const out = RED.nodes.node(outId);
+          if (Number(ep.localPort) !== p) {
+            ep.localPort = p;
+            ep.changed = true;
+            ep.dirty = true;
+          }
+          if (Number(out.port) !== p) {
+            out.port = String(p);
+            out.changed = true;
+            out.dirty = true;
+          }
+          const synth = RED.nodes.node(synthId);
+          if (Number(synth.port) !== synthPort) {
+            synth.port = String(synthPort);
+            synth.changed = true;
+            synth.dirty = true;
+          }
+          RED.nodes.dirty(true);
+          RED.view.redraw(true);
+        },
+        [oscIn.id, sender.id, port, toSynth.id, synthPort],
+      );
       await page.locator('#red-ui-header-button-deploy').click();
       await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: 20000 });
       const status = nodeGroup(oscIn.id).locator('.red-ui-flow-node-status-label');
-      await page.waitForFunction((el) => /listening/.test(el.textContent), await status.elementHandle(), { timeout: 20000 });
+      await page.waitForFunction((el) => /listening/.test(el.textContent), await status.elementHandle(), {
+        timeout: 20000,
+      });
       await page.evaluate(() => RED.sidebar.show('debug'));
       const inject = imported.find((n) => n.type === 'inject' && /21\.5/.test(n.name));
       await nodeGroup(inject.id).locator('.red-ui-flow-node-button').click();
@@ -359,7 +451,9 @@ function describeEditor(getState, tag) {
       // Deploy and inject notifications would cover the flow; clicking the inject scrolled the view. Hidden, not
       // removed: each closes itself a few seconds later, and one taken out of the page makes the editor throw then.
       await page.evaluate(() => {
-        document.querySelectorAll('.red-ui-notification').forEach((n) => { n.style.display = 'none'; });
+        document.querySelectorAll('.red-ui-notification').forEach((n) => {
+          n.style.display = 'none';
+        });
         const el = document.getElementById('red-ui-workspace-chart');
         el.scrollLeft = 0;
         el.scrollTop = 0;
@@ -370,7 +464,12 @@ function describeEditor(getState, tag) {
         if (box) boxes.push(box);
       }
       const bottom = Math.min(chart.y + chart.height, Math.max(...boxes.map((b) => b.y + b.height)) + 40);
-      const clip = { x: workspace.x, y: workspace.y, width: sidebar.x + sidebar.width - workspace.x, height: bottom - workspace.y };
+      const clip = {
+        x: workspace.x,
+        y: workspace.y,
+        width: sidebar.x + sidebar.width - workspace.x,
+        height: bottom - workspace.y,
+      };
       await page.screenshot({ path: path.join(ARTIFACTS, `${tag}-readme-flow.png`), clip });
       if (process.env.OSCFLOW_UPDATE_DOCS && tag === process.env.OSCFLOW_UPDATE_DOCS) {
         fs.copyFileSync(path.join(ARTIFACTS, `${tag}-readme-flow.png`), path.join(root, 'docs', 'flow.png'));
@@ -389,16 +488,22 @@ function describeEditor(getState, tag) {
           RED.nodes.eachWorkspace((w) => before.add(w.id));
           RED.view.importNodes(nodes, { generateIds: true, addFlow: true });
           const tabs = [];
-          RED.nodes.eachWorkspace((w) => { if (!before.has(w.id)) tabs.push(w.id); });
+          RED.nodes.eachWorkspace((w) => {
+            if (!before.has(w.id)) tabs.push(w.id);
+          });
           const ids = new Set();
-          RED.nodes.eachNode((n) => { if (tabs.includes(n.z)) ids.add(n.id); });
+          RED.nodes.eachNode((n) => {
+            if (tabs.includes(n.z)) ids.add(n.id);
+          });
           if (tabs.length !== 1 || ids.size === 0) return [`${tabs.length} tabs, ${ids.size} nodes imported`];
           const bad = [];
           RED.nodes.eachNode((n) => {
-            if (ids.has(n.id) && !n.valid) bad.push(`${n.type} "${n.name || ''}": ${(n.validationErrors || []).join('; ')}`);
+            if (ids.has(n.id) && !n.valid)
+              bad.push(`${n.type} "${n.name || ''}": ${(n.validationErrors || []).join('; ')}`);
           });
           RED.nodes.eachConfig((n) => {
-            if (n.valid === false && n.users.some((u) => ids.has(u.id))) bad.push(`${n.type} "${n.name || ''}": ${(n.validationErrors || []).join('; ')}`);
+            if (n.valid === false && n.users.some((u) => ids.has(u.id)))
+              bad.push(`${n.type} "${n.name || ''}": ${(n.validationErrors || []).join('; ')}`);
           });
           return bad;
         }, flow);
@@ -413,8 +518,9 @@ function describeEditor(getState, tag) {
       // Expected: the routing example's osc out for SuperCollider warns that nothing listens on 57120 (and, once the
       // flow is replaced, maybe that it is back); its name is in the line.
       const synthName = 'temperature to sclang';
-      const complaints = complaintsAbout(state.nr.lines.slice(logFrom), types)
-        .filter((l) => !(synthId && l.includes(`[osc-out:${synthName}]`) && /\[warn\].*reach/.test(l)));
+      const complaints = complaintsAbout(state.nr.lines.slice(logFrom), types).filter(
+        (l) => !(synthId && l.includes(`[osc-out:${synthName}]`) && /\[warn\].*reach/.test(l)),
+      );
       assert.deepEqual(complaints, [], state.nr.log());
     });
   });

@@ -63,8 +63,13 @@ function describeFirstHour(getState, tag) {
       }
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       const { pkg } = installedDefinitions(state.installedDir);
-      const locale = (set) => JSON.parse(fs.readFileSync(path.join(state.installedDir,
-        path.dirname(pkg['node-red'].nodes[set]), 'locales', 'en-US', `${set}.json`), 'utf8'))[set];
+      const locale = (set) =>
+        JSON.parse(
+          fs.readFileSync(
+            path.join(state.installedDir, path.dirname(pkg['node-red'].nodes[set]), 'locales', 'en-US', `${set}.json`),
+            'utf8',
+          ),
+        )[set];
       messages = Object.fromEntries(OUR_TYPES.map((t) => [t, locale(t)]));
       receiver = await udpSocket(0, '127.0.0.1');
       browser = await launch({ viewport: { width: 1700, height: 950 } });
@@ -72,8 +77,15 @@ function describeFirstHour(getState, tag) {
       page.setDefaultTimeout(15000);
       ed = editorPage(page);
       await page.goto(state.nr.url);
-      await page.waitForFunction((types) => window.RED && RED.nodes && types.every((t) => RED.nodes.getType(t)) &&
-        document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]'), OUR_TYPES, { timeout: 45000 });
+      await page.waitForFunction(
+        (types) =>
+          window.RED &&
+          RED.nodes &&
+          types.every((t) => RED.nodes.getType(t)) &&
+          document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]'),
+        OUR_TYPES,
+        { timeout: 45000 },
+      );
       // A workspace of its own, apart from what the other scenario left.
       await page.evaluate(() => RED.workspaces.add());
     });
@@ -86,22 +98,39 @@ function describeFirstHour(getState, tag) {
     // A failed step leaves its dialog open; close it so the next step starts from the workspace.
     afterEach(async function () {
       if (this.currentTest.state === 'failed' && page) {
-        await page.screenshot({ path: path.join(ARTIFACTS, `${tag}-first-hour-failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`) }).catch(() => {});
-        await page.evaluate(() => { for (let i = 0; i < 5; i++) RED.tray.close(); }).catch(() => {});
+        await page
+          .screenshot({
+            path: path.join(
+              ARTIFACTS,
+              `${tag}-first-hour-failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`,
+            ),
+          })
+          .catch(() => {});
+        await page
+          .evaluate(() => {
+            for (let i = 0; i < 5; i++) RED.tray.close();
+          })
+          .catch(() => {});
         await page.waitForTimeout(500);
       }
     });
 
     const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, `${tag}-${name}.png`) });
-    const received = (what) => new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${what}: nothing arrived within 15 s`)), 15000);
-      receiver.once('message', (m) => { clearTimeout(timer); resolve(m); });
-    });
+    const received = (what) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${what}: nothing arrived within 15 s`)), 15000);
+        receiver.once('message', (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        });
+      });
 
     // The visible label with exactly this text in the open dialog on top, and the form row it names.
     async function rowLabelled(text, { config = false } = {}) {
       const form = page.locator(config ? '#node-config-dialog-edit-form' : '#dialog-form');
-      const label = form.locator('.form-row:visible > label').filter({ hasText: new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) });
+      const label = form
+        .locator('.form-row:visible > label')
+        .filter({ hasText: new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) });
       await label.first().waitFor({ state: 'visible' });
       return label.first().locator('xpath=..');
     }
@@ -130,8 +159,11 @@ function describeFirstHour(getState, tag) {
       assert.ok(icon, `step 2 names a button Node-RED has next to a configuration field: "${button}"`);
       const btn = row.locator(`a.red-ui-button:has(i.${icon})`);
       assert.equal(await btn.count(), 1, `one ${button} button next to ${endpoint}`);
-      assert.equal(await btn.evaluate((el) => el.classList.contains('disabled') || el.hasAttribute('disabled')), false,
-        `the ${button} button next to ${endpoint} can be clicked`);
+      assert.equal(
+        await btn.evaluate((el) => el.classList.contains('disabled') || el.hasAttribute('disabled')),
+        false,
+        `the ${button} button next to ${endpoint} can be clicked`,
+      );
       await shot('quick-start-2-endpoint');
       await btn.click();
       const portInput = (await rowLabelled(port, { config: true })).locator('input[type=text]').first();
@@ -192,14 +224,25 @@ function describeFirstHour(getState, tag) {
       await ed.wire(ids.inject, ids.out);
       await ed.openEditor(ids.inject);
       // The inject node's property list: msg.payload (a timestamp at first), then msg.topic.
-      await page.evaluate(([p, t]) => {
-        $('#node-input-property-container').editableList('items').each(function () {
-          const name = $(this).find('.node-input-prop-property-name').typedInput('value');
-          const value = $(this).find('.node-input-prop-property-value');
-          if (name === 'payload') { value.typedInput('type', 'num'); value.typedInput('value', p); }
-          if (name === 'topic') { value.typedInput('type', 'str'); value.typedInput('value', t); }
-        });
-      }, [payload, topic]);
+      await page.evaluate(
+        ([p, t]) => {
+          $('#node-input-property-container')
+            .editableList('items')
+            .each(function () {
+              const name = $(this).find('.node-input-prop-property-name').typedInput('value');
+              const value = $(this).find('.node-input-prop-property-value');
+              if (name === 'payload') {
+                value.typedInput('type', 'num');
+                value.typedInput('value', p);
+              }
+              if (name === 'topic') {
+                value.typedInput('type', 'str');
+                value.typedInput('value', t);
+              }
+            });
+        },
+        [payload, topic],
+      );
       await ed.done();
 
       // 2. In the osc out node set **Host** and **Port** to the receiver (`127.0.0.1`, `57120`). Click **Deploy**,
@@ -215,10 +258,13 @@ function describeFirstHour(getState, tag) {
       await ed.done();
       assert.match(await page.locator('#red-ui-header-button-deploy').textContent(), new RegExp(deploy));
       await ed.deploy();
-      const got = received('the inject node\'s message');
+      const got = received("the inject node's message");
       await ed.clickInject(ids.inject);
       const packet = await got;
-      assert.ok(packet.equals(oscMessage(topic, 'i', [Number(payload)])), `unexpected packet ${packet.toString('hex')}`);
+      assert.ok(
+        packet.equals(oscMessage(topic, 'i', [Number(payload)])),
+        `unexpected packet ${packet.toString('hex')}`,
+      );
     });
 
     it('README quick start, "Route by address", as written', async () => {
@@ -228,11 +274,14 @@ function describeFirstHour(getState, tag) {
       const routeType = await ed.paletteType(route);
       assert.equal(routeType, 'osc-route');
       // Between the osc in node and the debug node: the old wire goes (a person selects it and presses Delete).
-      await page.evaluate(([a, b]) => {
-        for (const l of RED.nodes.filterLinks({ source: { id: a }, target: { id: b } })) RED.nodes.removeLink(l);
-        RED.nodes.dirty(true);
-        RED.view.redraw(true);
-      }, [ids.in, ids.debug]);
+      await page.evaluate(
+        ([a, b]) => {
+          for (const l of RED.nodes.filterLinks({ source: { id: a }, target: { id: b } })) RED.nodes.removeLink(l);
+          RED.nodes.dirty(true);
+          RED.view.redraw(true);
+        },
+        [ids.in, ids.debug],
+      );
       ids.route = await ed.dragFromPalette(routeType, 310, 160);
       await ed.wire(ids.in, ids.route);
       await ed.wire(ids.route, ids.debug);
@@ -273,7 +322,7 @@ function describeFirstHour(getState, tag) {
       await ed.cancel();
     });
 
-    it('an osc tcp server with an empty Port is marked invalid at once, explained under the field; a client\'s Host and Port too', async () => {
+    it("an osc tcp server with an empty Port is marked invalid at once, explained under the field; a client's Host and Port too", async () => {
       await ed.openEditor(ids.in2);
       await page.locator('#node-input-transport').selectOption('tcp');
       await page.locator('#node-input-btn-tcpEndpoint-add').click();
@@ -304,7 +353,10 @@ function describeFirstHour(getState, tag) {
       for (const a of ['hello', '/a/[b', '/a b']) {
         await ed.typeInto('#node-input-address', a);
         explained[a] = await ed.explanation('#node-input-address');
-        assert.match(explained[a], new RegExp(`^Invalid OSC address( pattern)? "${a.replace(/[[\]]/g, '\\$&')}": .* at \\d+$`));
+        assert.match(
+          explained[a],
+          new RegExp(`^Invalid OSC address( pattern)? "${a.replace(/[[\]]/g, '\\$&')}": .* at \\d+$`),
+        );
       }
       await shot('first-hour-osc-out-address-explained');
       await ed.typeInto('#node-input-port', '70000');
@@ -322,17 +374,20 @@ function describeFirstHour(getState, tag) {
       await ed.wire(ids.inject2, ids.out2);
       await ed.deploy();
       for (const [a, text] of Object.entries(explained)) {
-        await page.evaluate(([id, topic]) => {
-          const n = RED.nodes.node(id);
-          n.props = [{ p: 'payload' }, { p: 'topic', vt: 'str' }];
-          n.topic = topic;
-          n.payload = '';
-          n.payloadType = 'date';
-          n.changed = true;
-          n.dirty = true;
-          RED.nodes.dirty(true);
-          RED.view.redraw(true);
-        }, [ids.inject2, a]);
+        await page.evaluate(
+          ([id, topic]) => {
+            const n = RED.nodes.node(id);
+            n.props = [{ p: 'payload' }, { p: 'topic', vt: 'str' }];
+            n.topic = topic;
+            n.payload = '';
+            n.payloadType = 'date';
+            n.changed = true;
+            n.dirty = true;
+            RED.nodes.dirty(true);
+            RED.view.redraw(true);
+          },
+          [ids.inject2, a],
+        );
         await ed.deploy();
         await ed.clearDebug();
         await ed.clickInject(ids.inject2);
@@ -347,7 +402,12 @@ function describeFirstHour(getState, tag) {
       const explain = page.locator('#node-input-rule-container .oscflow-explain').first();
       await explain.waitFor({ state: 'visible' });
       const text = (await explain.textContent()).trim();
-      assert.ok(await page.locator(rule).first().evaluate((el) => el.classList.contains('input-error')));
+      assert.ok(
+        await page
+          .locator(rule)
+          .first()
+          .evaluate((el) => el.classList.contains('input-error')),
+      );
       assert.equal(await page.locator(rule).first().getAttribute('title'), null, 'not only in a tooltip');
       await shot('first-hour-osc-route-rule-explained');
       await ed.done();
@@ -355,7 +415,7 @@ function describeFirstHour(getState, tag) {
       assert.deepEqual(nodeErrors, [`rule 1 "/a/[b": ${text}`]);
       await ed.clearDebug();
       await ed.deploy({ confirmInvalid: true });
-      await ed.waitForDebug((t) => t.includes(`rule 1 "/a/[b": ${text}`), 'the runtime\'s error for the rule');
+      await ed.waitForDebug((t) => t.includes(`rule 1 "/a/[b": ${text}`), "the runtime's error for the rule");
       await ed.openEditor(ids.route);
       await ed.typeInto(rule, '/1/fader*');
       await explain.waitFor({ state: 'hidden' });
@@ -376,8 +436,14 @@ function describeFirstHour(getState, tag) {
       }
       for (const type of ['osc-in', 'osc-out']) {
         await page.evaluate((t) => RED.sidebar.help.show(t), type);
-        await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-help')]
-          .some((el) => /0\.10000000149011612/.test(el.textContent) && /float64/.test(el.textContent)), null, { timeout: 10000 });
+        await page.waitForFunction(
+          () =>
+            [...document.querySelectorAll('.red-ui-help')].some(
+              (el) => /0\.10000000149011612/.test(el.textContent) && /float64/.test(el.textContent),
+            ),
+          null,
+          { timeout: 10000 },
+        );
       }
       assert.match(readme, /`0\.1` sent as\s+float32 arrives as `0\.10000000149011612`/);
     });
@@ -387,42 +453,61 @@ function describeFirstHour(getState, tag) {
     // Done / Update unchanged and checks the flow did not change. Returns the problems found, as sentences.
     async function openEveryDialog(tab, what) {
       const problems = [];
-      const nodes = await page.evaluate((z) => RED.nodes.filterNodes({ z }).filter((n) => /^osc-/.test(n.type))
-        .map((n) => ({ id: n.id, type: n.type, name: n.name || '' })), tab);
+      const nodes = await page.evaluate(
+        (z) =>
+          RED.nodes
+            .filterNodes({ z })
+            .filter((n) => /^osc-/.test(n.type))
+            .map((n) => ({ id: n.id, type: n.type, name: n.name || '' })),
+        tab,
+      );
       assert.ok(nodes.length > 0, `${what}: no node of ours on its tab`);
-      const snapshot = () => page.evaluate((z) => {
-        const ours = [];
-        RED.nodes.eachNode((n) => { if (n.z === z) ours.push(RED.nodes.convertNode(n)); });
-        RED.nodes.eachConfig((n) => { if (/^osc-/.test(n.type)) ours.push(RED.nodes.convertNode(n)); });
-        return { nodes: JSON.stringify(ours), history: RED.history.depth(), dirtyNodes: ours.length };
-      }, tab);
+      const snapshot = () =>
+        page.evaluate((z) => {
+          const ours = [];
+          RED.nodes.eachNode((n) => {
+            if (n.z === z) ours.push(RED.nodes.convertNode(n));
+          });
+          RED.nodes.eachConfig((n) => {
+            if (/^osc-/.test(n.type)) ours.push(RED.nodes.convertNode(n));
+          });
+          return { nodes: JSON.stringify(ours), history: RED.history.depth(), dirtyNodes: ours.length };
+        }, tab);
       // In the page: what the open dialog of node id shows that it should not.
-      const dialogProblems = (id) => page.evaluate((nodeId) => {
-        const n = RED.nodes.node(nodeId);
-        const def = n._def;
-        const prefix = def.category === 'config' ? 'node-config-input' : 'node-input';
-        const form = $(`#${prefix}-name`).closest('form');
-        // The runtime's value for a property the node does not have, where it is not the editor's default.
-        const effective = n.type === 'osc-udp' ? { localAddress: n.ipv === 'udp6' ? '::' : '0.0.0.0' } : {};
-        const out = [];
-        for (const [prop, d] of Object.entries(def.defaults)) {
-          const input = $(`#${prefix}-${prop}`);
-          if (!input.length || prop === 'outputs' || prop === 'rules') continue;
-          const saved = n[prop];
-          const value = saved !== undefined ? saved : prop in effective ? effective[prop] : d.value;
-          const checkbox = input.attr('type') === 'checkbox';
-          const shown = checkbox ? input.prop('checked') : input.val();
-          const want = d.type ? (saved || '_ADD_') : checkbox ? value === true || value === 'true' : String(value);
-          if (shown !== want) out.push(`${prop} shows ${JSON.stringify(shown)} where the node runs with ${JSON.stringify(want)}`);
-        }
-        if (n.type === 'osc-route') {
-          const shown = $('#node-input-rule-container .node-input-rule-pattern').map((i, el) => el.value).get();
-          if (JSON.stringify(shown) !== JSON.stringify(n.rules.map((r) => r.pattern))) out.push(`rules show ${JSON.stringify(shown)}`);
-        }
-        form.find('.input-error').each((i, el) => out.push(`${el.id || el.className} is marked invalid`));
-        form.find('.oscflow-explain').filter((i, el) => el.offsetParent !== null).each((i, el) => out.push(`explains: ${el.textContent}`));
-        return out;
-      }, id);
+      const dialogProblems = (id) =>
+        page.evaluate((nodeId) => {
+          const n = RED.nodes.node(nodeId);
+          const def = n._def;
+          const prefix = def.category === 'config' ? 'node-config-input' : 'node-input';
+          const form = $(`#${prefix}-name`).closest('form');
+          // The runtime's value for a property the node does not have, where it is not the editor's default.
+          const effective = n.type === 'osc-udp' ? { localAddress: n.ipv === 'udp6' ? '::' : '0.0.0.0' } : {};
+          const out = [];
+          for (const [prop, d] of Object.entries(def.defaults)) {
+            const input = $(`#${prefix}-${prop}`);
+            if (!input.length || prop === 'outputs' || prop === 'rules') continue;
+            const saved = n[prop];
+            const value = saved !== undefined ? saved : prop in effective ? effective[prop] : d.value;
+            const checkbox = input.attr('type') === 'checkbox';
+            const shown = checkbox ? input.prop('checked') : input.val();
+            const want = d.type ? saved || '_ADD_' : checkbox ? value === true || value === 'true' : String(value);
+            if (shown !== want)
+              out.push(`${prop} shows ${JSON.stringify(shown)} where the node runs with ${JSON.stringify(want)}`);
+          }
+          if (n.type === 'osc-route') {
+            const shown = $('#node-input-rule-container .node-input-rule-pattern')
+              .map((i, el) => el.value)
+              .get();
+            if (JSON.stringify(shown) !== JSON.stringify(n.rules.map((r) => r.pattern)))
+              out.push(`rules show ${JSON.stringify(shown)}`);
+          }
+          form.find('.input-error').each((i, el) => out.push(`${el.id || el.className} is marked invalid`));
+          form
+            .find('.oscflow-explain')
+            .filter((i, el) => el.offsetParent !== null)
+            .each((i, el) => out.push(`explains: ${el.textContent}`));
+          return out;
+        }, id);
 
       for (const node of nodes) {
         const label = `${what}: ${node.type} "${node.name}"`;
@@ -432,7 +517,8 @@ function describeFirstHour(getState, tag) {
         // Each configuration node it uses, through the pencil beside its field, as a person opens it.
         const configs = await page.evaluate((nodeId) => {
           const n = RED.nodes.node(nodeId);
-          return Object.entries(n._def.defaults).filter(([p, d]) => d.type && n[p] && $(`#node-input-${p}`).is(':visible'))
+          return Object.entries(n._def.defaults)
+            .filter(([p, d]) => d.type && n[p] && $(`#node-input-${p}`).is(':visible'))
             .map(([p]) => ({ prop: p, id: n[p] }));
         }, node.id);
         for (const c of configs) {
@@ -479,10 +565,46 @@ function describeFirstHour(getState, tag) {
       // The properties of the first release only: what an old flows.json holds.
       const old = [
         { id: 'a1a1a1a1a1a1a1a1', type: 'tab', label: 'saved long ago' },
-        { id: 'b1b1b1b1b1b1b1b1', type: 'osc-udp', name: 'old endpoint', localAddress: '0.0.0.0', localPort: 9999, ipv: 'udp4' },
-        { id: 'c1c1c1c1c1c1c1c1', type: 'osc-in', z: 'a1a1a1a1a1a1a1a1', name: '', endpoint: 'b1b1b1b1b1b1b1b1', x: 150, y: 80, wires: [['d1d1d1d1d1d1d1d1']] },
-        { id: 'd1d1d1d1d1d1d1d1', type: 'osc-route', z: 'a1a1a1a1a1a1a1a1', name: '', rules: [{ pattern: '/a/*' }], outputs: 1, x: 350, y: 80, wires: [['e1e1e1e1e1e1e1e1']] },
-        { id: 'e1e1e1e1e1e1e1e1', type: 'osc-out', z: 'a1a1a1a1a1a1a1a1', name: '', host: '127.0.0.1', port: '9998', x: 550, y: 80, wires: [] },
+        {
+          id: 'b1b1b1b1b1b1b1b1',
+          type: 'osc-udp',
+          name: 'old endpoint',
+          localAddress: '0.0.0.0',
+          localPort: 9999,
+          ipv: 'udp4',
+        },
+        {
+          id: 'c1c1c1c1c1c1c1c1',
+          type: 'osc-in',
+          z: 'a1a1a1a1a1a1a1a1',
+          name: '',
+          endpoint: 'b1b1b1b1b1b1b1b1',
+          x: 150,
+          y: 80,
+          wires: [['d1d1d1d1d1d1d1d1']],
+        },
+        {
+          id: 'd1d1d1d1d1d1d1d1',
+          type: 'osc-route',
+          z: 'a1a1a1a1a1a1a1a1',
+          name: '',
+          rules: [{ pattern: '/a/*' }],
+          outputs: 1,
+          x: 350,
+          y: 80,
+          wires: [['e1e1e1e1e1e1e1e1']],
+        },
+        {
+          id: 'e1e1e1e1e1e1e1e1',
+          type: 'osc-out',
+          z: 'a1a1a1a1a1a1a1a1',
+          name: '',
+          host: '127.0.0.1',
+          port: '9998',
+          x: 550,
+          y: 80,
+          wires: [],
+        },
         { id: 'f1f1f1f1f1f1f1f1', type: 'osc-codec', z: 'a1a1a1a1a1a1a1a1', name: '', x: 350, y: 160, wires: [[]] },
       ];
       const oldTab = await ed.importJson(old);
@@ -492,77 +614,86 @@ function describeFirstHour(getState, tag) {
 
     // In the page: the texts of the dialog on top that do not fit where they are shown (a placeholder wider than its
     // field, an option wider than its closed select, a label running out of its box).
-    const cutOff = (what) => page.evaluate((w) => {
-      const form = document.querySelector('#node-config-dialog-edit-form') || document.querySelector('#dialog-form');
-      const ctx = document.createElement('canvas').getContext('2d');
-      const widthOf = (text, el) => {
-        const cs = getComputedStyle(el);
-        ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-        return ctx.measureText(text).width;
-      };
-      const room = (el, extra) => {
-        const cs = getComputedStyle(el);
-        return el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - extra;
-      };
-      const out = [];
-      for (const el of form.querySelectorAll('input[type=text], textarea')) {
-        if (el.offsetParent === null || !el.placeholder) continue;
-        const need = widthOf(el.placeholder, el);
-        if (need > room(el, 0)) out.push(`${w}: the placeholder "${el.placeholder}" of ${el.id} is cut off (${Math.ceil(need)} px in ${Math.floor(room(el, 0))})`);
-      }
-      for (const el of form.querySelectorAll('select')) {
-        if (el.offsetParent === null) continue;
-        // The closed select shows one option beside its arrow.
-        for (const o of el.options) {
-          const need = widthOf(o.text, el);
-          if (need > room(el, 22)) out.push(`${w}: the option "${o.text}" of ${el.id} is cut off (${Math.ceil(need)} px in ${Math.floor(room(el, 22))})`);
+    const cutOff = (what) =>
+      page.evaluate((w) => {
+        const form = document.querySelector('#node-config-dialog-edit-form') || document.querySelector('#dialog-form');
+        const ctx = document.createElement('canvas').getContext('2d');
+        const widthOf = (text, el) => {
+          const cs = getComputedStyle(el);
+          ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+          return ctx.measureText(text).width;
+        };
+        const room = (el, extra) => {
+          const cs = getComputedStyle(el);
+          return el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - extra;
+        };
+        const out = [];
+        for (const el of form.querySelectorAll('input[type=text], textarea')) {
+          if (el.offsetParent === null || !el.placeholder) continue;
+          const need = widthOf(el.placeholder, el);
+          if (need > room(el, 0))
+            out.push(
+              `${w}: the placeholder "${el.placeholder}" of ${el.id} is cut off (${Math.ceil(need)} px in ${Math.floor(room(el, 0))})`,
+            );
         }
-      }
-      for (const el of form.querySelectorAll('label')) {
-        if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) out.push(`${w}: the label "${el.textContent.trim()}" is cut off`);
-      }
-      return out;
-    }, what);
+        for (const el of form.querySelectorAll('select')) {
+          if (el.offsetParent === null) continue;
+          // The closed select shows one option beside its arrow.
+          for (const o of el.options) {
+            const need = widthOf(o.text, el);
+            if (need > room(el, 22))
+              out.push(
+                `${w}: the option "${o.text}" of ${el.id} is cut off (${Math.ceil(need)} px in ${Math.floor(room(el, 22))})`,
+              );
+          }
+        }
+        for (const el of form.querySelectorAll('label')) {
+          if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+            out.push(`${w}: the label "${el.textContent.trim()}" is cut off`);
+        }
+        return out;
+      }, what);
 
     it('every text of every dialog, in each of its modes, fits where it is shown', async () => {
       const problems = [];
       const tab = await ed.importJson([{ id: 'a2a2a2a2a2a2a2a2', type: 'tab', label: 'all the dialogs' }]);
       assert.equal(tab.label, 'all the dialogs');
       const n = {};
-      for (const [i, type] of ['osc-in', 'osc-out', 'osc-route', 'osc-codec'].entries()) n[type] = await ed.dragFromPalette(type, 160 + 200 * i, 100);
+      for (const [i, type] of ['osc-in', 'osc-out', 'osc-route', 'osc-codec'].entries())
+        n[type] = await ed.dragFromPalette(type, 160 + 200 * i, 100);
 
       await ed.openEditor(n['osc-in']);
-      problems.push(...await cutOff('osc in, UDP'));
+      problems.push(...(await cutOff('osc in, UDP')));
       await page.locator('#node-input-schedule').check();
-      problems.push(...await cutOff('osc in, holding bundles'));
+      problems.push(...(await cutOff('osc in, holding bundles')));
       await page.locator('#node-input-btn-endpoint-add').click();
       await page.locator('#node-config-input-localPort').waitFor({ state: 'visible' });
       await page.locator('#osc-udp-advanced-toggle').click();
-      problems.push(...await cutOff('osc udp, with broadcast and multicast'));
+      problems.push(...(await cutOff('osc udp, with broadcast and multicast')));
       await ed.configCancel();
       await page.locator('#node-input-transport').selectOption('tcp');
-      problems.push(...await cutOff('osc in, TCP'));
+      problems.push(...(await cutOff('osc in, TCP')));
       await page.locator('#node-input-btn-tcpEndpoint-add').click();
       await page.locator('#node-config-input-mode').waitFor({ state: 'visible' });
-      problems.push(...await cutOff('osc tcp, client'));
+      problems.push(...(await cutOff('osc tcp, client')));
       await page.locator('#node-config-input-mode').selectOption('server');
-      problems.push(...await cutOff('osc tcp, server'));
+      problems.push(...(await cutOff('osc tcp, server')));
       await shot('first-hour-osc-tcp-server');
       await ed.configCancel();
       await ed.cancel();
 
       await ed.openEditor(n['osc-out']);
-      problems.push(...await cutOff('osc out, UDP'));
+      problems.push(...(await cutOff('osc out, UDP')));
       await page.locator('#node-input-transport').selectOption('tcp');
-      problems.push(...await cutOff('osc out, TCP'));
+      problems.push(...(await cutOff('osc out, TCP')));
       await ed.cancel();
       await ed.openEditor(n['osc-route']);
-      problems.push(...await cutOff('osc route'));
+      problems.push(...(await cutOff('osc route')));
       await ed.cancel();
       await ed.openEditor(n['osc-codec']);
       for (const action of ['auto', 'decode', 'encode']) {
         await page.locator('#node-input-action').selectOption(action);
-        problems.push(...await cutOff(`osc codec, ${action}`));
+        problems.push(...(await cutOff(`osc codec, ${action}`)));
       }
       await shot('first-hour-osc-codec');
       await ed.cancel();

@@ -10,7 +10,16 @@ const path = require('node:path');
 const codec = require(path.resolve(__dirname, '..', '..', 'dist', 'osc', 'codec.js'));
 const { createRng, mutate, randomBytes } = require(path.resolve(__dirname, '..', '..', 'fuzz', 'mutate.js'));
 
-const o = { bind: '127.0.0.1', rate: 2000, seconds: 3, validShare: 0.5, bigEvery: 200, seed: 1, address: '/seq', ...JSON.parse(process.argv[2] || '{}') };
+const o = {
+  bind: '127.0.0.1',
+  rate: 2000,
+  seconds: 3,
+  validShare: 0.5,
+  bigEvery: 200,
+  seed: 1,
+  address: '/seq',
+  ...JSON.parse(process.argv[2] || '{}'),
+};
 const rng = createRng(o.seed);
 const counts = { valid: 0, big: 0, malformed: 0, truncated: 0, oversized: 0, random: 0, sentBytes: 0 };
 let seq = 0;
@@ -32,14 +41,33 @@ function validPacket() {
   counts.valid++;
   if (o.bigEvery > 0 && seq % o.bigEvery === 0) {
     counts.big++;
-    return codec.encodePacket({ address: o.address, args: [{ type: 'i', value: seq }, { type: 'b', value: bigBlob }] });
+    return codec.encodePacket({
+      address: o.address,
+      args: [
+        { type: 'i', value: seq },
+        { type: 'b', value: bigBlob },
+      ],
+    });
   }
-  return codec.encodePacket({ address: o.address, args: [{ type: 'i', value: seq }, { type: 's', value: 'ok' }] });
+  return codec.encodePacket({
+    address: o.address,
+    args: [
+      { type: 'i', value: seq },
+      { type: 's', value: 'ok' },
+    ],
+  });
 }
 
 function badPacket() {
   for (;;) {
-    const base = codec.encodePacket({ address: '/x/y', args: [{ type: 'i', value: rng.int(1000) }, { type: 's', value: 'abc' }, { type: 'f', value: 1.5 }] });
+    const base = codec.encodePacket({
+      address: '/x/y',
+      args: [
+        { type: 'i', value: rng.int(1000) },
+        { type: 's', value: 'abc' },
+        { type: 'f', value: 1.5 },
+      ],
+    });
     let b;
     let kind;
     switch (rng.int(4)) {
@@ -85,11 +113,14 @@ socket.on('error', (e) => {
 socket.bind(0, o.bind, async () => {
   const started = Date.now();
   const until = started + o.seconds * 1000;
-  const send = (b) => new Promise((resolve) => socket.send(b, o.port, o.host, (err) => {
-    if (err) counts.errors = (counts.errors || 0) + 1;
-    counts.sentBytes += b.length;
-    resolve();
-  }));
+  const send = (b) =>
+    new Promise((resolve) =>
+      socket.send(b, o.port, o.host, (err) => {
+        if (err) counts.errors = (counts.errors || 0) + 1;
+        counts.sentBytes += b.length;
+        resolve();
+      }),
+    );
   let sent = 0;
   while (Date.now() < until && !stopped) {
     // Paced in 10 ms batches; at rate 0, as fast as the socket takes them.

@@ -87,7 +87,10 @@ function describeInstalledPackage(state) {
     assert.ok(icons.length > 0);
     for (const d of icons) {
       assert.ok(d.icon, `${d.type} names no icon`);
-      assert.ok(listed.includes(d.icon), `${d.icon} (${d.type}) is not in GET /icons for ${MODULE}: ${listed.join(', ')}`);
+      assert.ok(
+        listed.includes(d.icon),
+        `${d.icon} (${d.type}) is not in GET /icons for ${MODULE}: ${listed.join(', ')}`,
+      );
       // An unknown icon still answers 200 with Node-RED's default picture, so compare the bytes.
       const res = await nr.request('GET', `/icons/${MODULE}/${d.icon}`, { accept: '*/*' });
       assert.equal(res.status, 200);
@@ -97,17 +100,22 @@ function describeInstalledPackage(state) {
     }
   });
 
-  it('serves the module\'s resources/ folder (scripts the editor halves load), byte for byte', async function () {
+  it("serves the module's resources/ folder (scripts the editor halves load), byte for byte", async function () {
     const { nr, installedDir } = state();
     const dir = path.join(installedDir, 'resources');
     if (!fs.existsSync(dir)) this.skip(); // the package ships no editor resources
-    const files = fs.readdirSync(dir, { recursive: true }).map(String)
+    const files = fs
+      .readdirSync(dir, { recursive: true })
+      .map(String)
       .filter((f) => fs.statSync(path.join(dir, f)).isFile());
     assert.ok(files.length > 0, 'resources/ is empty');
     for (const f of files) {
       const res = await nr.request('GET', `/resources/${MODULE}/${f.split(path.sep).join('/')}`, { accept: '*/*' });
       assert.equal(res.status, 200, `resources/${f}`);
-      assert.ok(Buffer.from(await res.arrayBuffer()).equals(fs.readFileSync(path.join(dir, f))), `resources/${f}: served bytes differ`);
+      assert.ok(
+        Buffer.from(await res.arrayBuffer()).equals(fs.readFileSync(path.join(dir, f))),
+        `resources/${f}: served bytes differ`,
+      );
     }
   });
 
@@ -116,8 +124,11 @@ function describeInstalledPackage(state) {
     const { defs } = installedDefinitions(installedDir);
     assert.ok((await nr.getJson('/library/examples/flows/')).includes(MODULE), 'module not among the example sources');
     const listed = (await nr.getJson(`/library/examples/flows/${MODULE}`)).map((e) => e.fn).sort();
-    const files = fs.readdirSync(path.join(installedDir, 'examples')).filter((f) => f.endsWith('.json'))
-      .map((f) => f.replace(/\.json$/, '')).sort();
+    const files = fs
+      .readdirSync(path.join(installedDir, 'examples'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''))
+      .sort();
     assert.ok(files.length > 0, 'no examples in the installed package');
     assert.deepEqual(listed, files);
     const used = new Set();
@@ -136,7 +147,11 @@ function describeInstalledPackage(state) {
     // A stand-in for the devices that TCP examples connect to (QLab and the like), so a client finds its peer
     // here rather than warning that nobody listens.
     const peers = new Set();
-    const device = net.createServer((socket) => { peers.add(socket); socket.on('error', () => {}); socket.resume(); });
+    const device = net.createServer((socket) => {
+      peers.add(socket);
+      socket.on('error', () => {});
+      socket.resume();
+    });
     await new Promise((resolve, reject) => device.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
     const flows = [];
     for (const f of fs.readdirSync(path.join(installedDir, 'examples')).filter((x) => x.endsWith('.json'))) {
@@ -176,7 +191,14 @@ function describeInstalledPackage(state) {
   it('has written no warning or error about the module to the log', () => {
     const { nr, installedDir } = state();
     const { defs } = installedDefinitions(installedDir);
-    assert.deepEqual(complaintsAbout(nr.lines, defs.map((d) => d.type)), [], nr.log());
+    assert.deepEqual(
+      complaintsAbout(
+        nr.lines,
+        defs.map((d) => d.type),
+      ),
+      [],
+      nr.log(),
+    );
   });
 }
 

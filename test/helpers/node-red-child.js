@@ -31,30 +31,39 @@ async function startNodeRed({ flow = [], logLevel = 'info', packageDir = root, s
   const [scope, name] = ourName.split('/');
   fs.mkdirSync(path.join(userDir, 'node_modules', scope), { recursive: true });
   fs.symlinkSync(packageDir, path.join(userDir, 'node_modules', scope, name), 'dir');
-  fs.writeFileSync(path.join(userDir, 'package.json'),
-    JSON.stringify({ name: 'oscflow-test-userdir', private: true, dependencies: { [ourName]: '*' } }));
+  fs.writeFileSync(
+    path.join(userDir, 'package.json'),
+    JSON.stringify({ name: 'oscflow-test-userdir', private: true, dependencies: { [ourName]: '*' } }),
+  );
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
   const uiPort = await freeTcpPort();
-  fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({
-    uiHost: '127.0.0.1',
-    uiPort,
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    httpNodeRoot: false,
-    telemetry: { enabled: false },
-    diagnostics: { enabled: false },
-    runtimeState: { enabled: false },
-    externalModules: { autoInstall: false },
-    logging: { console: { level: logLevel, metrics: false, audit: false } },
-    ...settings,
-  })};\n`);
+  fs.writeFileSync(
+    path.join(userDir, 'settings.js'),
+    `module.exports = ${JSON.stringify({
+      uiHost: '127.0.0.1',
+      uiPort,
+      flowFile: 'flows.json',
+      credentialSecret: false,
+      httpNodeRoot: false,
+      telemetry: { enabled: false },
+      diagnostics: { enabled: false },
+      runtimeState: { enabled: false },
+      externalModules: { autoInstall: false },
+      logging: { console: { level: logLevel, metrics: false, audit: false } },
+      ...settings,
+    })};\n`,
+  );
   const logFile = path.join(userDir, 'node-red.log');
   const log = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
-    cwd: userDir,
-    stdio: ['ignore', log, log],
-    env: { ...process.env, NODE_RED_DISABLE_TELEMETRY: '1' },
-  });
+  const child = spawn(
+    process.execPath,
+    [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')],
+    {
+      cwd: userDir,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, NODE_RED_DISABLE_TELEMETRY: '1' },
+    },
+  );
   fs.closeSync(log);
   let exit;
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve((exit = { code, signal }))));
@@ -85,8 +94,12 @@ async function startNodeRed({ flow = [], logLevel = 'info', packageDir = root, s
         const text = readLog().slice(from);
         const m = re.exec(text);
         if (m) return m;
-        if (exit) throw new Error(`Node-RED exited (${JSON.stringify(exit)}) before the log matched ${re}:\n${readLog().slice(-3000)}`);
-        if (Date.now() > until) throw new Error(`the log did not match ${re} within ${ms} ms:\n${readLog().slice(-3000)}`);
+        if (exit)
+          throw new Error(
+            `Node-RED exited (${JSON.stringify(exit)}) before the log matched ${re}:\n${readLog().slice(-3000)}`,
+          );
+        if (Date.now() > until)
+          throw new Error(`the log did not match ${re} within ${ms} ms:\n${readLog().slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -140,7 +153,8 @@ async function startNodeRed({ flow = [], logLevel = 'info', packageDir = root, s
         for (const line of text.split('\n').slice(1)) {
           const cols = line.trim().split(/\s+/);
           if (cols.length < 10) continue;
-          if (fds.inodes.has(Number(cols[9]))) rows.push({ local: cols[1], port: parseInt(cols[1].split(':').pop(), 16), inode: Number(cols[9]) });
+          if (fds.inodes.has(Number(cols[9])))
+            rows.push({ local: cols[1], port: parseInt(cols[1].split(':').pop(), 16), inode: Number(cols[9]) });
         }
       }
       return rows;

@@ -49,10 +49,22 @@ function runNpm(args, { nodeBin = process.execPath, cwd, timeout = 180000 } = {}
 // editor, info logging to the console (which is how we learn the port and see load errors).
 function makeUserDir(prefix = 'oscflow-e2e-') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({
-    name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true,
-  }, null, 4));
-  fs.writeFileSync(path.join(dir, 'settings.js'), `module.exports = {
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'node-red-project',
+        description: 'A Node-RED Project',
+        version: '0.0.1',
+        private: true,
+      },
+      null,
+      4,
+    ),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'settings.js'),
+    `module.exports = {
     uiHost: '127.0.0.1',
     flowFile: 'flows.json',
     credentialSecret: 'oscflow-e2e',
@@ -62,13 +74,21 @@ function makeUserDir(prefix = 'oscflow-e2e-') {
     // No catalogue: the editor would fetch the Flow Library's catalogue from the internet on load.
     editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
 };
-`);
+`,
+  );
   return dir;
 }
 
 // Exactly the palette manager's npm install (@node-red/registry/lib/installer.js), run in the user directory.
-const PALETTE_INSTALL_ARGS = ['--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~',
-  '--omit=dev', '--engine-strict'];
+const PALETTE_INSTALL_ARGS = [
+  '--no-audit',
+  '--no-update-notifier',
+  '--no-fund',
+  '--save',
+  '--save-prefix=~',
+  '--omit=dev',
+  '--engine-strict',
+];
 
 /**
  * @param {string} userDir
@@ -80,7 +100,14 @@ async function installIntoUserDir(userDir, spec, { nodeBin } = {}) {
 }
 
 const running = new Set();
-process.on('exit', () => { for (const child of running) try { child.kill('SIGKILL'); } catch { /* gone */ } });
+process.on('exit', () => {
+  for (const child of running)
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+});
 
 class NodeRed {
   constructor(child, userDir) {
@@ -95,7 +122,11 @@ class NodeRed {
       this.partial = parts.pop();
       for (const line of parts) {
         this.lines.push(line);
-        for (const w of [...this.waiters]) if (w.re.test(line)) { this.waiters.delete(w); w.resolve(line); }
+        for (const w of [...this.waiters])
+          if (w.re.test(line)) {
+            this.waiters.delete(w);
+            w.resolve(line);
+          }
       }
     };
     this.waiters = new Set();
@@ -103,14 +134,22 @@ class NodeRed {
     child.stderr.setEncoding('utf8').on('data', onData);
   }
 
-  log() { return this.lines.join('\n') + (this.partial ? `\n${this.partial}` : ''); }
+  log() {
+    return this.lines.join('\n') + (this.partial ? `\n${this.partial}` : '');
+  }
 
   // Resolves with the first log line (from `fromLine` on) matching re; rejects when Node-RED exits or time runs out.
   waitForLog(re, { timeout = 30000, fromLine = 0 } = {}) {
     const seen = this.lines.slice(fromLine).find((l) => re.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const waiter = { re, resolve: (l) => { clearTimeout(timer); resolve(l); } };
+      const waiter = {
+        re,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
         reject(new Error(`no log line matching ${re} within ${timeout} ms; log:\n${this.log()}`));
@@ -153,10 +192,14 @@ class NodeRed {
     const form = new FormData();
     form.append('tarball', new Blob([fs.readFileSync(tarball)], { type: 'application/gzip' }), path.basename(tarball));
     const res = await fetch(new URL('nodes', `${this.url}/`), {
-      method: 'POST', headers: { Accept: 'application/json' }, body: form, signal: AbortSignal.timeout(180000),
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+      body: form,
+      signal: AbortSignal.timeout(180000),
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`POST /nodes (upload ${path.basename(tarball)}): HTTP ${res.status} ${text}\n${this.log()}`);
+    if (!res.ok)
+      throw new Error(`POST /nodes (upload ${path.basename(tarball)}): HTTP ${res.status} ${text}\n${this.log()}`);
     return JSON.parse(text);
   }
 
@@ -191,7 +234,10 @@ class NodeRed {
 async function startNodeRed({ redJs, nodeBin = process.execPath, userDir, timeout = 60000 }) {
   const child = spawn(nodeBin, [redJs, '-u', userDir, '-p', '0'], {
     cwd: userDir,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))), NODE_RED_HOME: userDir },
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))),
+      NODE_RED_HOME: userDir,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

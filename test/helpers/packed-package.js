@@ -51,7 +51,9 @@ async function nodeRed5({ cacheRoot = path.join(root, 'node_modules', '.cache', 
     const redJs = path.join(base, 'node_modules', 'node-red', 'red.js');
     const nodeBin = needNode ? path.join(base, 'node_modules', nodePkg, 'bin', 'node') : process.execPath;
     if (!fs.existsSync(redJs) || !fs.existsSync(nodeBin)) return undefined;
-    const version = JSON.parse(fs.readFileSync(path.join(base, 'node_modules', 'node-red', 'package.json'), 'utf8')).version;
+    const version = JSON.parse(
+      fs.readFileSync(path.join(base, 'node_modules', 'node-red', 'package.json'), 'utf8'),
+    ).version;
     return version.startsWith('5.') ? { redJs, nodeBin, version, cached: base === dir } : undefined;
   };
   const cached = describe(dir);
@@ -60,13 +62,26 @@ async function nodeRed5({ cacheRoot = path.join(root, 'node_modules', '.cache', 
   const tmp = fs.mkdtempSync(path.join(cacheRoot, 'installing-'));
   try {
     fs.writeFileSync(path.join(tmp, 'package.json'), JSON.stringify({ private: true }));
-    await runNpm(['install', '--no-audit', '--no-fund', '--no-update-notifier', '--prefix', tmp,
-      ...(needNode ? [`${nodePkg}@22`] : []), 'node-red@5'], { cwd: tmp, timeout: 300000 });
+    await runNpm(
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--no-update-notifier',
+        '--prefix',
+        tmp,
+        ...(needNode ? [`${nodePkg}@22`] : []),
+        'node-red@5',
+      ],
+      { cwd: tmp, timeout: 300000 },
+    );
     if (!describe(dir)) {
       try {
         fs.rmSync(dir, { recursive: true, force: true });
         fs.renameSync(tmp, dir);
-      } catch { /* another run renamed its copy first: use that one */ }
+      } catch {
+        /* another run renamed its copy first: use that one */
+      }
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

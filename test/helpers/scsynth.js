@@ -13,14 +13,18 @@ const SCSYNTH = '/usr/bin/scsynth';
 /** Why the peers cannot run here, or '' when they can. */
 function scsynthMissing() {
   const missing = [JACKD, JACK_WAIT, SCSYNTH].filter((f) => !fs.existsSync(f));
-  return missing.length === 0 ? '' : `${missing.join(', ')} not installed (apt-get install supercollider-server jackd2)`;
+  return missing.length === 0
+    ? ''
+    : `${missing.join(', ')} not installed (apt-get install supercollider-server jackd2)`;
 }
 
 let serial = 0;
 
 /** Resolves once the child exits (at once if it has). */
 function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', resolve));
 }
 
 /** Resolves when `child` prints a line matching `re`; rejects if it exits first. */
@@ -49,14 +53,19 @@ function lineFrom(child, re, what) {
 async function startScsynth() {
   const name = `oscflow-${process.pid}-${++serial}`;
   const env = { ...process.env, JACK_DEFAULT_SERVER: name, JACK_NO_AUDIO_RESERVATION: '1' };
-  const jackd = spawn(JACKD, ['--no-realtime', '-n', name, '-d', 'dummy', '-r', '48000'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  const jackd = spawn(JACKD, ['--no-realtime', '-n', name, '-d', 'dummy', '-r', '48000'], {
+    env,
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
   const stopJack = async () => {
     if (jackd.exitCode === null && jackd.signalCode === null) jackd.kill('SIGTERM');
     await exited(jackd);
   };
   try {
     await new Promise((resolve, reject) =>
-      execFile(JACK_WAIT, ['-w', '-s', name, '-t', '20'], { env }, (err, stdout) => (err ? reject(new Error(`jackd ${name} did not start: ${stdout}`)) : resolve())),
+      execFile(JACK_WAIT, ['-w', '-s', name, '-t', '20'], { env }, (err, stdout) =>
+        err ? reject(new Error(`jackd ${name} did not start: ${stdout}`)) : resolve(),
+      ),
     );
     for (let attempt = 1; ; attempt++) {
       const port = await freeUdpPort('0.0.0.0');
@@ -68,7 +77,7 @@ async function startScsynth() {
         await lineFrom(sc, /SuperCollider 3 server ready\./, 'scsynth');
       } catch (e) {
         if (attempt < 5 && /bind|address already in use/i.test(e.message + err)) continue;
-        throw new Error(`${e.message}\n${err}`);
+        throw new Error(`${e.message}\n${err}`, { cause: e });
       }
       return {
         port,
