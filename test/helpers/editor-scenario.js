@@ -227,11 +227,16 @@ function describeEditor(getState, tag) {
       await typeInto('#node-input-reply', '/synced');
       assert.equal(await preset.inputValue(), 'custom', 'a reply of its own is no preset');
       await typeInto('#node-input-reply', 'reply<address>');
-      assert.equal(await validationMessage('#node-input-reply'), messages.request.errors['address-slash']);
+      // The runtime's words, quoting the Reply as written: its first fault is the missing '/', whatever <address> is.
+      const replyRefusal = runtimeRefusal((p) => p.validateAddress('reply<address>'));
+      assert.match(replyRefusal, /"reply<address>": an address must start with '\/' at 0$/);
+      assert.equal(await ed.explanation('#node-input-reply'), replyRefusal);
+      assert.equal(await ed.tooltipMessage('#node-input-reply'), replyRefusal);
       await typeInto('#node-input-reply', '/synced');
       await expectValid('#node-input-reply');
       await typeInto('#node-input-timeout', '0');
-      assert.equal(await validationMessage('#node-input-timeout'), messages.request.errors.timeout);
+      assert.equal(await ed.explanation('#node-input-timeout'), messages.request.errors.timeout);
+      assert.equal(await ed.tooltipMessage('#node-input-timeout'), messages.request.errors.timeout);
       await typeInto('#node-input-timeout', '0.5');
       await expectValid('#node-input-timeout');
       assert.equal(await page.locator('#node-input-retries').isVisible(), true);
@@ -452,7 +457,7 @@ function describeEditor(getState, tag) {
       // removed: each closes itself a few seconds later, and one taken out of the page makes the editor throw then.
       await page.evaluate(() => {
         document.querySelectorAll('.red-ui-notification').forEach((n) => {
-          n.style.display = 'none';
+          /** @type {HTMLElement} */ (n).style.display = 'none';
         });
         const el = document.getElementById('red-ui-workspace-chart');
         el.scrollLeft = 0;
