@@ -446,7 +446,7 @@ function describeEditor(getState, tag) {
       await nodeGroup(inject.id).locator('.red-ui-flow-node-button').click();
       const shown = page.locator('.red-ui-debug-msg', { hasText: 'per room' }).filter({ hasText: '21.5' });
       await shown.first().waitFor({ state: 'visible', timeout: 15000 });
-      assert.match(await ed.waitForStatus(toSynth.id, /unreachable/), /receiver unreachable/);
+      assert.match(await ed.waitForStatus(toSynth.id, /unreachable/), /^receiver 127\.0\.0\.1:57120 unreachable/);
       await page.evaluate(() => RED.view.select(''));
       await page.mouse.move(chart.x + 5, chart.y + chart.height - 5);
       await shot('example-routing-sensors');
