@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const fc = require('fast-check');
-const { compilePattern } = require('../dist/osc/pattern.js');
+const { compilePattern, validateAddress } = require('../dist/osc/pattern.js');
 const { bundle } = require('../scripts/editor-pattern');
 const { msgToPacket } = require('../dist/nodes/convert.js');
 const pkg = require('../package.json');
@@ -326,11 +326,26 @@ describe('editor files', () => {
           );
       }
     }
-    assert.match(
-      String(verdict(req, 'reply', '<address> x')),
-      /errors\.address-char \{"pos":10,/,
+    // The runtime's words for an address of the same length in place of <address>, quoting the Reply as written,
+    // so the position (counted from 0, as the runtime counts) is the Reply's own.
+    assert.equal(
+      verdict(req, 'reply', '<address> x'),
+      'Invalid OSC address "<address> x": \' \' is not allowed in an OSC address at 9',
       'positions count in the Reply as written',
     );
+    assert.equal(
+      verdict(req, 'reply', '<address> x'),
+      String(runtimeMessage(() => validateAddress('/synth/ab x'))).replace('"/synth/ab x"', '"<address> x"'),
+      "the runtime's words",
+    );
+    assert.equal(
+      verdict(req, 'reply', '/reply<address>/[x'),
+      'Invalid OSC address pattern "/reply<address>/[x": unclosed \'[\' at 16',
+    );
+    assert.equal(verdict(req, 'host', 'mixer.local'), true);
+    assert.equal(verdict(req, 'host', ''), true, 'blank: msg.ip');
+    assert.match(String(verdict(req, 'host', 'not a host!')), /^osc-request\.errors\.host$/);
+    assert.equal(verdict(req, 'host', 'not a host!', { transport: 'tcp' }), true, 'no host over TCP');
     assert.equal(verdict(req, 'retries', 'x', { transport: 'tcp' }), true, 'no retries over TCP');
     assert.match(String(verdict(req, 'tcpEndpoint', '', { transport: 'tcp' })), /errors\.tcpEndpoint/);
     assert.equal(verdict(req, 'tcpEndpoint', 't1', { transport: 'tcp' }), true);
@@ -525,8 +540,9 @@ describe('editor files', () => {
     });
   });
 
-  describe("the Address of osc out and osc codec: what the runtime sends, refused in the runtime's words", () => {
-    // What osc-out does with its Address property: accept it, or refuse it as BAD_ADDRESS with this message.
+  describe("the Address of osc out, osc codec and osc request: what the runtime sends, refused in the runtime's words", () => {
+    // What osc-out (and osc-request, which converts as it does) does with its Address property: accept it, or refuse
+    // it as BAD_ADDRESS with this message.
     const runtime = (a) => {
       try {
         msgToPacket({ payload: [] }, { address: a, numbers: 'int' });
@@ -536,7 +552,7 @@ describe('editor files', () => {
         return err.message;
       }
     };
-    const editors = ['osc-out', 'osc-codec'].map((t) => loadDefinition(t));
+    const editors = ['osc-out', 'osc-codec', 'osc-request'].map((t) => loadDefinition(t));
     const check = (a) => {
       const r = runtime(a);
       for (const def of editors) assert.equal(verdict(def, 'address', a), r, JSON.stringify(a));
@@ -606,7 +622,7 @@ describe('editor files', () => {
     vm.runInContext(read('resources', 'osc-pattern.js'), context);
     assert.throws(
       () => context.OscflowPattern.compilePattern('/a/[b'),
-      (e) => e.message === runtimeMessage(() => compilePattern('/a/[b')),
+      (e) => /** @type {Error} */ (e).message === runtimeMessage(() => compilePattern('/a/[b')),
     );
     assert.equal(context.OscflowPattern.compilePattern('/synth/*/freq').match('/synth/3/freq'), true);
   });

@@ -227,11 +227,16 @@ function describeEditor(getState, tag) {
       await typeInto('#node-input-reply', '/synced');
       assert.equal(await preset.inputValue(), 'custom', 'a reply of its own is no preset');
       await typeInto('#node-input-reply', 'reply<address>');
-      assert.equal(await validationMessage('#node-input-reply'), messages.request.errors['address-slash']);
+      // The runtime's words, quoting the Reply as written: its first fault is the missing '/', whatever <address> is.
+      const replyRefusal = runtimeRefusal((p) => p.validateAddress('reply<address>'));
+      assert.match(replyRefusal, /"reply<address>": an address must start with '\/' at 0$/);
+      assert.equal(await ed.explanation('#node-input-reply'), replyRefusal);
+      assert.equal(await ed.tooltipMessage('#node-input-reply'), replyRefusal);
       await typeInto('#node-input-reply', '/synced');
       await expectValid('#node-input-reply');
       await typeInto('#node-input-timeout', '0');
-      assert.equal(await validationMessage('#node-input-timeout'), messages.request.errors.timeout);
+      assert.equal(await ed.explanation('#node-input-timeout'), messages.request.errors.timeout);
+      assert.equal(await ed.tooltipMessage('#node-input-timeout'), messages.request.errors.timeout);
       await typeInto('#node-input-timeout', '0.5');
       await expectValid('#node-input-timeout');
       assert.equal(await page.locator('#node-input-retries').isVisible(), true);
@@ -441,7 +446,7 @@ function describeEditor(getState, tag) {
       await nodeGroup(inject.id).locator('.red-ui-flow-node-button').click();
       const shown = page.locator('.red-ui-debug-msg', { hasText: 'per room' }).filter({ hasText: '21.5' });
       await shown.first().waitFor({ state: 'visible', timeout: 15000 });
-      assert.match(await ed.waitForStatus(toSynth.id, /unreachable/), /receiver unreachable/);
+      assert.match(await ed.waitForStatus(toSynth.id, /unreachable/), /^receiver 127\.0\.0\.1:57120 unreachable/);
       await page.evaluate(() => RED.view.select(''));
       await page.mouse.move(chart.x + 5, chart.y + chart.height - 5);
       await shot('example-routing-sensors');
@@ -452,7 +457,7 @@ function describeEditor(getState, tag) {
       // removed: each closes itself a few seconds later, and one taken out of the page makes the editor throw then.
       await page.evaluate(() => {
         document.querySelectorAll('.red-ui-notification').forEach((n) => {
-          n.style.display = 'none';
+          /** @type {HTMLElement} */ (n).style.display = 'none';
         });
         const el = document.getElementById('red-ui-workspace-chart');
         el.scrollLeft = 0;
