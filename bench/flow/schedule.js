@@ -1,0 +1,420 @@
+'use strict';
+// `npm run bench:schedule`: how close to their timetags osc in's "hold bundles" releases them, end to end through a
+// real Node-RED, and what the precision costs in CPU. With `--alt <dir>` a second copy of the package (package.json
+// and dist/, e.g. a build of the commit before a change) is measured in the same run, alternating round by round.
+//
+// The flow in each Node-RED: osc-in (hold bundles, split) -> osc-out back to this process, on 127.0.0.1.
+// Lateness: each round sends 40 bundles of one message in one burst, due 50-600 ms ahead, in shuffled order; each
+// message's arrival back here minus its timetag, both on this process's wall clock (wallclock.js). The same
+// release is also timed inside the runtime, at osc-out's socket send (schedule-preload.js), on that process's
+// wall clock: that one excludes the way back, so an early release cannot hide in it. Before the rounds, ten
+// plain messages time the round trip through the same chain, for scale.
+// CPU: the runtime's CPU time (all threads, /proc/<pid>/task/*/schedstat) while one bundle waits an hour ahead
+// (nothing due), while one bundle a second is released, and while 1,000 a second are, each bundle due 50-600 ms
+// after it is sent. Only the chain being measured runs: the other is stopped (SIGSTOP) meanwhile.
+// Options: --alt <dir>  --rounds N (default 15)  --cpu-seconds N (default 10; the one-a-second case runs twice as
+//          long)  --no-cpu  --quick (3 rounds, 3 s)
+// Results go to bench/results/schedule-<time>.json. Absolute numbers depend on the machine and its neighbours:
+// compare the chains measured side by side in the same run.
+const dgram = require('node:dgram');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startNodeRed } = require('./node-red');
+const { sleep } = require('./loadgen');
+const { root, machine, cpuNsOf, freeUdpPort, table, writeResults } = require('./common');
+const { wallNow, originSkew } = require('./wallclock');
+const P = require('./packets');
+
+const BUNDLES_PER_ROUND = 40;
+const AHEAD_MS = [50, 600];
+const NTP_UNIX_OFFSET = 2208988800;
+
+function parseArgs(argv) {
+  const o = { rounds: 15, cpuSeconds: 10, cpu: true, alt: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--alt') o.alt = path.resolve(argv[++i]);
+    else if (a === '--rounds') o.rounds = Number(argv[++i]);
+    else if (a === '--cpu-seconds') o.cpuSeconds = Number(argv[++i]);
+    else if (a === '--no-cpu') o.cpu = false;
+    else if (a === '--quick') Object.assign(o, { rounds: 3, cpuSeconds: 3 });
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (o.alt && !fs.existsSync(path.join(o.alt, 'dist', 'nodes', 'osc-in.js'))) {
+    throw new Error(`${o.alt} has no dist/nodes/osc-in.js: build it first (npm run build there)`);
+  }
+  return o;
+}
+
+function flow({ inPort, outPort }) {
+  const tab = 'bench-schedule';
+  return [
+    { id: tab, type: 'tab', label: 'schedule benchmark', disabled: false, info: '' },
+    { id: 'endpoint', type: 'osc-udp', name: '', localAddress: '127.0.0.1', localPort: inPort, ipv: 'udp4' },
+    {
+      id: 'in', type: 'osc-in', z: tab, name: '', transport: 'udp', endpoint: 'endpoint', payloadArray: false,
+      bundles: 'split', lenient: false, schedule: true, queueSize: 5000, horizon: 7200, late: 'emit',
+      x: 100, y: 100, wires: [['out']],
+    },
+    {
+      id: 'out', type: 'osc-out', z: tab, name: '', transport: 'udp', endpoint: '', host: '127.0.0.1', port: outPort,
+      address: '', numbers: 'int', x: 300, y: 100, wires: [],
+    },
+  ];
+}
+
+/** A bundle holding one message (step, seq), due at `dueMs` (epoch ms, fractional): written here, not by src/. */
+function bundleBytes(step, seq, dueMs) {
+  const head = Buffer.alloc(20);
+  head.write('#bundle');
+  const whole = Math.floor(dueMs / 1000);
+  let fraction = Math.round(((dueMs - whole * 1000) / 1000) * 2 ** 32);
+  let seconds = whole + NTP_UNIX_OFFSET;
+  if (fraction >= 2 ** 32) {
+    seconds += 1;
+    fraction -= 2 ** 32;
+  }
+  head.writeUInt32BE(seconds, 8);
+  head.writeUInt32BE(fraction, 12);
+  const m = P.newMessage();
+  P.setMessage(m, step, seq);
+  head.writeInt32BE(m.length, 16);
+  return Buffer.concat([head, m]);
+}
+
+function stats(values) {
+  const v = Float64Array.from(values).sort();
+  const at = (q) => (v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))] : NaN);
+  return {
+    n: v.length,
+    early: v.filter((x) => x < 0).length,
+    minMs: v.length ? v[0] : NaN,
+    p50Ms: at(0.5),
+    p95Ms: at(0.95),
+    p99Ms: at(0.99),
+    maxMs: v.length ? v[v.length - 1] : NaN,
+  };
+}
+
+/** The receiving socket: arrival times by (step, seq). */
+class Receiver {
+  constructor() {
+    this.sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+    this.arrivals = new Map();
+    this.waiters = [];
+    this.sock.on('message', (buf) => {
+      const at = wallNow();
+      P.parsePacket(buf, 0, buf.length, (step, seq) => {
+        let m = this.arrivals.get(step);
+        if (!m) this.arrivals.set(step, (m = new Map()));
+        if (!m.has(seq)) m.set(seq, at);
+      });
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  async open() {
+    await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
+    this.port = this.sock.address().port;
+  }
+
+  of(step) {
+    return this.arrivals.get(step) || new Map();
+  }
+
+  /** Resolves when `count` messages of `step` have arrived, or at `deadline` (wall ms). */
+  async waitFor(step, count, deadline) {
+    while (this.of(step).size < count) {
+      const left = deadline - wallNow();
+      if (left <= 0) return false;
+      await Promise.race([new Promise((r) => this.waiters.push(r)), sleep(Math.min(left, 100))]);
+    }
+    return true;
+  }
+
+  close() {
+    this.sock.close();
+  }
+}
+
+let nextStep = 2;
+
+async function startChain(name, dir, recv, sendTimesDir) {
+  const inPort = await freeUdpPort();
+  const red = startNodeRed({
+    flow: flow({ inPort, outPort: recv.port }),
+    withOurs: true,
+    oursDir: dir,
+    nodeArgs: ['-r', path.join(__dirname, 'schedule-preload.js')],
+    env: { BENCH_SCHEDULE_DIR: sendTimesDir },
+  });
+  const sock = dgram.createSocket('udp4');
+  await new Promise((r) => sock.connect(inPort, '127.0.0.1', r));
+  sock.on('error', () => {});
+  const chain = { name, dir, red, pid: red.pid, inPort, sock, stopped: false };
+  // Ready when a plain message comes back (the flow is deployed and both sockets are bound).
+  const step = nextStep++;
+  const deadline = wallNow() + 60000;
+  for (let k = 0; wallNow() < deadline; k++) {
+    const m = P.newMessage();
+    P.setMessage(m, step, k);
+    sock.send(m);
+    if (await recv.waitFor(step, 1, wallNow() + 200)) return chain;
+  }
+  throw new Error(`${name}: no message came back from Node-RED\n${red.log().split('\n').slice(-20).join('\n')}`);
+}
+
+/** Only `chain` runs; the others are stopped (SIGSTOP), so that their idle-time work does not land in its numbers. */
+function focus(chains, chain) {
+  for (const c of chains) {
+    const run = chain === undefined || c === chain;
+    if (run && c.stopped) process.kill(c.pid, 'SIGCONT');
+    if (!run && !c.stopped) process.kill(c.pid, 'SIGSTOP');
+    c.stopped = !run;
+  }
+}
+
+/** The release times inside the runtime, noted by schedule-preload.js between two SIGWINCHes. */
+async function sendTimes(chain, dir) {
+  const file = path.join(dir, `sends-${chain.pid}.json`);
+  fs.rmSync(file, { force: true });
+  process.kill(chain.pid, 'SIGWINCH');
+  for (let k = 0; k < 100 && !fs.existsSync(file); k++) await sleep(20);
+  const out = new Map();
+  if (!fs.existsSync(file)) return out;
+  for (const [step, seq, at] of JSON.parse(fs.readFileSync(file, 'utf8'))) {
+    const key = `${step}:${seq}`;
+    if (!out.has(key)) out.set(key, at);
+  }
+  return out;
+}
+
+/** One round: the round trip of 10 plain messages, then 40 bundles in one burst, due 50-600 ms ahead. */
+async function round(chain, recv, dir) {
+  const r = { roundTrip: [], late: [], inside: [], lost: 0 };
+  const rt = nextStep++;
+  for (let k = 0; k < 10; k++) {
+    const m = P.newMessage();
+    P.setMessage(m, rt, k);
+    const t = wallNow();
+    chain.sock.send(m);
+    if (await recv.waitFor(rt, k + 1, t + 1000)) r.roundTrip.push(recv.of(rt).get(k) - t);
+    await sleep(2);
+  }
+  process.kill(chain.pid, 'SIGWINCH'); // start noting send times
+  const step = nextStep++;
+  const base = wallNow();
+  const dues = Array.from({ length: BUNDLES_PER_ROUND }, () => base + AHEAD_MS[0] + Math.random() * (AHEAD_MS[1] - AHEAD_MS[0]));
+  for (let seq = 0; seq < dues.length; seq++) chain.sock.send(bundleBytes(step, seq, dues[seq]));
+  await recv.waitFor(step, dues.length, base + AHEAD_MS[1] + 1000);
+  const inside = await sendTimes(chain, dir);
+  const got = recv.of(step);
+  for (let seq = 0; seq < dues.length; seq++) {
+    if (got.has(seq)) r.late.push(got.get(seq) - dues[seq]);
+    else r.lost++;
+    const at = inside.get(`${step}:${seq}`);
+    if (at !== undefined) r.inside.push(at - dues[seq]);
+  }
+  return r;
+}
+
+/**
+ * Waits (10 s at most) until the runtime is idle: a runtime resumed after SIGSTOP does the idle-time work it
+ * missed (V8 shrinking its heap), and that must not land in the next measurement.
+ */
+async function settle(chain) {
+  const until = Date.now() + 10000;
+  let c0 = cpuNsOf(chain.pid);
+  while (Date.now() < until) {
+    await sleep(500);
+    const c1 = cpuNsOf(chain.pid);
+    if (c1 - c0 < 2e6) return; // under 0.4% of a core
+    c0 = c1;
+  }
+}
+
+/**
+ * CPU of the runtime over `seconds` while bundles are released at `rate` per second (0: one bundle waits an hour
+ * ahead, nothing is due), each due 50-600 ms after it is sent. Sending starts AHEAD_MS[1] ms before the
+ * measurement, so that releases run at the full rate throughout it.
+ */
+async function cpuRun(chain, recv, rate, seconds) {
+  const step = nextStep++;
+  let seq = 0;
+  const due = () => wallNow() + AHEAD_MS[0] + Math.random() * (AHEAD_MS[1] - AHEAD_MS[0]);
+  const dues = [];
+  const sendOne = (when) => {
+    dues[seq] = when;
+    chain.sock.send(bundleBytes(step, seq, when));
+    seq++;
+  };
+  let timer = null;
+  await settle(chain);
+  const t0 = wallNow();
+  if (rate === 0) sendOne(wallNow() + 3600e3);
+  else {
+    const perMs = rate / 1000;
+    timer = setInterval(() => {
+      const target = Math.floor((wallNow() - t0) * perMs) + 1;
+      while (seq < target) sendOne(due());
+    }, Math.min(1000 / rate, 50));
+    await sleep(AHEAD_MS[1]);
+  }
+  const c0 = cpuNsOf(chain.pid);
+  const w0 = wallNow();
+  await sleep(seconds * 1000);
+  const cpu = (cpuNsOf(chain.pid) - c0) / 1e6 / (wallNow() - w0);
+  if (timer) clearInterval(timer);
+  const result = { rate, seconds, cpu, sent: seq };
+  if (rate > 0) {
+    await recv.waitFor(step, seq, wallNow() + AHEAD_MS[1] + 1000);
+    const got = recv.of(step);
+    const late = [];
+    for (const [s, at] of got) late.push(at - dues[s]);
+    result.lost = seq - got.size;
+    result.late = stats(late);
+  }
+  return result;
+}
+
+function median(values) {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+const label = (c) => (c.name === 'this' ? 'this tree' : `--alt ${path.relative(process.cwd(), c.dir) || '.'}`);
+const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '');
+const pctCpu = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : '');
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const info = machine();
+  info.wallClockVsTimeOriginMs = originSkew();
+  console.log(`schedule benchmark: ${info.nproc} cores, ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}, load ${info.loadavg.map((l) => l.toFixed(2)).join(' ')}`);
+  const recv = new Receiver();
+  await recv.open();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-schedule-'));
+  const chains = [];
+  const stopAll = async () => {
+    focus(chains, undefined);
+    await Promise.allSettled(chains.map((c) => c.red.stop()));
+    for (const c of chains) c.sock.close();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      console.log(`\n${sig}: stopping`);
+      const done = () => process.exit(130);
+      stopAll().then(done, done);
+    });
+  }
+  const started = Date.now();
+  try {
+    chains.push(await startChain('this', root, recv, dir));
+    if (o.alt) chains.push(await startChain('alt', o.alt, recv, dir));
+    const results = Object.fromEntries(chains.map((c) => [c.name, { dir: c.dir, rounds: [], cpu: [] }]));
+
+    // A round each to warm up, not counted.
+    for (const c of chains) {
+      focus(chains, c);
+      await round(c, recv, dir);
+    }
+    console.log(`\nlateness: ${o.rounds} rounds of ${BUNDLES_PER_ROUND} bundles, ${AHEAD_MS[0]}-${AHEAD_MS[1]} ms ahead, chains alternating`);
+    for (let k = 0; k < o.rounds; k++) {
+      const order = k % 2 === 0 ? chains : [...chains].reverse();
+      for (const c of order) {
+        focus(chains, c);
+        const r = await round(c, recv, dir);
+        results[c.name].rounds.push(r);
+        const s = stats(r.late);
+        console.log(`  round ${String(k + 1).padStart(2)} ${c.name.padEnd(4)} late p50 ${f3(s.p50Ms)} p95 ${f3(s.p95Ms)} max ${f3(s.maxMs)} ms, min ${f3(s.minMs)}${r.lost ? `, ${r.lost} lost` : ''}`);
+      }
+    }
+
+    if (o.cpu) {
+      console.log(`\nCPU: ${o.cpuSeconds} s per case (one a second: ${2 * o.cpuSeconds} s), chains alternating`);
+      const cases = [
+        { rate: 0, seconds: o.cpuSeconds },
+        { rate: 1, seconds: 2 * o.cpuSeconds },
+        { rate: 1000, seconds: o.cpuSeconds },
+      ];
+      for (const [i, cs] of cases.entries()) {
+        const order = i % 2 === 0 ? chains : [...chains].reverse();
+        for (const c of order) {
+          focus(chains, c);
+          const r = await cpuRun(c, recv, cs.rate, cs.seconds);
+          results[c.name].cpu.push(r);
+          console.log(
+            `  ${c.name.padEnd(4)} ${String(cs.rate).padStart(4)}/s: CPU ${pctCpu(r.cpu)} of a core` +
+              (r.late ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} max ${f3(r.late.maxMs)} ms, min ${f3(r.late.minMs)}, lost ${r.lost}` : ''),
+          );
+        }
+      }
+    }
+    focus(chains, undefined);
+    info.loadavgEnd = os.loadavg();
+
+    const rows = [];
+    for (const c of chains) {
+      const rs = results[c.name].rounds;
+      const late = stats(rs.flatMap((r) => r.late));
+      const inside = stats(rs.flatMap((r) => r.inside));
+      const rtt = stats(rs.flatMap((r) => r.roundTrip));
+      // The median over the rounds of each round's p95: a neighbour's burst that stalls the machine for a round
+      // moves that round's figures, not the median (the pooled figures show it).
+      const roundP95 = median(rs.map((r) => stats(r.late).p95Ms));
+      const insideRoundP95 = median(rs.map((r) => stats(r.inside).p95Ms));
+      results[c.name].summary = { late, inside, roundTrip: rtt, roundP95, insideRoundP95, lost: rs.reduce((a, r) => a + r.lost, 0) };
+      rows.push([
+        label(c), late.n, results[c.name].summary.lost, late.early, f3(late.minMs), f3(late.p50Ms), f3(roundP95),
+        f3(late.p95Ms), f3(late.maxMs), inside.early, f3(inside.minMs), f3(inside.p50Ms), f3(insideRoundP95), f3(rtt.p50Ms),
+      ]);
+    }
+    let text = table(
+      `Release lateness (ms): ${o.rounds} rounds of ${BUNDLES_PER_ROUND} bundles sent in one burst, due ${AHEAD_MS[0]}-${AHEAD_MS[1]} ms ahead in shuffled order`,
+      ['chain', 'bundles', 'lost', 'early', 'min', 'p50', 'p95 (median round)', 'p95 (pooled)', 'max', 'inside early', 'inside min', 'inside p50', 'inside p95 (median round)', 'round trip p50'],
+      rows,
+    );
+    if (o.cpu) {
+      const cpuRows = chains.map((c) => {
+        const cpu = results[c.name].cpu;
+        const at = (rate) => cpu.find((r) => r.rate === rate);
+        const k = at(1000);
+        return [
+          label(c),
+          pctCpu(at(0)?.cpu), pctCpu(at(1)?.cpu), pctCpu(k?.cpu),
+          k ? f3(k.late.p50Ms) : '', k ? f3(k.late.p95Ms) : '', k ? String(k.late.early) : '', k ? String(k.lost) : '',
+        ];
+      });
+      text += '\n\n' + table(
+        'CPU of the Node-RED process (all threads, % of one core) and lateness at 1,000 bundles/s',
+        ['chain', 'nothing due', '1 bundle/s', '1,000 bundles/s', 'late p50 at 1k/s', 'late p95 at 1k/s', 'early at 1k/s', 'lost at 1k/s'],
+        cpuRows,
+      );
+      if (chains.length === 2) {
+        const at = (name, rate) => results[name].cpu.find((r) => r.rate === rate)?.cpu;
+        const diff = (rate) => `${(100 * (at('this', rate) - at('alt', rate))).toFixed(2)} points`;
+        text += `\n\nThis tree minus --alt: nothing due ${diff(0)}, 1 bundle/s ${diff(1)}, 1,000 bundles/s ${diff(1000)} of a core.`;
+      }
+    }
+    console.log(`\n${text}`);
+    console.log(
+      `\n${info.nproc} x ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}; load average ${info.loadavg[0].toFixed(2)} at start, ` +
+        `${info.loadavgEnd[0].toFixed(2)} at end; ${((Date.now() - started) / 1000).toFixed(0)} s. Lateness is arrival here minus timetag on ` +
+        'this process\'s wall clock; "inside" is osc-out\'s send in the runtime minus timetag on the runtime\'s wall clock.',
+    );
+    const file = writeResults('schedule', { machine: info, options: o, results, table: text });
+    console.log(`results: ${path.relative(root, file)}`);
+  } finally {
+    await stopAll();
+    recv.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
