@@ -6,6 +6,7 @@
 // turn (so it fires up to a millisecond early or late), it is armed to fire about LEAD_MS early, and the rest of
 // the wait is finished on setImmediate turns, each of which sleeps (Atomics.wait, which does take fractions of a
 // millisecond) for at most MAX_BLOCK_MS, so the event loop keeps serving I/O during the wait and no core spins.
+// One such loop serves every scheduler in the process.
 //
 // Bounded by design: python-osc and others hold every future bundle (a flood of far-future timetags is an OOM),
 // so here the queue has a size limit and a horizon, and both refuse the whole bundle with an error instead.
@@ -123,6 +124,69 @@ function sleep(ms: number, now: () => number): void {
   oversleepMs = Math.min(1, Math.max(0, oversleepMs + (over > oversleepMs ? 0.001 : -0.001)));
 }
 
+/** A scheduler in its final wait, as the shared loop sees it. */
+interface FinalWaiter {
+  /** Milliseconds until its earliest group is due, on its clock. */
+  remaining(): number;
+  /** Hands over what is due; joins the wait again if the next group is near. */
+  fire(): void;
+  now(): number;
+}
+
+// The final waits of all the schedulers in the process share one loop of setImmediate turns, which sleeps
+// towards the earliest due time among them: a sleep for one scheduler must not make another's release late.
+const finalWaiters = new Set<FinalWaiter>();
+let finalTurn: ReturnType<typeof setImmediate> | null = null;
+
+function joinFinalWait(w: FinalWaiter): void {
+  finalWaiters.add(w);
+  if (finalTurn === null) finalTurn = setImmediate(runFinalTurn);
+}
+
+function leaveFinalWait(w: FinalWaiter): void {
+  if (!finalWaiters.delete(w)) return;
+  if (finalWaiters.size === 0 && finalTurn !== null) {
+    clearImmediate(finalTurn);
+    finalTurn = null;
+  }
+}
+
+/**
+ * One turn of the final wait: sleeps towards the earliest due time (MAX_BLOCK_MS at most, so that I/O waiting on
+ * the event loop is served between turns), then hands over what is due, the most overdue first.
+ */
+function runFinalTurn(): void {
+  finalTurn = null;
+  let soonest: FinalWaiter | undefined;
+  let soonestMs = Infinity;
+  for (const w of finalWaiters) {
+    const r = w.remaining();
+    if (r < soonestMs) {
+      soonestMs = r;
+      soonest = w;
+    }
+  }
+  const sleepMs = soonestMs - oversleepMs;
+  if (soonest !== undefined && sleepMs >= MIN_SLEEP_MS) sleep(Math.min(sleepMs, MAX_BLOCK_MS), soonest.now);
+  const due: Array<[number, FinalWaiter]> = [];
+  for (const w of finalWaiters) {
+    const r = w.remaining();
+    if (r <= 0) due.push([r, w]);
+  }
+  due.sort((a, b) => a[0] - b[0]);
+  let failure: { error: unknown } | null = null;
+  for (const [, w] of due) {
+    finalWaiters.delete(w);
+    try {
+      w.fire();
+    } catch (error) {
+      if (failure === null) failure = { error };
+    }
+  }
+  if (finalWaiters.size > 0 && finalTurn === null) finalTurn = setImmediate(runFinalTurn);
+  if (failure !== null) throw failure.error;
+}
+
 interface Group {
   due: number;
   seq: number;
@@ -168,10 +232,16 @@ export class BundleScheduler {
   private readonly heap: Group[] = [];
   private seq = 0;
   private waitingMessages = 0;
-  /** Default timers: setTimeout aimed LEAD_MS early, then setImmediate turns. Else the injected setTimeout, exact. */
+  /** Default timers: setTimeout aimed LEAD_MS early, then the final wait. Else the injected setTimeout, exact. */
   private readonly precise: boolean;
   private timer: unknown = null;
-  private immediate: ReturnType<typeof setImmediate> | null = null;
+  private readonly waiter: FinalWaiter = {
+    remaining: () => (this.heap.length > 0 ? this.heap[0].due - this.clock.now() : Infinity),
+    fire: () => {
+      if (!this.isClosed) this.drain();
+    },
+    now: () => this.clock.now(),
+  };
   private timerAt = 0;
   private draining = false;
   private isClosed = false;
@@ -375,7 +445,7 @@ export class BundleScheduler {
       return;
     }
     const due = this.heap[0].due;
-    if ((this.timer !== null || this.immediate !== null) && this.timerAt === due) return;
+    if ((this.timer !== null || finalWaiters.has(this.waiter)) && this.timerAt === due) return;
     this.disarm();
     this.timerAt = due;
     const remaining = due - this.clock.now();
@@ -385,7 +455,7 @@ export class BundleScheduler {
       // Whole milliseconds: Node truncates a fractional delay anyway.
       this.timer = this.clock.setTimeout(this.wake, Math.min(MAX_TIMER_MS, Math.floor(remaining - LEAD_MS)));
     } else {
-      this.immediate = setImmediate(this.finish);
+      joinFinalWait(this.waiter);
     }
   }
 
@@ -394,26 +464,11 @@ export class BundleScheduler {
     if (!this.isClosed) this.drain();
   };
 
-  /**
-   * One turn of the final wait: sleeps towards the due time (MAX_BLOCK_MS at most, so I/O waiting on the loop is
-   * served between turns), then hands over what is due; drain() arms the next turn if it is not due yet.
-   */
-  private readonly finish = (): void => {
-    this.immediate = null;
-    if (this.isClosed || this.heap.length === 0) return;
-    const sleepMs = this.heap[0].due - this.clock.now() - oversleepMs;
-    if (sleepMs >= MIN_SLEEP_MS) sleep(Math.min(sleepMs, MAX_BLOCK_MS), () => this.clock.now());
-    this.drain();
-  };
-
   private disarm(): void {
     if (this.timer !== null) {
       this.clock.clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.immediate !== null) {
-      clearImmediate(this.immediate);
-      this.immediate = null;
-    }
+    leaveFinalWait(this.waiter);
   }
 }
