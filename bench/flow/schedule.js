@@ -10,10 +10,12 @@
 // wall clock: that one excludes the way back, so an early release cannot hide in it. Before the rounds, ten
 // plain messages time the round trip through the same chain, for scale.
 // CPU: the runtime's CPU time (all threads, /proc/<pid>/task/*/schedstat) while one bundle waits an hour ahead
-// (nothing due), while one bundle a second is released, and while 1,000 a second are, each bundle due 50-600 ms
-// after it is sent. Only the chain being measured runs: the other is stopped (SIGSTOP) meanwhile.
+// (nothing due) and while one bundle a second is released, in both runtimes at once over the same seconds; and
+// while 1,000 a second are, one runtime at a time, alternating, three times each. Each bundle is due 50-600 ms
+// after it is sent. In the rounds and at 1,000 a second, only the chain being measured runs: the other is stopped
+// (SIGSTOP) meanwhile.
 // Options: --alt <dir>  --rounds N (default 15)  --cpu-seconds N (default 10; the one-a-second case runs twice as
-//          long)  --no-cpu  --quick (3 rounds, 3 s)
+//          long)  --cpu-repeats N (default 3)  --no-cpu  --quick (3 rounds, 3 s, one run at 1,000/s)
 // Results go to bench/results/schedule-<time>.json. Absolute numbers depend on the machine and its neighbours:
 // compare the chains measured side by side in the same run.
 const dgram = require('node:dgram');
@@ -31,14 +33,15 @@ const AHEAD_MS = [50, 600];
 const NTP_UNIX_OFFSET = 2208988800;
 
 function parseArgs(argv) {
-  const o = { rounds: 15, cpuSeconds: 10, cpu: true, alt: null };
+  const o = { rounds: 15, cpuSeconds: 10, cpuRepeats: 3, cpu: true, alt: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--alt') o.alt = path.resolve(argv[++i]);
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--cpu-seconds') o.cpuSeconds = Number(argv[++i]);
+    else if (a === '--cpu-repeats') o.cpuRepeats = Number(argv[++i]);
     else if (a === '--no-cpu') o.cpu = false;
-    else if (a === '--quick') Object.assign(o, { rounds: 3, cpuSeconds: 3 });
+    else if (a === '--quick') Object.assign(o, { rounds: 3, cpuSeconds: 3, cpuRepeats: 1 });
     else throw new Error(`unknown option ${a}`);
   }
   if (o.alt && !fs.existsSync(path.join(o.alt, 'dist', 'nodes', 'osc-in.js'))) {
@@ -235,47 +238,53 @@ async function settle(chain) {
 }
 
 /**
- * CPU of the runtime over `seconds` while bundles are released at `rate` per second (0: one bundle waits an hour
- * ahead, nothing is due), each due 50-600 ms after it is sent. Sending starts AHEAD_MS[1] ms before the
- * measurement, so that releases run at the full rate throughout it.
+ * CPU of each runtime in `together` over the same `seconds`, while bundles are released at `rate` per second in
+ * each (0: one bundle waits an hour ahead, nothing is due), each due 50-600 ms after it is sent. Sending starts
+ * AHEAD_MS[1] ms before the measurement, so that releases run at the full rate throughout it.
  */
-async function cpuRun(chain, recv, rate, seconds) {
-  const step = nextStep++;
-  let seq = 0;
+async function cpuRun(together, recv, rate, seconds) {
+  for (const c of together) await settle(c);
   const due = () => wallNow() + AHEAD_MS[0] + Math.random() * (AHEAD_MS[1] - AHEAD_MS[0]);
-  const dues = [];
-  const sendOne = (when) => {
-    dues[seq] = when;
-    chain.sock.send(bundleBytes(step, seq, when));
-    seq++;
-  };
-  let timer = null;
-  await settle(chain);
   const t0 = wallNow();
-  if (rate === 0) sendOne(wallNow() + 3600e3);
+  const runs = together.map((chain) => {
+    const run = { chain, step: nextStep++, seq: 0, dues: [] };
+    run.sendOne = (when) => {
+      run.dues[run.seq] = when;
+      chain.sock.send(bundleBytes(run.step, run.seq, when));
+      run.seq++;
+    };
+    return run;
+  });
+  let timer = null;
+  if (rate === 0) for (const r of runs) r.sendOne(wallNow() + 3600e3);
   else {
     const perMs = rate / 1000;
     timer = setInterval(() => {
       const target = Math.floor((wallNow() - t0) * perMs) + 1;
-      while (seq < target) sendOne(due());
+      for (const r of runs) while (r.seq < target) r.sendOne(due());
     }, Math.min(1000 / rate, 50));
     await sleep(AHEAD_MS[1]);
   }
-  const c0 = cpuNsOf(chain.pid);
+  const c0 = runs.map((r) => cpuNsOf(r.chain.pid));
   const w0 = wallNow();
   await sleep(seconds * 1000);
-  const cpu = (cpuNsOf(chain.pid) - c0) / 1e6 / (wallNow() - w0);
+  const wall = wallNow() - w0;
+  const cpu = runs.map((r, i) => (cpuNsOf(r.chain.pid) - c0[i]) / 1e6 / wall);
   if (timer) clearInterval(timer);
-  const result = { rate, seconds, cpu, sent: seq };
-  if (rate > 0) {
-    await recv.waitFor(step, seq, wallNow() + AHEAD_MS[1] + 1000);
-    const got = recv.of(step);
-    const late = [];
-    for (const [s, at] of got) late.push(at - dues[s]);
-    result.lost = seq - got.size;
-    result.late = stats(late);
+  const results = [];
+  for (const [i, r] of runs.entries()) {
+    const result = { chain: r.chain.name, rate, seconds, cpu: cpu[i], sent: r.seq };
+    if (rate > 0) {
+      await recv.waitFor(r.step, r.seq, wallNow() + AHEAD_MS[1] + 1000);
+      const got = recv.of(r.step);
+      result.lost = r.seq - got.size;
+      result.lateMs = [];
+      for (const [k, at] of got) result.lateMs.push(at - r.dues[k]);
+      result.late = stats(result.lateMs);
+    }
+    results.push(result);
   }
-  return result;
+  return results;
 }
 
 function median(values) {
@@ -334,22 +343,27 @@ async function main() {
     }
 
     if (o.cpu) {
-      console.log(`\nCPU: ${o.cpuSeconds} s per case (one a second: ${2 * o.cpuSeconds} s), chains alternating`);
-      const cases = [
-        { rate: 0, seconds: o.cpuSeconds },
-        { rate: 1, seconds: 2 * o.cpuSeconds },
-        { rate: 1000, seconds: o.cpuSeconds },
-      ];
-      for (const [i, cs] of cases.entries()) {
-        const order = i % 2 === 0 ? chains : [...chains].reverse();
-        for (const c of order) {
+      // Nothing due and one bundle a second: every runtime at once, over the same seconds (they hardly load the
+      // machine, and so see the same neighbours). 1,000 a second: one at a time, alternating, o.cpuRepeats times.
+      console.log(`\nCPU: nothing due and 1 bundle/s in all runtimes at once (${o.cpuSeconds} s, ${2 * o.cpuSeconds} s), 1,000 bundles/s one at a time, ${o.cpuRepeats} x ${o.cpuSeconds} s each`);
+      const show = (r) =>
+        console.log(
+          `  ${r.chain.padEnd(4)} ${String(r.rate).padStart(4)}/s: CPU ${pctCpu(r.cpu)} of a core` +
+            (r.late ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} max ${f3(r.late.maxMs)} ms, min ${f3(r.late.minMs)}, lost ${r.lost}` : ''),
+        );
+      focus(chains, undefined);
+      for (const [rate, seconds] of [[0, o.cpuSeconds], [1, 2 * o.cpuSeconds]]) {
+        for (const r of await cpuRun(chains, recv, rate, seconds)) {
+          results[r.chain].cpu.push(r);
+          show(r);
+        }
+      }
+      for (let k = 0; k < o.cpuRepeats; k++) {
+        for (const c of k % 2 === 0 ? chains : [...chains].reverse()) {
           focus(chains, c);
-          const r = await cpuRun(c, recv, cs.rate, cs.seconds);
+          const [r] = await cpuRun([c], recv, 1000, o.cpuSeconds);
           results[c.name].cpu.push(r);
-          console.log(
-            `  ${c.name.padEnd(4)} ${String(cs.rate).padStart(4)}/s: CPU ${pctCpu(r.cpu)} of a core` +
-              (r.late ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} max ${f3(r.late.maxMs)} ms, min ${f3(r.late.minMs)}, lost ${r.lost}` : ''),
-          );
+          show(r);
         }
       }
     }
@@ -380,23 +394,33 @@ async function main() {
     if (o.cpu) {
       const cpuRows = chains.map((c) => {
         const cpu = results[c.name].cpu;
-        const at = (rate) => cpu.find((r) => r.rate === rate);
+        const at = (rate) => cpu.filter((r) => r.rate === rate);
         const k = at(1000);
+        const late = stats(k.flatMap((r) => r.lateMs));
+        results[c.name].cpuSummary = {
+          nothingDue: at(0)[0]?.cpu,
+          onePerSecond: at(1)[0]?.cpu,
+          thousandPerSecond: median(k.map((r) => r.cpu)),
+          thousandPerSecondRuns: k.map((r) => r.cpu),
+          lateAtThousand: late,
+          lostAtThousand: k.reduce((a, r) => a + r.lost, 0),
+        };
+        const sum = results[c.name].cpuSummary;
         return [
-          label(c),
-          pctCpu(at(0)?.cpu), pctCpu(at(1)?.cpu), pctCpu(k?.cpu),
-          k ? f3(k.late.p50Ms) : '', k ? f3(k.late.p95Ms) : '', k ? String(k.late.early) : '', k ? String(k.lost) : '',
+          label(c), pctCpu(sum.nothingDue), pctCpu(sum.onePerSecond),
+          `${pctCpu(sum.thousandPerSecond)} (${k.map((r) => pctCpu(r.cpu)).join(', ')})`,
+          f3(late.p50Ms), f3(median(k.map((r) => r.late.p95Ms))), String(late.early), String(sum.lostAtThousand),
         ];
       });
       text += '\n\n' + table(
-        'CPU of the Node-RED process (all threads, % of one core) and lateness at 1,000 bundles/s',
-        ['chain', 'nothing due', '1 bundle/s', '1,000 bundles/s', 'late p50 at 1k/s', 'late p95 at 1k/s', 'early at 1k/s', 'lost at 1k/s'],
+        'CPU of the Node-RED process (all threads, % of one core; at 1,000 bundles/s the median of the runs, each in brackets) and lateness at 1,000 bundles/s (ms)',
+        ['chain', 'nothing due', '1 bundle/s', '1,000 bundles/s', 'late p50', 'late p95 (median run)', 'early', 'lost'],
         cpuRows,
       );
       if (chains.length === 2) {
-        const at = (name, rate) => results[name].cpu.find((r) => r.rate === rate)?.cpu;
-        const diff = (rate) => `${(100 * (at('this', rate) - at('alt', rate))).toFixed(2)} points`;
-        text += `\n\nThis tree minus --alt: nothing due ${diff(0)}, 1 bundle/s ${diff(1)}, 1,000 bundles/s ${diff(1000)} of a core.`;
+        const [a, b] = chains.map((c) => results[c.name].cpuSummary);
+        const diff = (key) => `${(100 * (a[key] - b[key])).toFixed(2)} points`;
+        text += `\n\nThis tree minus --alt: nothing due ${diff('nothingDue')}, 1 bundle/s ${diff('onePerSecond')}, 1,000 bundles/s ${diff('thousandPerSecond')} of a core.`;
       }
     }
     console.log(`\n${text}`);
