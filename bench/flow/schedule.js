@@ -298,6 +298,60 @@ const label = (c) => (c.name === 'this' ? 'this tree' : `--alt ${path.relative(p
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '');
 const pctCpu = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : '');
 
+/**
+ * `--child <dir> <rate> <seconds>`: the scheduler alone, loaded from <dir>/dist, in a process of its own: bundles
+ * of one message scheduled at `rate` a second (0: one an hour ahead), each due 50-600 ms ahead, released to a
+ * callback that does nothing but note the time. Prints its CPU (process.cpuUsage) and the lateness as JSON.
+ */
+async function child(dir, rate, seconds) {
+  const { BundleScheduler } = require(path.join(dir, 'dist', 'osc', 'scheduler.js'));
+  const late = [];
+  const s = new BundleScheduler({ maxQueue: 100000, onDue: (m, info) => late.push(wallNow() - info.due) });
+  const timetag = (ms) => {
+    const whole = Math.floor(ms / 1000);
+    return { seconds: whole + NTP_UNIX_OFFSET, fraction: Math.min(2 ** 32 - 1, Math.round(((ms - whole * 1000) / 1000) * 2 ** 32)) };
+  };
+  const message = { address: '/x', args: [{ type: 'i', value: 1 }] };
+  const add = (ms) => s.schedule({ timetag: timetag(ms), packets: [message] });
+  const t0 = wallNow();
+  let sent = 0;
+  let timer = null;
+  if (rate === 0) add(t0 + 3600e3);
+  else {
+    timer = setInterval(() => {
+      const target = Math.floor((wallNow() - t0) * (rate / 1000)) + 1;
+      for (; sent < target; sent++) add(wallNow() + AHEAD_MS[0] + Math.random() * (AHEAD_MS[1] - AHEAD_MS[0]));
+    }, Math.min(1000 / rate, 50));
+    await sleep(AHEAD_MS[1]);
+  }
+  late.length = 0;
+  const c0 = process.cpuUsage();
+  const w0 = wallNow();
+  await sleep(seconds * 1000);
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1000 / (wallNow() - w0);
+  if (timer) clearInterval(timer);
+  s.close();
+  process.stdout.write(JSON.stringify({ rate, cpu, late: stats(late) }));
+}
+
+/** The scheduler alone (see child()) for each build, alternating, o.cpuRepeats times per rate. */
+async function alone(dirs, o) {
+  const { execFileSync } = require('node:child_process');
+  const out = {};
+  for (const rate of [0, 1, 1000]) {
+    for (let k = 0; k < o.cpuRepeats; k++) {
+      for (const [name, dir] of k % 2 === 0 ? dirs : [...dirs].reverse()) {
+        const seconds = rate === 1 ? 2 * o.cpuSeconds : o.cpuSeconds;
+        const r = JSON.parse(execFileSync(process.execPath, [__filename, '--child', dir, String(rate), String(seconds)]).toString());
+        (out[name] ??= []).push(r);
+        console.log(`  ${name.padEnd(4)} ${String(rate).padStart(4)}/s: CPU ${pctCpu(r.cpu)} of a core` + (rate ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} ms, min ${f3(r.late.minMs)}` : ''));
+      }
+    }
+  }
+  return out;
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const info = machine();
@@ -368,6 +422,12 @@ async function main() {
       }
     }
     focus(chains, undefined);
+    let aloneResults = null;
+    if (o.cpu) {
+      // The runtimes stay up but idle (they hold nothing); each measurement runs in a process of its own.
+      console.log(`\nThe scheduler alone, no Node-RED: ${o.cpuRepeats} x ${o.cpuSeconds} s per rate (1/s: ${2 * o.cpuSeconds} s), alternating`);
+      aloneResults = await alone(chains.map((c) => [c.name, c.dir]), o);
+    }
     info.loadavgEnd = os.loadavg();
 
     const rows = [];
@@ -423,6 +483,23 @@ async function main() {
         text += `\n\nThis tree minus --alt: nothing due ${diff('nothingDue')}, 1 bundle/s ${diff('onePerSecond')}, 1,000 bundles/s ${diff('thousandPerSecond')} of a core.`;
       }
     }
+    if (aloneResults) {
+      const row = (name) => {
+        const rs = aloneResults[name];
+        const cpu = (rate) => median(rs.filter((r) => r.rate === rate).map((r) => r.cpu));
+        const k = rs.filter((r) => r.rate === 1000);
+        return [
+          label(chains.find((c) => c.name === name)), pctCpu(cpu(0)), pctCpu(cpu(1)), pctCpu(cpu(1000)),
+          f3(median(k.map((r) => r.late.p50Ms))), f3(median(k.map((r) => r.late.p95Ms))), String(rs.reduce((a, r) => a + r.late.early, 0)),
+        ];
+      };
+      text += '\n\n' + table(
+        'The scheduler alone, without Node-RED: CPU of its process (% of one core, median of the runs) and lateness at 1,000 bundles/s (ms, median of the runs)',
+        ['chain', 'nothing due', '1 bundle/s', '1,000 bundles/s', 'late p50', 'late p95', 'early'],
+        chains.map((c) => row(c.name)),
+      );
+      results.alone = aloneResults;
+    }
     console.log(`\n${text}`);
     console.log(
       `\n${info.nproc} x ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}; load average ${info.loadavg[0].toFixed(2)} at start, ` +
@@ -438,7 +515,14 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (process.argv[2] === '--child') {
+  child(process.argv[3], Number(process.argv[4]), Number(process.argv[5])).catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
