@@ -316,7 +316,7 @@ async function child(dir, rate, seconds) {
   const t0 = wallNow();
   let sent = 0;
   let timer = null;
-  if (rate === 0) add(t0 + 3600e3);
+  if (rate === 0) add(t0 + 1800e3); // well inside the default horizon of an hour
   else {
     timer = setInterval(() => {
       const target = Math.floor((wallNow() - t0) * (rate / 1000)) + 1;

@@ -108,6 +108,15 @@ const MAX_BLOCK_MS = 0.5;
 const MIN_SLEEP_MS = 0.01;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Where the thread may not block (a browser's main thread), the final wait polls. */
+const canSleep = ((): boolean => {
+  try {
+    Atomics.wait(sleeper, 0, 0, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 /**
  * How much Atomics.wait oversleeps, in ms: the kernel's timer slack (50 us by default on Linux) and a wake-up.
  * Tracked as a running median (a step of a microsecond towards each new observation, so one preemption cannot
@@ -167,7 +176,7 @@ function runFinalTurn(): void {
     }
   }
   const sleepMs = soonestMs - oversleepMs;
-  if (soonest !== undefined && sleepMs >= MIN_SLEEP_MS) sleep(Math.min(sleepMs, MAX_BLOCK_MS), soonest.now);
+  if (canSleep && soonest !== undefined && sleepMs >= MIN_SLEEP_MS) sleep(Math.min(sleepMs, MAX_BLOCK_MS), soonest.now);
   const due: Array<[number, FinalWaiter]> = [];
   for (const w of finalWaiters) {
     const r = w.remaining();
@@ -452,7 +461,7 @@ export class BundleScheduler {
     if (!this.precise) {
       this.timer = this.clock.setTimeout(this.wake, Math.min(MAX_TIMER_MS, Math.max(0, remaining)));
     } else if (remaining >= LEAD_MS + 1) {
-      // Whole milliseconds: Node truncates a fractional delay anyway.
+      // Whole milliseconds: Node's timers count in them.
       this.timer = this.clock.setTimeout(this.wake, Math.min(MAX_TIMER_MS, Math.floor(remaining - LEAD_MS)));
     } else {
       joinFinalWait(this.waiter);
