@@ -9,13 +9,13 @@
 // release is also timed inside the runtime, at osc-out's socket send (schedule-preload.js), on that process's
 // wall clock: that one excludes the way back, so an early release cannot hide in it. Before the rounds, ten
 // plain messages time the round trip through the same chain, for scale.
-// CPU: the runtime's CPU time (all threads, /proc/<pid>/task/*/schedstat) while one bundle waits an hour ahead
-// (nothing due) and while one bundle a second is released, in both runtimes at once over the same seconds; and
-// while 1,000 a second are, one runtime at a time, alternating, three times each. Each bundle is due 50-600 ms
-// after it is sent. In the rounds and at 1,000 a second, only the chain being measured runs: the other is stopped
-// (SIGSTOP) meanwhile.
-// Options: --alt <dir>  --rounds N (default 15)  --cpu-seconds N (default 10; the one-a-second case runs twice as
-//          long)  --cpu-repeats N (default 3)  --no-cpu  --quick (3 rounds, 3 s, one run at 1,000/s)
+// CPU: the runtime's CPU time (all threads, /proc/<pid>/task/*/schedstat) while one bundle waits half an hour
+// ahead (nothing due) and while one bundle a second is released, in both runtimes at once over the same seconds;
+// and while 1,000 a second are, one runtime at a time, alternating. Three runs of 10 s each, the median reported.
+// Each bundle is due 50-600 ms after it is sent. In the rounds and at 1,000 a second, only the chain being
+// measured runs: the other is stopped (SIGSTOP) meanwhile. Then the same with the scheduler alone, no Node-RED.
+// Options: --alt <dir>  --rounds N (default 15)  --cpu-seconds N (default 10)  --cpu-repeats N (default 3)
+//          --no-cpu  --quick (3 rounds, one run of 3 s per case)
 // Results go to bench/results/schedule-<time>.json. Absolute numbers depend on the machine and its neighbours:
 // compare the chains measured side by side in the same run.
 const dgram = require('node:dgram');
@@ -239,7 +239,7 @@ async function settle(chain) {
 
 /**
  * CPU of each runtime in `together` over the same `seconds`, while bundles are released at `rate` per second in
- * each (0: one bundle waits an hour ahead, nothing is due), each due 50-600 ms after it is sent. Sending starts
+ * each (0: one bundle waits half an hour ahead, nothing is due), each due 50-600 ms after it is sent. Sending starts
  * AHEAD_MS[1] ms before the measurement, so that releases run at the full rate throughout it.
  */
 async function cpuRun(together, recv, rate, seconds) {
@@ -256,7 +256,7 @@ async function cpuRun(together, recv, rate, seconds) {
     return run;
   });
   let timer = null;
-  if (rate === 0) for (const r of runs) r.sendOne(wallNow() + 3600e3);
+  if (rate === 0) for (const r of runs) r.sendOne(wallNow() + 1800e3);
   else {
     const perMs = rate / 1000;
     timer = setInterval(() => {
@@ -342,8 +342,7 @@ async function alone(dirs, o) {
   for (const rate of [0, 1, 1000]) {
     for (let k = 0; k < o.cpuRepeats; k++) {
       for (const [name, dir] of k % 2 === 0 ? dirs : [...dirs].reverse()) {
-        const seconds = rate === 1 ? 2 * o.cpuSeconds : o.cpuSeconds;
-        const r = JSON.parse(execFileSync(process.execPath, [__filename, '--child', dir, String(rate), String(seconds)]).toString());
+        const r = JSON.parse(execFileSync(process.execPath, [__filename, '--child', dir, String(rate), String(o.cpuSeconds)]).toString());
         (out[name] ??= []).push(r);
         console.log(`  ${name.padEnd(4)} ${String(rate).padStart(4)}/s: CPU ${pctCpu(r.cpu)} of a core` + (rate ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} ms, min ${f3(r.late.minMs)}` : ''));
       }
@@ -399,17 +398,19 @@ async function main() {
     if (o.cpu) {
       // Nothing due and one bundle a second: every runtime at once, over the same seconds (they hardly load the
       // machine, and so see the same neighbours). 1,000 a second: one at a time, alternating, o.cpuRepeats times.
-      console.log(`\nCPU: nothing due and 1 bundle/s in all runtimes at once (${o.cpuSeconds} s, ${2 * o.cpuSeconds} s), 1,000 bundles/s one at a time, ${o.cpuRepeats} x ${o.cpuSeconds} s each`);
+      console.log(`\nCPU: nothing due and 1 bundle/s in all runtimes at once, 1,000 bundles/s one at a time; ${o.cpuRepeats} x ${o.cpuSeconds} s each`);
       const show = (r) =>
         console.log(
           `  ${r.chain.padEnd(4)} ${String(r.rate).padStart(4)}/s: CPU ${pctCpu(r.cpu)} of a core` +
             (r.late ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} max ${f3(r.late.maxMs)} ms, min ${f3(r.late.minMs)}, lost ${r.lost}` : ''),
         );
       focus(chains, undefined);
-      for (const [rate, seconds] of [[0, o.cpuSeconds], [1, 2 * o.cpuSeconds]]) {
-        for (const r of await cpuRun(chains, recv, rate, seconds)) {
-          results[r.chain].cpu.push(r);
-          show(r);
+      for (const rate of [0, 1]) {
+        for (let k = 0; k < o.cpuRepeats; k++) {
+          for (const r of await cpuRun(chains, recv, rate, o.cpuSeconds)) {
+            results[r.chain].cpu.push(r);
+            show(r);
+          }
         }
       }
       for (let k = 0; k < o.cpuRepeats; k++) {
@@ -425,7 +426,7 @@ async function main() {
     let aloneResults = null;
     if (o.cpu) {
       // The runtimes stay up but idle (they hold nothing); each measurement runs in a process of its own.
-      console.log(`\nThe scheduler alone, no Node-RED: ${o.cpuRepeats} x ${o.cpuSeconds} s per rate (1/s: ${2 * o.cpuSeconds} s), alternating`);
+      console.log(`\nThe scheduler alone, no Node-RED: ${o.cpuRepeats} x ${o.cpuSeconds} s per rate, alternating`);
       aloneResults = await alone(chains.map((c) => [c.name, c.dir]), o);
     }
     info.loadavgEnd = os.loadavg();
@@ -458,22 +459,22 @@ async function main() {
         const k = at(1000);
         const late = stats(k.flatMap((r) => r.lateMs));
         results[c.name].cpuSummary = {
-          nothingDue: at(0)[0]?.cpu,
-          onePerSecond: at(1)[0]?.cpu,
+          nothingDue: median(at(0).map((r) => r.cpu)),
+          onePerSecond: median(at(1).map((r) => r.cpu)),
           thousandPerSecond: median(k.map((r) => r.cpu)),
           thousandPerSecondRuns: k.map((r) => r.cpu),
           lateAtThousand: late,
           lostAtThousand: k.reduce((a, r) => a + r.lost, 0),
         };
         const sum = results[c.name].cpuSummary;
+        const runs = (rs) => `${pctCpu(median(rs.map((r) => r.cpu)))} (${rs.map((r) => pctCpu(r.cpu)).join(', ')})`;
         return [
-          label(c), pctCpu(sum.nothingDue), pctCpu(sum.onePerSecond),
-          `${pctCpu(sum.thousandPerSecond)} (${k.map((r) => pctCpu(r.cpu)).join(', ')})`,
+          label(c), runs(at(0)), runs(at(1)), runs(k),
           f3(late.p50Ms), f3(median(k.map((r) => r.late.p95Ms))), String(late.early), String(sum.lostAtThousand),
         ];
       });
       text += '\n\n' + table(
-        'CPU of the Node-RED process (all threads, % of one core; at 1,000 bundles/s the median of the runs, each in brackets) and lateness at 1,000 bundles/s (ms)',
+        'CPU of the Node-RED process (all threads, % of one core: the median of the runs, each in brackets) and lateness at 1,000 bundles/s (ms)',
         ['chain', 'nothing due', '1 bundle/s', '1,000 bundles/s', 'late p50', 'late p95 (median run)', 'early', 'lost'],
         cpuRows,
       );
