@@ -4,6 +4,7 @@
 // timetags and nested bundles. Ordering and policy on a fake clock are covered by test/scheduler.test.js.
 const assert = require('node:assert/strict');
 const codec = require('../dist/osc/codec');
+const { wallClockNow } = require('../dist/osc/clock');
 const { helper, UDP_NODES, waitStatus, listeningPort, collect: collectMsgs } = require('./helpers/nodes');
 const { udpPeer, sendTo } = require('./helpers/net');
 
@@ -80,6 +81,23 @@ describe('osc-in scheduling bundles (real clock)', function () {
     assert.deepEqual(msgs[1].msg.osc.timetag, codec.timetagFromMillis(due));
     assert.deepEqual([msgs[1].msg.ip, msgs[1].msg.port], ['127.0.0.1', sender.address().port]);
     await waitStatus(in1, /listening on 127\.0\.0\.1:\d+ · 4 in$/);
+  });
+
+  it('releases bundles with sub-millisecond timetags in order, none before due on the wall clock', async () => {
+    await helper.load(UDP_NODES, flow());
+    const port = await listeningPort(helper.getNode('in1'));
+    const got = collectMsgs(helper.getNode('out'), 12, (msg) => ({ msg, at: wallClockNow() }));
+    const base = wallClockNow() + 60;
+    // Sent in shuffled order; some 0.2 ms apart.
+    const offsets = [7.3, 0.2, 3.91, 0.4, 11.05, 5.5, 0, 9.99, 2.2, 0.6, 8.125, 1.0001];
+    for (const [i, o] of offsets.entries()) await sendTo(sender, bundle(base + o, [{ address: `/n/${i}`, args: [i] }]), port);
+    const msgs = await got;
+    const sorted = [...offsets.keys()].sort((a, b) => offsets[a] - offsets[b]);
+    assert.deepEqual(msgs.map((m) => m.msg.topic), sorted.map((i) => `/n/${i}`));
+    for (const m of msgs) {
+      const due = codec.timetagToMillis(m.msg.osc.timetag);
+      assert.ok(m.at >= due, `${m.msg.topic} released ${(due - m.at).toFixed(4)} ms early`);
+    }
   });
 
   it('emits "immediately" and past bundles at once; nested bundles at their own (later) times', async () => {

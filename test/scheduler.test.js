@@ -1,10 +1,12 @@
 'use strict';
-// The bundle scheduler on a fake clock (ordering, nesting, policies, limits) and once on the real clock.
+// The bundle scheduler on a fake clock (ordering, nesting, policies, limits) and on the real clock; the wall clock
+// with sub-millisecond resolution it runs on by default.
 const assert = require('node:assert/strict');
 const { once, EventEmitter } = require('node:events');
 const fc = require('fast-check');
 const { BundleScheduler } = require('../dist/osc/scheduler');
 const { timetagFromMillis, IMMEDIATELY } = require('../dist/osc/timetag');
+const { createWallClock, wallClockNow } = require('../dist/osc/clock');
 
 const SEED = 20261126;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a fixed "now" for the fake clock
@@ -406,5 +408,164 @@ describe('bundle scheduler', () => {
     assert.equal(info.due, due);
     assert.ok(at >= due, `emitted ${due - at} ms early`);
     s.close();
+  });
+  it('holds a bundle with a sub-millisecond timetag until that very fraction of a millisecond', () => {
+    const { clock, calls, s } = setup();
+    s.schedule(bundle(T0 + 100.25, msg('/frac')));
+    clock.advance(100);
+    assert.equal(calls.length, 0, 'not at the whole millisecond before it');
+    clock.advance(0.2);
+    assert.equal(calls.length, 0);
+    clock.advance(0.05);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].at, T0 + 100.25);
+    assert.equal(calls[0].info.due, T0 + 100.25);
+    // Two groups 0.1 ms apart stay two groups, in order.
+    s.schedule(bundle(T0 + 200.1, msg('/b')));
+    s.schedule(bundle(T0 + 200, msg('/a')));
+    clock.advance(100);
+    assert.deepEqual(calls.slice(1).map((c) => [c.addresses[0], Math.round((c.at - T0) * 1000)]), [['/a', 200000], ['/b', 200100]]);
+  });
+
+  it('reports lateBy in whole milliseconds and decides late on the exact time', () => {
+    const { calls, s } = setup({ lateToleranceMs: 20 });
+    s.schedule(bundle(T0 - 20.4, msg('/just-late')));
+    s.schedule(bundle(T0 - 19.6, msg('/on-time')));
+    assert.deepEqual(calls.map((c) => [c.addresses[0], c.info.late, c.info.lateBy]), [['/just-late', true, 20], ['/on-time', false, 20]]);
+  });
+
+  describe('on the real clock (the default timers)', () => {
+    it('releases bundles at sub-millisecond timetags in due order, each no earlier than due on its clock', async () => {
+      const released = [];
+      const events = new EventEmitter();
+      const s = new BundleScheduler({
+        onDue: (messages, info) => {
+          released.push({ address: messages[0].address, due: info.due, at: wallClockNow() });
+          if (released.length === 30) events.emit('done');
+        },
+      });
+      const base = wallClockNow();
+      // Some far enough ahead for setTimeout, some inside its last millisecond, some 0.05 ms apart.
+      const offsets = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? 0.5 + i * 0.05 : 5 + ((i * 7919) % 600) / 10 + i / 1000));
+      const done = once(events, 'done');
+      offsets.forEach((o, i) => s.schedule(bundle(base + o, msg(`/${i}`))));
+      await done;
+      for (const r of released) assert.ok(r.at >= r.due, `${r.address} released ${(r.due - r.at).toFixed(4)} ms early`);
+      const dues = released.map((r) => r.due);
+      assert.deepEqual(dues, [...dues].sort((a, b) => a - b));
+      assert.equal(s.stats().waiting, 0);
+      s.close();
+    });
+
+    it('serves several schedulers at once: each releases all in its due order, none early', async () => {
+      const released = [];
+      const events = new EventEmitter();
+      const make = (name) =>
+        new BundleScheduler({
+          onDue: (m, info) => {
+            released.push({ name: m[0].address, due: info.due, at: wallClockNow() });
+            if (released.length === 12) events.emit('done');
+          },
+        });
+      const a = make('a');
+      const b = make('b');
+      const base = wallClockNow();
+      const done = once(events, 'done');
+      for (let i = 0; i < 6; i++) {
+        a.schedule(bundle(base + 3 + i * 0.6, msg(`/a${i}`)));
+        b.schedule(bundle(base + 3.3 + i * 0.6, msg(`/b${i}`)));
+      }
+      await done;
+      // (Across the two, the order is the due order only if neither is late: a stalled machine makes a run of
+      // each due at once, and each hands over its own run together.)
+      for (const p of ['/a', '/b']) {
+        const own = released.filter((r) => r.name.startsWith(p)).map((r) => r.name);
+        assert.deepEqual(own, [0, 1, 2, 3, 4, 5].map((i) => `${p}${i}`));
+      }
+      for (const r of released) assert.ok(r.at >= r.due, `${r.name} released ${(r.due - r.at).toFixed(4)} ms early`);
+      a.close();
+      b.close();
+    });
+
+    it('moves its final wait to an earlier bundle that arrives during it, and close() ends it', async () => {
+      const seen = [];
+      const events = new EventEmitter();
+      const s = new BundleScheduler({ onDue: (m) => events.emit('due', seen.push(m[0].address)) });
+      const base = wallClockNow();
+      s.schedule(bundle(base + 1.5, msg('/later'))); // inside the final wait from the start
+      s.schedule(bundle(base + 0.7, msg('/earlier')));
+      while (seen.length < 2) await once(events, 'due');
+      assert.deepEqual(seen, ['/earlier', '/later']);
+
+      s.schedule(bundle(wallClockNow() + 1.5, msg('/never')));
+      assert.equal(s.close(), 1);
+      // Nothing can be awaited for an absence: wait well past the due time.
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(seen, ['/earlier', '/later']);
+    });
+  });
+});
+
+describe('wall clock (sub-millisecond, on the epoch of the timetags)', () => {
+  /**
+   * A simulated pair of clocks: the monotonic one moves on by `tick` ms at each reading; the wall clock is the
+   * monotonic one plus an offset that can be set (a step) or wobble; Date.now() is the wall time rounded down.
+   */
+  function clocks(offset, tick = 0.00037) {
+    const c = { mono: 1000, offset, reads: 0 };
+    c.wall = () => c.mono + c.offset;
+    c.dateNow = () => Math.floor(c.wall());
+    c.monotonicNow = () => {
+      c.reads++;
+      return (c.mono += tick);
+    };
+    return c;
+  }
+
+  it('reads the wall clock to a few microseconds and never ahead of it', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0.0001, max: 0.05, noNaN: true }), (frac, tick) => {
+        const c = clocks(T0 + frac, tick);
+        const now = createWallClock(c.dateNow, c.monotonicNow);
+        for (let i = 0; i < 200; i++) {
+          const t = now();
+          assert.ok(t <= c.wall(), `ahead by ${t - c.wall()} ms`);
+          // Calibrated on the first reading: behind by no more than the span of two readings (+ the one in flight).
+          assert.ok(c.wall() - t <= 4 * tick + 1e-9, `behind by ${c.wall() - t} ms (tick ${tick})`);
+        }
+      }),
+      { seed: SEED, numRuns: 100 },
+    );
+  });
+
+  it('follows the wall clock when it is set forward or back, and does not run backwards for a wobble', () => {
+    const c = clocks(T0 + 0.5);
+    const now = createWallClock(c.dateNow, c.monotonicNow);
+    now();
+    c.offset += 3600000; // NTP sets the clock of a Raspberry Pi that started in the past
+    let t = now();
+    assert.ok(t <= c.wall() && c.wall() - t < 1, `after a step forward: ${c.wall() - t}`);
+    c.offset -= 7200000.25; // and back
+    t = now();
+    assert.ok(t <= c.wall() && c.wall() - t < 1, `after a step back: ${c.wall() - t}`);
+    for (let i = 0; i < 5000; i++) now(); // readings across several ticks of Date.now() make it exact again
+    assert.ok(c.wall() - now() < 0.01);
+    // A wobble of a few microseconds backwards between the two clocks: time stands still instead of going back.
+    const before = now();
+    c.offset -= 0.004;
+    for (let i = 0; i < 3000; i++) assert.ok(now() >= before);
+  });
+
+  it('is the wall clock of Date.now(), with fractions of a millisecond', () => {
+    const fractions = new Set();
+    const until = Date.now() + 3;
+    while (Date.now() < until) {
+      const d1 = Date.now();
+      const t = wallClockNow();
+      const d2 = Date.now();
+      assert.ok(t >= d1 && t < d2 + 1, `${t} outside [${d1}, ${d2 + 1})`);
+      fractions.add(Math.floor((t % 1) * 10));
+    }
+    assert.ok(fractions.size > 3, `only ${fractions.size} distinct tenths of a millisecond`);
   });
 });

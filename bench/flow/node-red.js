@@ -17,8 +17,10 @@ const ourName = require(path.join(root, 'package.json')).name;
  * @param {string}  [o.oursDir]      where our package is (default: this work tree), e.g. a patched copy to A/B a change
  * @param {string}  [o.cpuProfDir]   write a V8 CPU profile of the runtime there on exit
  * @param {string}  [o.insideDir]    time each message inside the runtime (inside-preload.js), results there
+ * @param {string[]} [o.nodeArgs]    more Node.js options for the runtime (e.g. a -r preload of a benchmark's own)
+ * @param {object}  [o.env]          more environment variables for it
  */
-function startNodeRed({ flow, withOurs, oursDir, cpuProfDir, insideDir }) {
+function startNodeRed({ flow, withOurs, oursDir, cpuProfDir, insideDir, nodeArgs, env }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-bench-'));
   const deps = {};
   fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
@@ -64,11 +66,12 @@ function startNodeRed({ flow, withOurs, oursDir, cpuProfDir, insideDir }) {
   const args = (process.env.BENCH_NODE_ARGS || '').split(/\s+/).filter(Boolean);
   if (cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
   if (insideDir) args.push('-r', path.join(__dirname, 'inside-preload.js'));
+  if (nodeArgs) args.push(...nodeArgs);
   args.push(require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js'));
   const child = spawn(process.execPath, args, {
     cwd: userDir,
     stdio: ['ignore', log, log],
-    env: { ...process.env, NODE_RED_DISABLE_TELEMETRY: '1', ...(insideDir ? { BENCH_INSIDE_DIR: insideDir } : {}) },
+    env: { ...process.env, NODE_RED_DISABLE_TELEMETRY: '1', ...(insideDir ? { BENCH_INSIDE_DIR: insideDir } : {}), ...env },
   });
   fs.closeSync(log);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

@@ -23,7 +23,7 @@
 // heap) does not land in its numbers.
 // Results go to bench/results/flow-<time>.json. Absolute numbers depend on the machine and its neighbours:
 // compare the ratios, measured side by side in the same run.
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -31,6 +31,7 @@ const { LoadGen, sleep } = require('./loadgen');
 const { FLOWS } = require('./flows');
 const { startNodeRed, rssOf } = require('./node-red');
 const { summarizeProfile, printProfile } = require('./profile');
+const { machine, cpuSecondsOf, machineTicks, freeUdpPort, table, writeResults } = require('./common');
 
 const root = path.resolve(__dirname, '..', '..');
 const ALL_CHAINS = ['loopback', 'raw', 'empty', 'empty3', 'incumbent', 'ours', 'inout', 'alt'];
@@ -99,47 +100,6 @@ function parseArgs(argv) {
   return { ...o, ...timing, start: o.start || 8000 };
 }
 
-function machine() {
-  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /model name\s*:\s*(.*)/.exec(cpuinfo);
-  let nproc;
-  try {
-    nproc = Number(execFileSync('nproc').toString().trim());
-  } catch {
-    nproc = os.availableParallelism();
-  }
-  return {
-    nproc,
-    cpu: model ? model[1].trim() : os.cpus()[0]?.model,
-    node: process.version,
-    nodeRed: require('node-red/package.json').version,
-    contribOsc: require('node-red-contrib-osc/package.json').version,
-    loadavg: os.loadavg(),
-  };
-}
-
-/** CPU seconds (user + system) used so far by a process, from /proc/<pid>/stat. */
-function cpuSecondsOf(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return NaN;
-  }
-}
-
-/** Jiffies of the whole machine from /proc/stat: busy (all but idle and iowait), softirq, total. */
-function machineTicks() {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    return { busy: total - f[3] - f[4], softirq: f[6], total };
-  } catch {
-    return { busy: NaN, softirq: NaN, total: NaN };
-  }
-}
-
 /**
  * Datagrams the kernel dropped at UDP sockets bound to this local port (a full receive buffer), from the drops
  * column of /proc/net/udp: tells loss at the chain's input from loss at the generator's receiver.
@@ -186,16 +146,6 @@ async function startRelay(targetPort, mode, rcvbuf) {
       await exited;
     },
   };
-}
-
-/** A free UDP port for the Node-RED flow to bind: bind 0, read it, release it (the flow binds it a moment later). */
-async function freeUdpPort() {
-  const dgram = require('node:dgram');
-  const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise((r) => s.close(() => r()));
-  return port;
 }
 
 async function startTarget(chain, mode, gen, o, extra = {}) {
@@ -554,13 +504,6 @@ async function benchMode(gen, mode, o) {
   }
 }
 
-function table(title, header, rows) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cols) => '| ' + cols.map((c, i) => String(c).padEnd(widths[i])).join(' | ') + ' |';
-  const out = [title, '', line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)];
-  return out.join('\n');
-}
-
 function report(results, o) {
   const get = (chain, mode) => results.find((r) => r.chain === chain && r.mode === mode && r.available);
   const sus = (r) => (r && r.search ? r.search.sustained : NaN);
@@ -665,14 +608,6 @@ function report(results, o) {
     }
   }
   return { text: lines.join('\n\n'), verdicts };
-}
-
-function writeResults(name, data) {
-  const dir = path.join(root, 'bench', 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify(data, null, 2));
-  return file;
 }
 
 async function profile(gen, o) {

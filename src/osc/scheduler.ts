@@ -1,9 +1,17 @@
 // Holds OSC bundles until their timetags are due, then hands their messages over in order. Pure: the clock and
-// the timer are injectable, so tests (and simulations) run on a fake clock; by default Date.now and setTimeout.
+// the timer are injectable, so tests (and simulations) run on a fake clock.
+//
+// On time to a fraction of a millisecond by default: the clock is the wall clock with sub-millisecond resolution
+// (clock.ts), and since setTimeout counts whole milliseconds of a loop time cached at the start of each event loop
+// turn (so it fires up to a millisecond early or late), it is armed to fire about LEAD_MS early, and the rest of
+// the wait is finished on setImmediate turns, each of which sleeps (Atomics.wait, which does take fractions of a
+// millisecond) for at most MAX_BLOCK_MS, so the event loop keeps serving I/O during the wait and no core spins.
+// One such loop serves every scheduler in the process.
 //
 // Bounded by design: python-osc and others hold every future bundle (a flood of far-future timetags is an OOM),
 // so here the queue has a size limit and a horizon, and both refuse the whole bundle with an error instead.
 
+import { wallClockNow } from './clock';
 import { OscError } from './errors';
 import { IMMEDIATELY, isImmediately, timetagToMillis } from './timetag';
 import type { OscBundle, OscMessage, OscPacket, Timetag } from './types';
@@ -26,7 +34,10 @@ export interface DueInfo {
   timetag: Timetag;
   /** Due more than lateToleranceMs before the moment it was handled. Never true for IMMEDIATELY. */
   late: boolean;
-  /** Milliseconds between due and the moment it was handled (0 or more). */
+  /**
+   * Milliseconds between due and the moment it was handled (0 or more), rounded to a whole millisecond, as
+   * messages show it; `late` is decided on the exact time.
+   */
   lateBy: number;
 }
 
@@ -55,7 +66,11 @@ export interface SchedulerOptions {
    * loop) delivered it that late. Timers routinely fire a millisecond or two late, hence a tolerance.
    */
   lateToleranceMs?: number;
-  /** Replaces parts of the real clock (Date.now, setTimeout, clearTimeout), e.g. with a fake clock in tests. */
+  /**
+   * Replaces parts of the real clock, e.g. with a fake clock in tests. By default now() is the wall clock with
+   * sub-millisecond resolution (wallClockNow); a setTimeout given here is taken as exact: it is armed for the due
+   * time itself (fractions of a millisecond included) and the scheduler adds no final wait of its own.
+   */
   clock?: Partial<SchedulerClock>;
 }
 
@@ -81,6 +96,108 @@ export const DEFAULT_MAX_HORIZON_MS = 3_600_000;
 export const DEFAULT_LATE_TOLERANCE_MS = 20;
 /** setTimeout's largest delay; a later wake-up just re-arms. */
 const MAX_TIMER_MS = 0x7fffffff;
+/**
+ * How early setTimeout is aimed. It fires a tenth of a millisecond after its time on an idle event loop, and up
+ * to a millisecond before it when I/O wakes the loop meanwhile (it compares whole milliseconds of the loop's cached
+ * time); aimed this early, it almost always fires before the due time, and the final wait does the rest.
+ */
+const LEAD_MS = 1;
+/** Longest sleep of one turn of the final wait: what it may delay other I/O on the event loop by. */
+const MAX_BLOCK_MS = 0.5;
+/** A final wait shorter than this beyond the expected oversleep is polled (setImmediate turns) instead. */
+const MIN_SLEEP_MS = 0.01;
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Where the thread may not block (a browser's main thread), the final wait polls. */
+const canSleep = ((): boolean => {
+  try {
+    Atomics.wait(sleeper, 0, 0, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+/**
+ * How much Atomics.wait oversleeps, in ms: the kernel's timer slack (50 us by default on Linux) and a wake-up.
+ * Sleeps are cut short by it. Tracked as its 10th percentile (a tenth of a microsecond up for each sleep that
+ * overslept more, nine tenths down for each that did not: one preempted sleep cannot throw it off), shared by
+ * every scheduler in the process: nine sleeps in ten then end just after the due time, by a few microseconds,
+ * and need no polling turn after them; the tenth polls its last few microseconds.
+ */
+let oversleepMs = 0.06;
+
+/** Blocks the thread for about ms (fractional) without spinning, and learns how much more it took. */
+function sleep(ms: number, now: () => number): void {
+  const t0 = now();
+  Atomics.wait(sleeper, 0, 0, ms);
+  const over = now() - t0 - ms;
+  oversleepMs = Math.min(MAX_BLOCK_MS, Math.max(0, oversleepMs + (over > oversleepMs ? 0.0001 : -0.0009)));
+}
+
+/** A scheduler in its final wait, as the shared loop sees it. */
+interface FinalWaiter {
+  /** Milliseconds until its earliest group is due, on its clock. */
+  remaining(): number;
+  /** Hands over what is due; joins the wait again if the next group is near. */
+  fire(): void;
+  now(): number;
+}
+
+// The final waits of all the schedulers in the process share one loop of setImmediate turns, which sleeps
+// towards the earliest due time among them: a sleep for one scheduler must not make another's release late.
+const finalWaiters = new Set<FinalWaiter>();
+let finalTurn: ReturnType<typeof setImmediate> | null = null;
+
+function joinFinalWait(w: FinalWaiter): void {
+  finalWaiters.add(w);
+  if (finalTurn === null) finalTurn = setImmediate(runFinalTurn);
+}
+
+function leaveFinalWait(w: FinalWaiter): void {
+  if (!finalWaiters.delete(w)) return;
+  if (finalWaiters.size === 0 && finalTurn !== null) {
+    clearImmediate(finalTurn);
+    finalTurn = null;
+  }
+}
+
+/**
+ * One turn of the final wait: sleeps towards the earliest due time (MAX_BLOCK_MS at most, so that I/O waiting on
+ * the event loop is served between turns), then hands over what is due, the most overdue first.
+ */
+function runFinalTurn(): void {
+  finalTurn = null;
+  let soonest: FinalWaiter | undefined;
+  let soonestMs = Infinity;
+  for (const w of finalWaiters) {
+    const r = w.remaining();
+    if (r < soonestMs) {
+      soonestMs = r;
+      soonest = w;
+    }
+  }
+  // In equal sleeps of MAX_BLOCK_MS at most, so that none leaves a remainder too short to sleep, to be polled.
+  const sleeps = Math.ceil(soonestMs / (MAX_BLOCK_MS + oversleepMs));
+  const sleepMs = sleeps > 0 ? soonestMs / sleeps - oversleepMs : 0;
+  if (canSleep && soonest !== undefined && sleepMs >= MIN_SLEEP_MS) sleep(sleepMs, soonest.now);
+  const due: Array<[number, FinalWaiter]> = [];
+  for (const w of finalWaiters) {
+    const r = w.remaining();
+    if (r <= 0) due.push([r, w]);
+  }
+  due.sort((a, b) => a[0] - b[0]);
+  let failure: { error: unknown } | null = null;
+  for (const [, w] of due) {
+    finalWaiters.delete(w);
+    try {
+      w.fire();
+    } catch (error) {
+      if (failure === null) failure = { error };
+    }
+  }
+  if (finalWaiters.size > 0 && finalTurn === null) finalTurn = setImmediate(runFinalTurn);
+  if (failure !== null) throw failure.error;
+}
 
 interface Group {
   due: number;
@@ -129,7 +246,16 @@ export class BundleScheduler {
   private readonly heap: Group[] = [];
   private seq = 0;
   private waitingMessages = 0;
+  /** Default timers: setTimeout aimed LEAD_MS early, then the final wait. Else the injected setTimeout, exact. */
+  private readonly precise: boolean;
   private timer: unknown = null;
+  private readonly waiter: FinalWaiter = {
+    remaining: () => (this.heap.length > 0 ? this.heap[0].due - this.clock.now() : Infinity),
+    fire: () => {
+      if (!this.isClosed) this.drain();
+    },
+    now: () => this.clock.now(),
+  };
   private timerAt = 0;
   private draining = false;
   private isClosed = false;
@@ -149,8 +275,9 @@ export class BundleScheduler {
     }
     this.latePolicy = policy;
     const c = options.clock ?? {};
+    this.precise = c.setTimeout === undefined;
     this.clock = {
-      now: c.now ?? (() => Date.now()),
+      now: c.now ?? wallClockNow,
       setTimeout: c.setTimeout ?? ((fn, ms) => setTimeout(fn, ms)),
       clearTimeout: c.clearTimeout ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>)),
     };
@@ -303,9 +430,9 @@ export class BundleScheduler {
         const now = this.clock.now();
         if (this.heap.length === 0 || this.heap[0].due > now) break;
         const g = this.pop();
-        const lateBy = Math.max(0, now - g.due);
-        const late = !g.immediate && lateBy > this.toleranceMs;
-        const info: DueInfo = { due: g.due, timetag: g.timetag, late, lateBy };
+        const exactlyLateBy = Math.max(0, now - g.due);
+        const late = !g.immediate && exactlyLateBy > this.toleranceMs;
+        const info: DueInfo = { due: g.due, timetag: g.timetag, late, lateBy: Math.round(exactlyLateBy) };
         if (late) this.counts.late++;
         const drop = late && this.latePolicy === 'drop';
         if (drop) this.counts.dropped++;
@@ -325,26 +452,37 @@ export class BundleScheduler {
     if (failure !== null) throw failure.error;
   }
 
+  /** Arranges to be woken for the earliest waiting group (once: a wake-up for the same due time stays). */
   private arm(): void {
     if (this.isClosed || this.heap.length === 0) {
       this.disarm();
       return;
     }
     const due = this.heap[0].due;
-    if (this.timer !== null && this.timerAt === due) return;
+    if ((this.timer !== null || finalWaiters.has(this.waiter)) && this.timerAt === due) return;
     this.disarm();
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(due - this.clock.now())));
     this.timerAt = due;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = null;
-      if (!this.isClosed) this.drain();
-    }, delay);
+    const remaining = due - this.clock.now();
+    if (!this.precise) {
+      this.timer = this.clock.setTimeout(this.wake, Math.min(MAX_TIMER_MS, Math.max(0, remaining)));
+    } else if (remaining >= LEAD_MS + 1) {
+      // Whole milliseconds: Node's timers count in them.
+      this.timer = this.clock.setTimeout(this.wake, Math.min(MAX_TIMER_MS, Math.floor(remaining - LEAD_MS)));
+    } else {
+      joinFinalWait(this.waiter);
+    }
   }
+
+  private readonly wake = (): void => {
+    this.timer = null;
+    if (!this.isClosed) this.drain();
+  };
 
   private disarm(): void {
     if (this.timer !== null) {
       this.clock.clearTimeout(this.timer);
       this.timer = null;
     }
+    leaveFinalWait(this.waiter);
   }
 }
