@@ -90,10 +90,14 @@ describe('osc-in scheduling bundles (real clock)', function () {
     const base = wallClockNow() + 60;
     // Sent in shuffled order; some 0.2 ms apart.
     const offsets = [7.3, 0.2, 3.91, 0.4, 11.05, 5.5, 0, 9.99, 2.2, 0.6, 8.125, 1.0001];
-    for (const [i, o] of offsets.entries()) await sendTo(sender, bundle(base + o, [{ address: `/n/${i}`, args: [i] }]), port);
+    for (const [i, o] of offsets.entries())
+      await sendTo(sender, bundle(base + o, [{ address: `/n/${i}`, args: [i] }]), port);
     const msgs = await got;
     const sorted = [...offsets.keys()].sort((a, b) => offsets[a] - offsets[b]);
-    assert.deepEqual(msgs.map((m) => m.msg.topic), sorted.map((i) => `/n/${i}`));
+    assert.deepEqual(
+      msgs.map((m) => m.msg.topic),
+      sorted.map((i) => `/n/${i}`),
+    );
     for (const m of msgs) {
       const due = codec.timetagToMillis(m.msg.osc.timetag);
       assert.ok(m.at >= due, `${m.msg.topic} released ${(due - m.at).toFixed(4)} ms early`);

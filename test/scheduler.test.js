@@ -424,14 +424,26 @@ describe('bundle scheduler', () => {
     s.schedule(bundle(T0 + 200.1, msg('/b')));
     s.schedule(bundle(T0 + 200, msg('/a')));
     clock.advance(100);
-    assert.deepEqual(calls.slice(1).map((c) => [c.addresses[0], Math.round((c.at - T0) * 1000)]), [['/a', 200000], ['/b', 200100]]);
+    assert.deepEqual(
+      calls.slice(1).map((c) => [c.addresses[0], Math.round((c.at - T0) * 1000)]),
+      [
+        ['/a', 200000],
+        ['/b', 200100],
+      ],
+    );
   });
 
   it('reports lateBy in whole milliseconds and decides late on the exact time', () => {
     const { calls, s } = setup({ lateToleranceMs: 20 });
     s.schedule(bundle(T0 - 20.4, msg('/just-late')));
     s.schedule(bundle(T0 - 19.6, msg('/on-time')));
-    assert.deepEqual(calls.map((c) => [c.addresses[0], c.info.late, c.info.lateBy]), [['/just-late', true, 20], ['/on-time', false, 20]]);
+    assert.deepEqual(
+      calls.map((c) => [c.addresses[0], c.info.late, c.info.lateBy]),
+      [
+        ['/just-late', true, 20],
+        ['/on-time', false, 20],
+      ],
+    );
   });
 
   describe('on the real clock (the default timers)', () => {
@@ -446,13 +458,18 @@ describe('bundle scheduler', () => {
       });
       const base = wallClockNow();
       // Some far enough ahead for setTimeout, some inside its last millisecond, some 0.05 ms apart.
-      const offsets = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? 0.5 + i * 0.05 : 5 + ((i * 7919) % 600) / 10 + i / 1000));
+      const offsets = Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 0 ? 0.5 + i * 0.05 : 5 + ((i * 7919) % 600) / 10 + i / 1000,
+      );
       const done = once(events, 'done');
       offsets.forEach((o, i) => s.schedule(bundle(base + o, msg(`/${i}`))));
       await done;
       for (const r of released) assert.ok(r.at >= r.due, `${r.address} released ${(r.due - r.at).toFixed(4)} ms early`);
       const dues = released.map((r) => r.due);
-      assert.deepEqual(dues, [...dues].sort((a, b) => a - b));
+      assert.deepEqual(
+        dues,
+        [...dues].sort((a, b) => a - b),
+      );
       assert.equal(s.stats().waiting, 0);
       s.close();
     });
@@ -460,7 +477,7 @@ describe('bundle scheduler', () => {
     it('serves several schedulers at once: each releases all in its due order, none early', async () => {
       const released = [];
       const events = new EventEmitter();
-      const make = (name) =>
+      const make = (_name) =>
         new BundleScheduler({
           onDue: (m, info) => {
             released.push({ name: m[0].address, due: info.due, at: wallClockNow() });
@@ -480,7 +497,10 @@ describe('bundle scheduler', () => {
       // each due at once, and each hands over its own run together.)
       for (const p of ['/a', '/b']) {
         const own = released.filter((r) => r.name.startsWith(p)).map((r) => r.name);
-        assert.deepEqual(own, [0, 1, 2, 3, 4, 5].map((i) => `${p}${i}`));
+        assert.deepEqual(
+          own,
+          [0, 1, 2, 3, 4, 5].map((i) => `${p}${i}`),
+        );
       }
       for (const r of released) assert.ok(r.at >= r.due, `${r.name} released ${(r.due - r.at).toFixed(4)} ms early`);
       a.close();
@@ -524,16 +544,20 @@ describe('wall clock (sub-millisecond, on the epoch of the timetags)', () => {
 
   it('reads the wall clock to a few microseconds and never ahead of it', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0.0001, max: 0.05, noNaN: true }), (frac, tick) => {
-        const c = clocks(T0 + frac, tick);
-        const now = createWallClock(c.dateNow, c.monotonicNow);
-        for (let i = 0; i < 200; i++) {
-          const t = now();
-          assert.ok(t <= c.wall(), `ahead by ${t - c.wall()} ms`);
-          // Calibrated on the first reading: behind by no more than the span of two readings (+ the one in flight).
-          assert.ok(c.wall() - t <= 4 * tick + 1e-9, `behind by ${c.wall() - t} ms (tick ${tick})`);
-        }
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0.0001, max: 0.05, noNaN: true }),
+        (frac, tick) => {
+          const c = clocks(T0 + frac, tick);
+          const now = createWallClock(c.dateNow, c.monotonicNow);
+          for (let i = 0; i < 200; i++) {
+            const t = now();
+            assert.ok(t <= c.wall(), `ahead by ${t - c.wall()} ms`);
+            // Calibrated on the first reading: behind by no more than the span of two readings (+ the one in flight).
+            assert.ok(c.wall() - t <= 4 * tick + 1e-9, `behind by ${c.wall() - t} ms (tick ${tick})`);
+          }
+        },
+      ),
       { seed: SEED, numRuns: 100 },
     );
   });

@@ -71,7 +71,12 @@ function startNodeRed({ flow, withOurs, oursDir, cpuProfDir, insideDir, nodeArgs
   const child = spawn(process.execPath, args, {
     cwd: userDir,
     stdio: ['ignore', log, log],
-    env: { ...process.env, NODE_RED_DISABLE_TELEMETRY: '1', ...(insideDir ? { BENCH_INSIDE_DIR: insideDir } : {}), ...env },
+    env: {
+      ...process.env,
+      NODE_RED_DISABLE_TELEMETRY: '1',
+      ...(insideDir ? { BENCH_INSIDE_DIR: insideDir } : {}),
+      ...env,
+    },
   });
   fs.closeSync(log);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

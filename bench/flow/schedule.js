@@ -56,13 +56,37 @@ function flow({ inPort, outPort }) {
     { id: tab, type: 'tab', label: 'schedule benchmark', disabled: false, info: '' },
     { id: 'endpoint', type: 'osc-udp', name: '', localAddress: '127.0.0.1', localPort: inPort, ipv: 'udp4' },
     {
-      id: 'in', type: 'osc-in', z: tab, name: '', transport: 'udp', endpoint: 'endpoint', payloadArray: false,
-      bundles: 'split', lenient: false, schedule: true, queueSize: 5000, horizon: 7200, late: 'emit',
-      x: 100, y: 100, wires: [['out']],
+      id: 'in',
+      type: 'osc-in',
+      z: tab,
+      name: '',
+      transport: 'udp',
+      endpoint: 'endpoint',
+      payloadArray: false,
+      bundles: 'split',
+      lenient: false,
+      schedule: true,
+      queueSize: 5000,
+      horizon: 7200,
+      late: 'emit',
+      x: 100,
+      y: 100,
+      wires: [['out']],
     },
     {
-      id: 'out', type: 'osc-out', z: tab, name: '', transport: 'udp', endpoint: '', host: '127.0.0.1', port: outPort,
-      address: '', numbers: 'int', x: 300, y: 100, wires: [],
+      id: 'out',
+      type: 'osc-out',
+      z: tab,
+      name: '',
+      transport: 'udp',
+      endpoint: '',
+      host: '127.0.0.1',
+      port: outPort,
+      address: '',
+      numbers: 'int',
+      x: 300,
+      y: 100,
+      wires: [],
     },
   ];
 }
@@ -208,7 +232,10 @@ async function round(chain, recv, dir) {
   process.kill(chain.pid, 'SIGWINCH'); // start noting send times
   const step = nextStep++;
   const base = wallNow();
-  const dues = Array.from({ length: BUNDLES_PER_ROUND }, () => base + AHEAD_MS[0] + Math.random() * (AHEAD_MS[1] - AHEAD_MS[0]));
+  const dues = Array.from(
+    { length: BUNDLES_PER_ROUND },
+    () => base + AHEAD_MS[0] + Math.random() * (AHEAD_MS[1] - AHEAD_MS[0]),
+  );
   for (let seq = 0; seq < dues.length; seq++) chain.sock.send(bundleBytes(step, seq, dues[seq]));
   await recv.waitFor(step, dues.length, base + AHEAD_MS[1] + 1000);
   const inside = await sendTimes(chain, dir);
@@ -259,10 +286,13 @@ async function cpuRun(together, recv, rate, seconds) {
   if (rate === 0) for (const r of runs) r.sendOne(wallNow() + 1800e3);
   else {
     const perMs = rate / 1000;
-    timer = setInterval(() => {
-      const target = Math.floor((wallNow() - t0) * perMs) + 1;
-      for (const r of runs) while (r.seq < target) r.sendOne(due());
-    }, Math.min(1000 / rate, 50));
+    timer = setInterval(
+      () => {
+        const target = Math.floor((wallNow() - t0) * perMs) + 1;
+        for (const r of runs) while (r.seq < target) r.sendOne(due());
+      },
+      Math.min(1000 / rate, 50),
+    );
     await sleep(AHEAD_MS[1]);
   }
   const c0 = runs.map((r) => cpuNsOf(r.chain.pid));
@@ -309,19 +339,26 @@ async function child(dir, rate, seconds) {
   const s = new BundleScheduler({ maxQueue: 100000, onDue: (m, info) => late.push(wallNow() - info.due) });
   const timetag = (ms) => {
     const whole = Math.floor(ms / 1000);
-    return { seconds: whole + NTP_UNIX_OFFSET, fraction: Math.min(2 ** 32 - 1, Math.round(((ms - whole * 1000) / 1000) * 2 ** 32)) };
+    return {
+      seconds: whole + NTP_UNIX_OFFSET,
+      fraction: Math.min(2 ** 32 - 1, Math.round(((ms - whole * 1000) / 1000) * 2 ** 32)),
+    };
   };
   const message = { address: '/x', args: [{ type: 'i', value: 1 }] };
   const add = (ms) => s.schedule({ timetag: timetag(ms), packets: [message] });
   const t0 = wallNow();
   let sent = 0;
   let timer = null;
-  if (rate === 0) add(t0 + 1800e3); // well inside the default horizon of an hour
+  if (rate === 0)
+    add(t0 + 1800e3); // well inside the default horizon of an hour
   else {
-    timer = setInterval(() => {
-      const target = Math.floor((wallNow() - t0) * (rate / 1000)) + 1;
-      for (; sent < target; sent++) add(wallNow() + AHEAD_MS[0] + Math.random() * (AHEAD_MS[1] - AHEAD_MS[0]));
-    }, Math.min(1000 / rate, 50));
+    timer = setInterval(
+      () => {
+        const target = Math.floor((wallNow() - t0) * (rate / 1000)) + 1;
+        for (; sent < target; sent++) add(wallNow() + AHEAD_MS[0] + Math.random() * (AHEAD_MS[1] - AHEAD_MS[0]));
+      },
+      Math.min(1000 / rate, 50),
+    );
     await sleep(AHEAD_MS[1]);
   }
   late.length = 0;
@@ -342,9 +379,14 @@ async function alone(dirs, o) {
   for (const rate of [0, 1, 1000]) {
     for (let k = 0; k < o.cpuRepeats; k++) {
       for (const [name, dir] of k % 2 === 0 ? dirs : [...dirs].reverse()) {
-        const r = JSON.parse(execFileSync(process.execPath, [__filename, '--child', dir, String(rate), String(o.cpuSeconds)]).toString());
+        const r = JSON.parse(
+          execFileSync(process.execPath, [__filename, '--child', dir, String(rate), String(o.cpuSeconds)]).toString(),
+        );
         (out[name] ??= []).push(r);
-        console.log(`  ${name.padEnd(4)} ${String(rate).padStart(4)}/s: CPU ${pctCpu(r.cpu)} of a core` + (rate ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} ms, min ${f3(r.late.minMs)}` : ''));
+        console.log(
+          `  ${name.padEnd(4)} ${String(rate).padStart(4)}/s: CPU ${pctCpu(r.cpu)} of a core` +
+            (rate ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} ms, min ${f3(r.late.minMs)}` : ''),
+        );
       }
     }
   }
@@ -355,7 +397,9 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const info = machine();
   info.wallClockVsTimeOriginMs = originSkew();
-  console.log(`schedule benchmark: ${info.nproc} cores, ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}, load ${info.loadavg.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `schedule benchmark: ${info.nproc} cores, ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}, load ${info.loadavg.map((l) => l.toFixed(2)).join(' ')}`,
+  );
   const recv = new Receiver();
   await recv.open();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oscflow-schedule-'));
@@ -383,7 +427,9 @@ async function main() {
       focus(chains, c);
       await round(c, recv, dir);
     }
-    console.log(`\nlateness: ${o.rounds} rounds of ${BUNDLES_PER_ROUND} bundles, ${AHEAD_MS[0]}-${AHEAD_MS[1]} ms ahead, chains alternating`);
+    console.log(
+      `\nlateness: ${o.rounds} rounds of ${BUNDLES_PER_ROUND} bundles, ${AHEAD_MS[0]}-${AHEAD_MS[1]} ms ahead, chains alternating`,
+    );
     for (let k = 0; k < o.rounds; k++) {
       const order = k % 2 === 0 ? chains : [...chains].reverse();
       for (const c of order) {
@@ -391,18 +437,24 @@ async function main() {
         const r = await round(c, recv, dir);
         results[c.name].rounds.push(r);
         const s = stats(r.late);
-        console.log(`  round ${String(k + 1).padStart(2)} ${c.name.padEnd(4)} late p50 ${f3(s.p50Ms)} p95 ${f3(s.p95Ms)} max ${f3(s.maxMs)} ms, min ${f3(s.minMs)}${r.lost ? `, ${r.lost} lost` : ''}`);
+        console.log(
+          `  round ${String(k + 1).padStart(2)} ${c.name.padEnd(4)} late p50 ${f3(s.p50Ms)} p95 ${f3(s.p95Ms)} max ${f3(s.maxMs)} ms, min ${f3(s.minMs)}${r.lost ? `, ${r.lost} lost` : ''}`,
+        );
       }
     }
 
     if (o.cpu) {
       // Nothing due and one bundle a second: every runtime at once, over the same seconds (they hardly load the
       // machine, and so see the same neighbours). 1,000 a second: one at a time, alternating, o.cpuRepeats times.
-      console.log(`\nCPU: nothing due and 1 bundle/s in all runtimes at once, 1,000 bundles/s one at a time; ${o.cpuRepeats} x ${o.cpuSeconds} s each`);
+      console.log(
+        `\nCPU: nothing due and 1 bundle/s in all runtimes at once, 1,000 bundles/s one at a time; ${o.cpuRepeats} x ${o.cpuSeconds} s each`,
+      );
       const show = (r) =>
         console.log(
           `  ${r.chain.padEnd(4)} ${String(r.rate).padStart(4)}/s: CPU ${pctCpu(r.cpu)} of a core` +
-            (r.late ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} max ${f3(r.late.maxMs)} ms, min ${f3(r.late.minMs)}, lost ${r.lost}` : ''),
+            (r.late
+              ? `; late p50 ${f3(r.late.p50Ms)} p95 ${f3(r.late.p95Ms)} max ${f3(r.late.maxMs)} ms, min ${f3(r.late.minMs)}, lost ${r.lost}`
+              : ''),
         );
       focus(chains, undefined);
       for (const rate of [0, 1]) {
@@ -427,7 +479,10 @@ async function main() {
     if (o.cpu) {
       // The runtimes stay up but idle (they hold nothing); each measurement runs in a process of its own.
       console.log(`\nThe scheduler alone, no Node-RED: ${o.cpuRepeats} x ${o.cpuSeconds} s per rate, alternating`);
-      aloneResults = await alone(chains.map((c) => [c.name, c.dir]), o);
+      aloneResults = await alone(
+        chains.map((c) => [c.name, c.dir]),
+        o,
+      );
     }
     info.loadavgEnd = os.loadavg();
 
@@ -441,15 +496,51 @@ async function main() {
       // moves that round's figures, not the median (the pooled figures show it).
       const roundP95 = median(rs.map((r) => stats(r.late).p95Ms));
       const insideRoundP95 = median(rs.map((r) => stats(r.inside).p95Ms));
-      results[c.name].summary = { late, inside, roundTrip: rtt, roundP95, insideRoundP95, lost: rs.reduce((a, r) => a + r.lost, 0) };
+      results[c.name].summary = {
+        late,
+        inside,
+        roundTrip: rtt,
+        roundP95,
+        insideRoundP95,
+        lost: rs.reduce((a, r) => a + r.lost, 0),
+      };
       rows.push([
-        label(c), late.n, results[c.name].summary.lost, late.early, f3(late.minMs), f3(late.p50Ms), f3(roundP95),
-        f3(late.p95Ms), f3(late.maxMs), inside.early, f3(inside.minMs), f3(inside.p50Ms), f3(insideRoundP95), f3(rtt.p50Ms), f3(rtt.p95Ms),
+        label(c),
+        late.n,
+        results[c.name].summary.lost,
+        late.early,
+        f3(late.minMs),
+        f3(late.p50Ms),
+        f3(roundP95),
+        f3(late.p95Ms),
+        f3(late.maxMs),
+        inside.early,
+        f3(inside.minMs),
+        f3(inside.p50Ms),
+        f3(insideRoundP95),
+        f3(rtt.p50Ms),
+        f3(rtt.p95Ms),
       ]);
     }
     let text = table(
       `Release lateness (ms): ${o.rounds} rounds of ${BUNDLES_PER_ROUND} bundles sent in one burst, due ${AHEAD_MS[0]}-${AHEAD_MS[1]} ms ahead in shuffled order`,
-      ['chain', 'bundles', 'lost', 'early', 'min', 'p50', 'p95 (median round)', 'p95 (pooled)', 'max', 'inside early', 'inside min', 'inside p50', 'inside p95 (median round)', 'round trip p50', 'round trip p95'],
+      [
+        'chain',
+        'bundles',
+        'lost',
+        'early',
+        'min',
+        'p50',
+        'p95 (median round)',
+        'p95 (pooled)',
+        'max',
+        'inside early',
+        'inside min',
+        'inside p50',
+        'inside p95 (median round)',
+        'round trip p50',
+        'round trip p95',
+      ],
       rows,
     );
     if (o.cpu) {
@@ -469,15 +560,32 @@ async function main() {
         const sum = results[c.name].cpuSummary;
         const runs = (rs) => `${pctCpu(median(rs.map((r) => r.cpu)))} (${rs.map((r) => pctCpu(r.cpu)).join(', ')})`;
         return [
-          label(c), runs(at(0)), runs(at(1)), runs(k),
-          f3(late.p50Ms), f3(median(k.map((r) => r.late.p95Ms))), String(late.early), String(sum.lostAtThousand),
+          label(c),
+          runs(at(0)),
+          runs(at(1)),
+          runs(k),
+          f3(late.p50Ms),
+          f3(median(k.map((r) => r.late.p95Ms))),
+          String(late.early),
+          String(sum.lostAtThousand),
         ];
       });
-      text += '\n\n' + table(
-        'CPU of the Node-RED process (all threads, % of one core: the median of the runs, each in brackets) and lateness at 1,000 bundles/s (ms)',
-        ['chain', 'nothing due', '1 bundle/s', '1,000 bundles/s', 'late p50', 'late p95 (median run)', 'early', 'lost'],
-        cpuRows,
-      );
+      text +=
+        '\n\n' +
+        table(
+          'CPU of the Node-RED process (all threads, % of one core: the median of the runs, each in brackets) and lateness at 1,000 bundles/s (ms)',
+          [
+            'chain',
+            'nothing due',
+            '1 bundle/s',
+            '1,000 bundles/s',
+            'late p50',
+            'late p95 (median run)',
+            'early',
+            'lost',
+          ],
+          cpuRows,
+        );
       if (chains.length === 2) {
         const [a, b] = chains.map((c) => results[c.name].cpuSummary);
         const diff = (key) => `${(100 * (a[key] - b[key])).toFixed(2)} points`;
@@ -490,22 +598,29 @@ async function main() {
         const cpu = (rate) => median(rs.filter((r) => r.rate === rate).map((r) => r.cpu));
         const k = rs.filter((r) => r.rate === 1000);
         return [
-          label(chains.find((c) => c.name === name)), pctCpu(cpu(0)), pctCpu(cpu(1)), pctCpu(cpu(1000)),
-          f3(median(k.map((r) => r.late.p50Ms))), f3(median(k.map((r) => r.late.p95Ms))), String(rs.reduce((a, r) => a + r.late.early, 0)),
+          label(chains.find((c) => c.name === name)),
+          pctCpu(cpu(0)),
+          pctCpu(cpu(1)),
+          pctCpu(cpu(1000)),
+          f3(median(k.map((r) => r.late.p50Ms))),
+          f3(median(k.map((r) => r.late.p95Ms))),
+          String(rs.reduce((a, r) => a + r.late.early, 0)),
         ];
       };
-      text += '\n\n' + table(
-        'The scheduler alone, without Node-RED: CPU of its process (% of one core, median of the runs) and lateness at 1,000 bundles/s (ms, median of the runs)',
-        ['chain', 'nothing due', '1 bundle/s', '1,000 bundles/s', 'late p50', 'late p95', 'early'],
-        chains.map((c) => row(c.name)),
-      );
+      text +=
+        '\n\n' +
+        table(
+          'The scheduler alone, without Node-RED: CPU of its process (% of one core, median of the runs) and lateness at 1,000 bundles/s (ms, median of the runs)',
+          ['chain', 'nothing due', '1 bundle/s', '1,000 bundles/s', 'late p50', 'late p95', 'early'],
+          chains.map((c) => row(c.name)),
+        );
       results.alone = aloneResults;
     }
     console.log(`\n${text}`);
     console.log(
       `\n${info.nproc} x ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}; load average ${info.loadavg[0].toFixed(2)} at start, ` +
         `${info.loadavgEnd[0].toFixed(2)} at end; ${((Date.now() - started) / 1000).toFixed(0)} s. Lateness is arrival here minus timetag on ` +
-        'this process\'s wall clock; "inside" is osc-out\'s send in the runtime minus timetag on the runtime\'s wall clock.',
+        "this process's wall clock; \"inside\" is osc-out's send in the runtime minus timetag on the runtime's wall clock.",
     );
     const file = writeResults('schedule', { machine: info, options: o, results, table: text });
     console.log(`results: ${path.relative(root, file)}`);
