@@ -140,7 +140,8 @@ interface FinalWaiter {
   remaining(): number;
   /** Hands over what is due; joins the wait again if the next group is near. */
   fire(): void;
-  now(): number;
+  /** Its clock, passed around on its own. */
+  readonly now: () => number;
 }
 
 // The final waits of all the schedulers in the process share one loop of setImmediate turns, which sleeps
