@@ -79,7 +79,8 @@ function requesterCase(waiting) {
   };
   const { options } = requestOptionsFromConfig({ timeout: 3600, maxPending: 1e6 }, 'udp', 4);
   const r = new OscRequester(options);
-  r.use(link);
+  // A stand-in with only what the reply path reads: its endpoint has no status(), which the bench never asks for.
+  r.use(/** @type {any} */ (link));
   for (let i = 0; i < waiting; i++)
     r.request(
       { topic: `${faderOf(i)}/${Math.floor(i / 256)}`, ip: '192.168.1.' + (10 + (i % 8)), port: 10023 },

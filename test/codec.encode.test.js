@@ -73,12 +73,12 @@ describe('codec: encoding plain values', () => {
         ['Buffer', src],
         ['Uint8Array at an odd offset', new Uint8Array(backing.buffer, backing.byteOffset + 3, n)],
       ]) {
-        for (const args of [[{ type: 'b', value }], [value], value]) {
+        for (const args of /** @type {Array<PlainArg[] | PlainArg>} */ ([[{ type: 'b', value }], [value], value])) {
           const packet = { address: '/b', args };
           assert.equal(hex(encodePacket(packet)), hex(want), `${n} bytes, ${how}`);
           // Then in a bundle, and after a 4 KiB blob so that the next packet's memory was not just zeroed.
           encodePacket({ address: '/big', args: [big] });
-          const b = decodePacket(encodePacket({ timetag: IMMEDIATELY, packets: [packet, packet] }));
+          const b = asBundle(decodePacket(encodePacket({ timetag: IMMEDIATELY, packets: [packet, packet] })));
           for (const m of b.packets)
             assert.equal(hex(Buffer.from(m.args[0].value)), hex(src), `${n} bytes in a bundle`);
         }

@@ -26,8 +26,13 @@ function opened(handle) {
   });
 }
 
-/** A receiver that records what reaches it, and lets a test await the next packet. */
+/**
+ * A receiver that records what reaches it, and lets a test await the next packet.
+ * @param {string} name
+ * @param {string[]} order
+ */
 function receiver(name, order) {
+  /** @type {import('../dist/transport/endpoint').EndpointUser & { got: string[], next?: () => Promise<unknown> }} */
   const r = { got: [] };
   let wake;
   r.onMessage = (data) => {

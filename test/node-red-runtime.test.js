@@ -12,6 +12,7 @@ const path = require('node:path');
 const WebSocket = require('ws');
 const codec = require('../dist/osc/codec');
 const { startNodeRed } = require('./helpers/node-red-child');
+const { asMessage } = require('./helpers/osc');
 
 const root = path.resolve(__dirname, '..');
 
@@ -28,7 +29,7 @@ function reports(socket) {
   const got = [];
   const waiters = [];
   socket.on('message', (data) => {
-    const p = codec.decodePacket(data);
+    const p = asMessage(codec.decodePacket(data));
     const m = [p.address, ...p.args.map((a) => a.value)];
     got.push(m);
     for (const w of waiters.splice(0)) {
@@ -38,6 +39,10 @@ function reports(socket) {
   });
   return {
     got,
+    /**
+     * @param {string} address
+     * @param {(m: any[]) => boolean} [test]
+     */
     wait: (address, test = () => true) =>
       new Promise((resolve) => {
         const match = (m) => m[0] === address && test(m);

@@ -15,7 +15,13 @@ const inWords = new EndpointWords(inTexts);
 const outWords = new EndpointWords(outTexts);
 
 const COUNTERS = { rejected: 0, lastRejected: undefined, kernelDrops: undefined, refusals: 0, peers: undefined };
-/** A fake endpoint in `state`, whose status() has `key`, `params` and `text`. */
+/**
+ * A fake endpoint in `state`, whose status() has `key`, `params` and `text`: only what the status lines and the
+ * reports read of an Endpoint.
+ * @param {{ state?: string, key?: string, params?: object, text?: string, error?: EndpointError,
+ *   retrying?: boolean, unreachable?: boolean, counters?: object, label?: string }} [fake]
+ * @returns {any}
+ */
 function endpoint({
   state = 'open',
   key = 'listening',
@@ -50,16 +56,22 @@ describe("an endpoint's words (EndpointWords)", () => {
     );
     assert.equal(inWords.short(e), 'port 9000 in use');
     assert.equal(
-      inWords.status({ key: 'listening', params: { label: '127.0.0.1:1' }, text: 'x' }, undefined),
+      inWords.status(/** @type {any} */ ({ key: 'listening', params: { label: '127.0.0.1:1' }, text: 'x' }), undefined),
       'listening on 127.0.0.1:1',
     );
-    assert.equal(inWords.status({ key: 'failed', params: {}, text: 'x' }, e), 'port 9000 in use');
+    assert.equal(inWords.status(/** @type {any} */ ({ key: 'failed', params: {}, text: 'x' }), e), 'port 9000 in use');
     assert.equal(
-      inWords.status({ key: 'listeningTcp', params: { label: 'h:1', clients: 1 }, text: 'x' }, undefined),
+      inWords.status(
+        /** @type {any} */ ({ key: 'listeningTcp', params: { label: 'h:1', clients: 1 }, text: 'x' }),
+        undefined,
+      ),
       'listening on tcp h:1 · 1 client',
     );
     assert.equal(
-      inWords.status({ key: 'listeningTcp', params: { label: 'h:1', clients: 2 }, text: 'x' }, undefined),
+      inWords.status(
+        /** @type {any} */ ({ key: 'listeningTcp', params: { label: 'h:1', clients: 2 }, text: 'x' }),
+        undefined,
+      ),
       'listening on tcp h:1 · 2 clients',
     );
   });
@@ -73,7 +85,10 @@ describe("an endpoint's words (EndpointWords)", () => {
     });
     assert.equal(inWords.message(refused), 'connection to h:1 refused (is the OSC server running?); retrying in 2.5 s');
     assert.equal(
-      inWords.status({ key: 'retrying', params: { reason: 'English short', label: 'h:1' }, text: 'x' }, refused),
+      inWords.status(
+        /** @type {any} */ ({ key: 'retrying', params: { reason: 'English short', label: 'h:1' }, text: 'x' }),
+        refused,
+      ),
       'refused · retrying h:1',
     );
   });
@@ -96,7 +111,7 @@ describe("an endpoint's words (EndpointWords)", () => {
     assert.equal(inWords.message(sys), 'socket error on h:1: network is down');
     assert.equal(inWords.short(sys), 'socket error ENETDOWN');
     assert.equal(
-      inWords.status({ key: 'noSuchKey', params: {}, text: 'as the endpoint says' }, undefined),
+      inWords.status(/** @type {any} */ ({ key: 'noSuchKey', params: {}, text: 'as the endpoint says' }), undefined),
       'as the endpoint says',
     );
   });
@@ -200,9 +215,14 @@ describe('osc-out status (outStatus)', () => {
   });
 });
 
+/**
+ * A node as EndpointReports reports to it, recording every error and warning.
+ * @typedef {{ errors: any[], warnings: string[], error: (report: any, msg?: any) => void, warn: (text: string) => void }} Target
+ */
+
 describe("reports on an endpoint's state (EndpointReports)", () => {
   const target = () => {
-    const t = { errors: [], warnings: [] };
+    const t = /** @type {Target} */ ({ errors: [], warnings: [] });
     t.error = (report, msg) => t.errors.push({ report, msg });
     t.warn = (text) => t.warnings.push(text);
     return t;

@@ -14,6 +14,7 @@ const oscTcp = require('../dist/nodes/osc-tcp');
 const oscRequest = require('../dist/nodes/osc-request');
 const { helper, UDP_NODES, waitStatus, listeningPort, collect } = require('./helpers/nodes');
 const { exampleFlow, idOf, CORE } = require('./helpers/example-flow');
+const { asMessage } = require('./helpers/osc');
 
 const NODES = [...UDP_NODES, oscTcp, oscRequest];
 
@@ -35,14 +36,14 @@ async function udpDevice(answer) {
     for (const m of [].concat((await answer(packet, received.length)) ?? []))
       sock.send(codec.encodePacket(m), rinfo.port, rinfo.address);
   });
-  await new Promise((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
   return {
     sock,
     port: sock.address().port,
     received,
     /** Resolves once n requests have arrived. */
     got: (n) => new Promise((resolve) => (received.length >= n ? resolve() : waiters.push({ n, resolve }))),
-    close: () => new Promise((resolve) => sock.close(resolve)),
+    close: () => new Promise((resolve) => sock.close(() => resolve())),
   };
 }
 
@@ -336,6 +337,7 @@ describe('osc-request node', function () {
   });
 
   describe('over TCP', () => {
+    /** @type {net.Server & { sockets?: Set<net.Socket> }} */
     let server;
     afterEach(async () => {
       // Runs before the outer afterEach unloads the flow: the node's connection is still open.
@@ -354,7 +356,7 @@ describe('osc-request node', function () {
         const decoder = new SlipDecoder();
         sock.on('data', (d) => {
           for (const bytes of decoder.push(d)) {
-            const m = codec.decodePacket(bytes);
+            const m = asMessage(codec.decodePacket(bytes));
             if (m.address === '/hang') {
               sock.destroy();
               return;
@@ -382,8 +384,8 @@ describe('osc-request node', function () {
         });
       });
       server.sockets = sockets;
-      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return server.address().port;
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      return /** @type {net.AddressInfo} */ (server.address()).port;
     }
 
     function tcpFlow(port, props = {}) {
@@ -478,7 +480,7 @@ describe('osc-request node', function () {
         // Each client answers /whoami with its name.
         sock.on('data', (d) => {
           for (const bytes of decoder.push(d)) {
-            const m = codec.decodePacket(bytes);
+            const m = asMessage(codec.decodePacket(bytes));
             sock.write(slipEncode(codec.encodePacket({ address: m.address, args: [{ type: 's', value: name }] })));
           }
         });

@@ -29,6 +29,10 @@ const bundle = (timetag, packets) => codec.encodePacket({ timetag, packets });
 
 describe('osc-in work (PacketReceiver)', () => {
   const receivers = [];
+  /**
+   * @param {import('../dist/nodes/receiver').ReceiveConfig} config
+   * @returns {[PacketReceiver, ReturnType<typeof fakeNode>]}
+   */
   const make = (config, n = fakeNode()) => {
     const r = new PacketReceiver(config, texts, n.out);
     receivers.push(r);

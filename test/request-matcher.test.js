@@ -4,12 +4,26 @@
 const assert = require('node:assert/strict');
 const { RequestMatcher, RequestError } = require('../dist/request/matcher');
 
-/** A matcher whose timeouts and retries are recorded, with a promise for the next n timeouts. */
+/**
+ * @typedef {import('../dist/request/matcher').MatcherOptions<any>} MatcherOptions
+ * @typedef {Omit<RequestMatcher<any>, never> & {
+ *   events: any[],
+ *   timeoutsReached: (n: number) => Promise<void>,
+ *   options: MatcherOptions,
+ * }} Recorder
+ *   The matcher with the test's handles on it; `options` is the matcher's own (private), which a test changes.
+ */
+
+/**
+ * A matcher whose timeouts and retries are recorded, with a promise for the next n timeouts.
+ * @param {Partial<MatcherOptions>} [options]
+ * @returns {Recorder}
+ */
 function recorder(options = {}) {
   const events = [];
   let want = 0;
   let wake;
-  const m = new RequestMatcher({
+  const matcher = new RequestMatcher({
     timeoutMs: 1000,
     onRetry: (item, attempt) => events.push({ type: 'retry', item, attempt, at: performance.now() }),
     onTimeout: (item, sends) => {
@@ -19,6 +33,7 @@ function recorder(options = {}) {
     onBusy: (busy) => events.push({ type: 'busy', busy }),
     ...options,
   });
+  const m = /** @type {Recorder} */ (/** @type {unknown} */ (matcher));
   m.events = events;
   m.timeoutsReached = (n) => {
     want = n;
@@ -95,7 +110,7 @@ describe('request matcher', () => {
     const m = recorder();
     assert.throws(
       () => m.add('p', '/a/[b', 1),
-      (e) => e.code === 'BAD_PATTERN',
+      (/** @type {any} */ e) => e.code === 'BAD_PATTERN',
     );
     assert.equal(m.size, 0);
     assert.equal(m.timerArmed, false);

@@ -8,6 +8,14 @@ const { encodePacket, decodePacket } = require('../dist/osc/codec');
 const { OscRequester, requestOptionsFromConfig } = require('../dist/nodes/requester');
 const { parseQlabReply, qlabReplyError } = require('../dist/request/qlab');
 
+/**
+ * @typedef {import('../dist/transport/endpoint').EndpointState} EndpointState
+ * @typedef {import('../dist/nodes/requester').RequestTransport} RequestTransport
+ * @typedef {ReturnType<typeof fakeLink>} FakeLink
+ * @typedef {Omit<OscRequester, never> & { link: FakeLink, problems: string[] }} TestRequester
+ *   The requester with the test's handles on it: its (otherwise private) link, and its config problems.
+ */
+
 /** An endpoint that records sends and delivers packets as the real ones do: interceptor first, then receivers. */
 function fakeLink({ maxPacket = 65507, failSends = null } = {}) {
   const link = {
@@ -16,13 +24,15 @@ function fakeLink({ maxPacket = 65507, failSends = null } = {}) {
     interceptorChanges: 0,
     received: [],
     endpoint: {
-      state: 'open',
+      state: /** @type {EndpointState} */ ('open'),
       error: undefined,
       label: '127.0.0.1:5000',
       maxPacket,
       // As an Endpoint's status(): the state it has now, in words and by key.
+      /** @returns {import('../dist/transport/endpoint').EndpointStatus} */
       status() {
         const open = link.endpoint.state === 'open';
+        /** @type {{ text: string, key: import('../dist/transport/endpoint').EndpointStatusKey }} */
         const words = open ? { text: 'from 127.0.0.1:5000', key: 'sendingFrom' } : { text: 'failed', key: 'failed' };
         return {
           state: link.endpoint.state,
@@ -30,7 +40,7 @@ function fakeLink({ maxPacket = 65507, failSends = null } = {}) {
           params: { label: '127.0.0.1:5000' },
           retrying: false,
           unreachable: false,
-          counters: {},
+          counters: /** @type {any} */ ({}),
         };
       },
     },
@@ -60,9 +70,15 @@ function fakeLink({ maxPacket = 65507, failSends = null } = {}) {
   return link;
 }
 
+/**
+ * @param {import('../dist/nodes/requester').RequestConfig} [config]
+ * @param {RequestTransport} [transport]
+ * @param {FakeLink} [link]
+ * @returns {TestRequester}
+ */
 function requester(config = {}, transport = 'udp', link = fakeLink()) {
   const { options, problems } = requestOptionsFromConfig(config, transport, 4);
-  const r = new OscRequester(options);
+  const r = /** @type {TestRequester} */ (/** @type {unknown} */ (new OscRequester(options)));
   r.use(link);
   r.link = link;
   r.problems = problems;
@@ -108,6 +124,7 @@ describe('requester (osc-request without Node-RED)', () => {
 
     it('refuses what cannot be a request, with the codes osc out uses, and counts it as failed', async () => {
       const r = requester({});
+      /** @type {Array<[object, string, RegExp]>} */
       const cases = [
         [{ topic: '/a' }, 'NO_DESTINATION', /no destination host/],
         [{ topic: '/a', ip: '127.0.0.1' }, 'NO_DESTINATION', /no msg\.port/],
@@ -342,7 +359,7 @@ describe('requester (osc-request without Node-RED)', () => {
       const a = ask(r, { topic: '/a' });
       const b = ask(r, { topic: '/b' });
       await nextTick();
-      r.connectionLost({ code: 'ECONNRESET', message: 'closed by the server' });
+      r.connectionLost(/** @type {any} */ ({ code: 'ECONNRESET', message: 'closed by the server' }));
       for (const { err } of [await a, await b]) {
         assert.equal(err.code, 'ECONNRESET');
         assert.match(err.message, /connection to the TCP connection was lost \(closed by the server\)/);
@@ -455,11 +472,11 @@ describe('requester (osc-request without Node-RED)', () => {
       assert.deepEqual(parseQlabReply(['{"status":"ok","data":1}'], '/r'), { status: 'ok', data: 1 });
       assert.throws(
         () => parseQlabReply('[1]', '/r'),
-        (e) => e.code === 'BAD_REPLY',
+        (/** @type {any} */ e) => e.code === 'BAD_REPLY',
       );
       assert.throws(
         () => parseQlabReply('{"data":1}', '/r'),
-        (e) => e.code === 'BAD_REPLY',
+        (/** @type {any} */ e) => e.code === 'BAD_REPLY',
       );
       assert.equal(qlabReplyError({ status: 'ok' }, '/a'), undefined);
       assert.match(qlabReplyError({ status: 'error', data: 'no cue' }, '/a').message, /"error": "no cue"/);

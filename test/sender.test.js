@@ -12,9 +12,18 @@ const { Texts } = require('../dist/nodes/texts');
 const texts = new Texts('osc-out');
 const words = new EndpointWords(texts);
 
-/** A fake endpoint handle: records sends, answers each with `answer()` on the next turn. */
+/**
+ * @typedef {import('../dist/transport/endpoint').EndpointHandle & { sends: any[], released: number }} FakeHandle
+ */
+
+/**
+ * A fake endpoint handle: records sends, answers each with `answer()` on the next turn. Its endpoint has only the
+ * maxPacket the Sender reads.
+ * @param {{ maxPacket?: number, answer?: () => Error | null }} [fake]
+ * @returns {FakeHandle}
+ */
 function fakeHandle({ maxPacket = 65507, answer = () => null } = {}) {
-  const h = { sends: [], released: 0 };
+  const h = /** @type {any} */ ({ sends: [], released: 0 });
   h.endpoint = { maxPacket };
   h.send = (data, port, host, cb) => {
     h.sends.push({ data, port, host });
@@ -154,7 +163,7 @@ describe("osc-out's own sockets (OwnSockets)", () => {
     assert.equal(o.opened[0].user, user);
     assert.equal(own.forHost('::1'), own.handle);
     await own.release();
-    assert.equal(own.handle.released, 1);
+    assert.equal(/** @type {FakeHandle} */ (own.handle).released, 1);
   });
 
   it('with no Host, opens a socket of the other family on the first msg.ip of that family, and releases both', async () => {
@@ -173,6 +182,9 @@ describe("osc-out's own sockets (OwnSockets)", () => {
       ['udp4', 'udp6'],
     );
     await own.release();
-    assert.deepEqual([own.handle.released, v6.released], [1, 1]);
+    assert.deepEqual(
+      [/** @type {FakeHandle} */ (own.handle).released, /** @type {FakeHandle} */ (v6).released],
+      [1, 1],
+    );
   });
 });

@@ -86,7 +86,7 @@ function editorPage(page) {
     paletteType: (label) =>
       page.evaluate(
         (l) =>
-          [...document.querySelectorAll('.red-ui-palette-node')].find(
+          [.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.red-ui-palette-node'))].find(
             (el) => el.querySelector('.red-ui-palette-label').textContent.replace(/\s+/g, ' ').trim() === l,
           )?.dataset.paletteType,
         label,
@@ -166,7 +166,10 @@ function editorPage(page) {
       await page.mouse.move(0, 0);
       await page
         .waitForFunction(
-          () => ![...document.querySelectorAll('.red-ui-popover')].some((el) => el.offsetParent !== null),
+          () =>
+            ![.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.red-ui-popover'))].some(
+              (el) => el.offsetParent !== null,
+            ),
           null,
           { timeout: 5000 },
         )
@@ -317,9 +320,9 @@ function editorPage(page) {
       while (Date.now() < end) {
         // An object (an error) shows shortened until opened, as a person clicks it open to read it.
         await page.evaluate(() =>
-          document
-            .querySelectorAll('.red-ui-debug-msg-element.collapsed > .red-ui-debug-msg-expandable')
-            .forEach((el) => el.click()),
+          /** @type {NodeListOf<HTMLElement>} */ (
+            document.querySelectorAll('.red-ui-debug-msg-element.collapsed > .red-ui-debug-msg-expandable')
+          ).forEach((el) => el.click()),
         );
         texts = await api.debugTexts();
         const hit = texts.find(predicate);

@@ -11,7 +11,11 @@ const CORE = {
   comment: require('@node-red/nodes/core/common/90-comment.js'),
 };
 
-/** The flow of examples/<file>, with `patch(node)` applied to each node; and the core node modules it needs. */
+/**
+ * The flow of examples/<file>, with `patch(node)` applied to each node; and the core node modules it needs.
+ * @param {string} file
+ * @param {(node: any) => void} [patch]
+ */
 function exampleFlow(file, patch = () => {}) {
   const flow = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', file), 'utf8'));
   const out = [{ id: 'tab0', type: 'tab', label: file }];

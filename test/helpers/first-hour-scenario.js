@@ -228,18 +228,20 @@ function describeFirstHour(getState, tag) {
         ([p, t]) => {
           $('#node-input-property-container')
             .editableList('items')
-            .each(function () {
-              const name = $(this).find('.node-input-prop-property-name').typedInput('value');
-              const value = $(this).find('.node-input-prop-property-value');
-              if (name === 'payload') {
-                value.typedInput('type', 'num');
-                value.typedInput('value', p);
-              }
-              if (name === 'topic') {
-                value.typedInput('type', 'str');
-                value.typedInput('value', t);
-              }
-            });
+            .each(
+              /** @this {HTMLElement} */ function () {
+                const name = $(this).find('.node-input-prop-property-name').typedInput('value');
+                const value = $(this).find('.node-input-prop-property-value');
+                if (name === 'payload') {
+                  value.typedInput('type', 'num');
+                  value.typedInput('value', p);
+                }
+                if (name === 'topic') {
+                  value.typedInput('type', 'str');
+                  value.typedInput('value', t);
+                }
+              },
+            );
         },
         [payload, topic],
       );
@@ -628,7 +630,9 @@ function describeFirstHour(getState, tag) {
           return el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - extra;
         };
         const out = [];
-        for (const el of form.querySelectorAll('input[type=text], textarea')) {
+        for (const el of /** @type {NodeListOf<HTMLInputElement | HTMLTextAreaElement>} */ (
+          form.querySelectorAll('input[type=text], textarea')
+        )) {
           if (el.offsetParent === null || !el.placeholder) continue;
           const need = widthOf(el.placeholder, el);
           if (need > room(el, 0))

@@ -75,15 +75,18 @@ const recordings = new Map();
  * the way an 'input' listener attached after load would miss it. Read with recorded(id).
  */
 function recorderNode(RED) {
-  RED.nodes.registerType('recorder', function (config) {
-    RED.nodes.createNode(this, config);
-    const got = [];
-    recordings.set(config.id, got);
-    this.on('input', (msg, _send, done) => {
-      got.push(msg);
-      done();
-    });
-  });
+  RED.nodes.registerType(
+    'recorder',
+    /** @this {any} */ function (config) {
+      RED.nodes.createNode(this, config);
+      const got = [];
+      recordings.set(config.id, got);
+      this.on('input', (msg, _send, done) => {
+        got.push(msg);
+        done();
+      });
+    },
+  );
 }
 
 /** The msgs recorder node `id` has received so far (the array grows as more arrive). */
