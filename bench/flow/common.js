@@ -73,9 +73,9 @@ function machineTicks() {
 async function freeUdpPort() {
   const dgram = require('node:dgram');
   const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
+  await new Promise((r) => s.bind(0, '127.0.0.1', () => r()));
   const port = s.address().port;
-  await new Promise((r) => s.close(r));
+  await new Promise((r) => s.close(() => r()));
   return port;
 }
 

@@ -15,12 +15,13 @@ let sends = [];
 let on = false;
 
 const send = dgram.Socket.prototype.send;
+/** @type {(this: import('node:dgram').Socket, buf: any, ...rest: any[]) => void} */
 dgram.Socket.prototype.send = function (buf, ...rest) {
   if (on && Buffer.isBuffer(buf)) {
     const at = wallNow();
     P.parsePacket(buf, 0, buf.length, (step, seq) => sends.push([step, seq, at]));
   }
-  return send.call(this, buf, ...rest);
+  return Reflect.apply(send, this, [buf, ...rest]);
 };
 
 process.on('SIGWINCH', () => {

@@ -142,7 +142,7 @@ class Receiver {
   }
 
   async open() {
-    await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
+    await new Promise((r) => this.sock.bind(0, '127.0.0.1', () => r()));
     this.port = this.sock.address().port;
   }
 
@@ -177,7 +177,7 @@ async function startChain(name, dir, recv, sendTimesDir) {
     env: { BENCH_SCHEDULE_DIR: sendTimesDir },
   });
   const sock = dgram.createSocket('udp4');
-  await new Promise((r) => sock.connect(inPort, '127.0.0.1', r));
+  await new Promise((r) => sock.connect(inPort, '127.0.0.1', () => r()));
   sock.on('error', () => {});
   const chain = { name, dir, red, pid: red.pid, inPort, sock, stopped: false };
   // Ready when a plain message comes back (the flow is deployed and both sockets are bound).
