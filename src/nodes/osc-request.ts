@@ -10,6 +10,7 @@ import { EndpointReports, nodeError } from './report';
 import { OscRequester, requestOptionsFromConfig, transportOf, type RequestConfig } from './requester';
 import { statusThrottle } from './status';
 import { Texts } from './texts';
+import { errorCode } from '../util';
 
 interface OscRequestDef extends NodeDef, EndpointChoice, RequestConfig {}
 
@@ -49,8 +50,7 @@ export = function (RED: NodeAPI): void {
     node.on('input', (msg, send, done) => {
       requester.request(msg, (err, reply) => {
         if (reply !== undefined) send(reply);
-        const code = (err as { code?: unknown } | null)?.code;
-        done(err ? nodeError(typeof code === 'string' ? code : 'ERROR', err.message) : undefined);
+        done(err ? nodeError(errorCode(err, 'ERROR'), err.message) : undefined);
       });
     });
 
