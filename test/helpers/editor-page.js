@@ -73,6 +73,9 @@ function editorPage(page) {
     await input.press('Backspace');
     if (text !== '') await input.pressSequentially(text);
     await input.press('Tab');
+    // The dialogs refresh their explanations on a timer of 0 after each input event; one more timer of 0 queued
+    // now runs after those, so what is read next is the refreshed dialog.
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
     return input;
   }
 
@@ -115,6 +118,12 @@ function editorPage(page) {
     },
 
     async wire(fromId, toId, port = 0) {
+      // A person scrolls both ends into sight first; an earlier step may have left the workspace scrolled.
+      await page.evaluate(() => {
+        const chart = document.getElementById('red-ui-workspace-chart');
+        chart.scrollTop = 0;
+        chart.scrollLeft = 0;
+      });
       const out = await nodeGroup(fromId).locator('.red-ui-flow-port-output').nth(port).boundingBox();
       const inp = await nodeGroup(toId).locator('.red-ui-flow-port-input').first().boundingBox();
       await page.mouse.move(out.x + out.width / 2, out.y + out.height / 2);

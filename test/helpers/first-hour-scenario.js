@@ -82,7 +82,9 @@ function describeFirstHour(getState, tag) {
           window.RED &&
           RED.nodes &&
           types.every((t) => RED.nodes.getType(t)) &&
-          document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]'),
+          document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]') &&
+          // The deployed flows (the other scenario's) have arrived: nodes counted before a drag are all there.
+          RED.nodes.version(),
         OUR_TYPES,
         { timeout: 45000 },
       );
