@@ -526,8 +526,19 @@ function describeFirstHour(getState, tag) {
             .map(([p]) => ({ prop: p, id: n[p] }));
         }, node.id);
         for (const c of configs) {
-          await page.locator(`#node-input-btn-${c.prop}-edit`).click();
-          await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+          // A click that lands while the tray is still opening is lost (seen on Node-RED 5): a person clicks again.
+          for (let attempt = 1; ; attempt++) {
+            await page.locator(`#node-input-btn-${c.prop}-edit`).click();
+            const opened = await page
+              .locator('#node-config-dialog-ok')
+              .waitFor({ state: 'visible', timeout: 5000 })
+              .then(
+                () => true,
+                () => false,
+              );
+            if (opened) break;
+            assert.ok(attempt < 3, `${label}: the pencil beside ${c.prop} opens no dialog`);
+          }
           await page.waitForTimeout(100);
           const type = await page.evaluate((i) => RED.nodes.node(i).type, c.id);
           for (const p of await dialogProblems(c.id)) problems.push(`${label}, its ${type}: ${p}`);
