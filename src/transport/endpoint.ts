@@ -103,6 +103,18 @@ export type SendCallback = (err: Error | null) => void;
  */
 export type PacketInterceptor = (data: Buffer, from: RemoteInfo) => boolean;
 
+/** Which way a packet passed an endpoint: received from a peer, or sent to one. */
+export type TrafficDirection = 'in' | 'out';
+
+/**
+ * A look at every packet an endpoint receives or sends (the monitor, OSCQuery's current values). Runs in the
+ * message path, so it must be quick, must not keep `data` (the socket may reuse it: copy what is kept), and must
+ * not throw (it is guarded anyway). Received packets are seen before interceptors and receivers; sent packets
+ * just before they go to the socket (a send the socket then fails was still seen). `peer` is the sender, or the
+ * destination as given to send() (a TCP server's broadcast: address "" and port 0; a TCP client: its server).
+ */
+export type TrafficTap = (direction: TrafficDirection, data: Uint8Array, peer: Peer, endpoint: Endpoint) => void;
+
 /** The face every endpoint shows its users, in full. */
 export interface Endpoint {
   readonly transport: Transport;
@@ -181,6 +193,38 @@ export function whenEndpointsClosed(transport: Transport): Promise<void> {
   return Promise.allSettled([...closing]).then(() => undefined);
 }
 
+/** Hears each endpoint created, and each closed (its socket let go); see watchEndpoints(). */
+export type EndpointWatcher = (endpoint: EndpointBase, event: 'created' | 'closed') => void;
+const watchers = new Set<EndpointWatcher>();
+
+function tellWatchers(endpoint: EndpointBase, event: 'created' | 'closed'): void {
+  for (const w of watchers) {
+    try {
+      w(endpoint, event);
+    } catch {
+      // A watcher's fault must not stop an endpoint opening or closing.
+    }
+  }
+}
+
+/**
+ * Calls `fn` for every endpoint not yet closed (now, as 'created') and then for each created and each closed
+ * from now on, until the returned function is called. Whoever observes all traffic (the monitor) starts here.
+ */
+export function watchEndpoints(fn: EndpointWatcher): () => void {
+  watchers.add(fn);
+  for (const ep of [...registries.udp.live, ...registries.tcp.live]) {
+    try {
+      fn(ep, 'created');
+    } catch {
+      // see tellWatchers()
+    }
+  }
+  return () => {
+    watchers.delete(fn);
+  };
+}
+
 /** Endpoints not closed yet (of one transport, or all): tests use it to prove a redeploy leaks nothing. */
 export function openEndpointCount(transport?: Transport): number {
   if (transport !== undefined) return registries[transport].live.size;
@@ -208,6 +252,8 @@ export abstract class EndpointBase implements Endpoint {
   // Likewise for interceptors, one per user at most; usually empty, which costs dispatch one length check.
   private interceptors: PacketInterceptor[] = [];
   private readonly interceptorOf = new Map<EndpointUser, PacketInterceptor>();
+  // Taps, likewise usually empty: subclasses check the length before calling tapped(), so no tap costs one check.
+  protected taps: TrafficTap[] = [];
   private closedPromise: Promise<void> | undefined;
   private started = false;
 
@@ -215,6 +261,7 @@ export abstract class EndpointBase implements Endpoint {
     this.transport = transport;
     this.hooks = hooks;
     registries[transport].live.add(this);
+    if (watchers.size !== 0) queueMicrotask(() => tellWatchers(this, 'created'));
   }
 
   /** Opens the socket (never synchronously reporting the outcome: the user must hold its handle first). */
@@ -272,6 +319,30 @@ export abstract class EndpointBase implements Endpoint {
     this.interceptors = [...this.interceptorOf.values()];
   }
 
+  /**
+   * Adds a look at every packet this endpoint receives and sends from now on; returns the function that removes
+   * it. See TrafficTap.
+   */
+  tap(fn: TrafficTap): () => void {
+    this.taps = [...this.taps, fn];
+    return () => {
+      this.taps = this.taps.filter((t) => t !== fn);
+    };
+  }
+
+  /** Shows a packet to the taps; callers check `taps.length !== 0` first, so the message path pays nothing else. */
+  protected tapped(direction: TrafficDirection, data: Uint8Array, address: string, port: number): void {
+    const taps = this.taps;
+    const peer: Peer = { address, port };
+    for (let i = 0; i < taps.length; i++) {
+      try {
+        taps[i](direction, data, peer, this);
+      } catch {
+        // see dispatch()
+      }
+    }
+  }
+
   /** Closes whoever still uses it; resolves once the socket is closed. */
   close(): Promise<void> {
     if (this.closedPromise) return this.closedPromise;
@@ -285,6 +356,8 @@ export abstract class EndpointBase implements Endpoint {
       this.state = 'closed';
       registry.live.delete(this);
       registry.closing.delete(p);
+      this.taps = [];
+      if (watchers.size !== 0) tellWatchers(this, 'closed');
       done();
     };
     // A shutdown that went wrong has still let go of what it could: nobody waits on it forever.
@@ -294,6 +367,7 @@ export abstract class EndpointBase implements Endpoint {
 
   /** Delivers a packet to every receiver, unless an interceptor consumed it. */
   protected dispatch(data: Buffer, from: RemoteInfo): void {
+    if (this.taps.length !== 0) this.tapped('in', data, from.address, from.port);
     if (this.interceptors.length !== 0 && this.intercepted(data, from)) return;
     const receivers = this.receivers;
     for (let i = 0; i < receivers.length; i++) {

@@ -214,13 +214,16 @@ export class TcpEndpoint extends EndpointBase {
         );
       }
       if (this.client) {
+        if (this.taps.length !== 0) this.tapped('out', data, this.options.host, this.options.port);
         this.client.send(data);
       } else if (this.server) {
         const h = host ?? '';
         const p = Number(port) || 0;
         if (h !== '' && p !== 0) {
+          if (this.taps.length !== 0) this.tapped('out', data, h, p);
           this.server.send(data, { address: h, port: p });
         } else if (h === '' && p === 0) {
+          if (this.taps.length !== 0 && this.server.clientCount !== 0) this.tapped('out', data, '', 0);
           if (this.server.broadcast(data) === 0) {
             throw new EndpointError(
               'ENOTCONN',

@@ -565,6 +565,11 @@ export class OscTcpServer extends EventEmitter {
   }
 
   /** The clients connected now. */
+  /** How many clients are connected now. */
+  get clientCount(): number {
+    return this.conns.size;
+  }
+
   clients(): TcpRemote[] {
     return [...this.conns.values()].map((c) => ({ ...c.remote }));
   }

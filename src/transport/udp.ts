@@ -352,8 +352,10 @@ export class UdpEndpoint extends EndpointBase {
     if (this.state === 'open' && socket !== undefined) {
       try {
         if (!this.connected) {
+          if (this.taps.length !== 0) this.tapped('out', data, host, port);
           socket.send(data, port, host, this.track(cb));
         } else if (port === this.options.remotePort && host === this.options.remoteHost) {
+          if (this.taps.length !== 0) this.tapped('out', data, host, port);
           socket.send(data, this.unreachable ? this.sentWhileUnreachable(cb) : cb);
         } else {
           const to = hostPort(this.options.remoteHost, this.options.remotePort);
