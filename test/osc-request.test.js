@@ -15,6 +15,7 @@ const oscRequest = require('../dist/nodes/osc-request');
 const { helper, UDP_NODES, waitStatus, listeningPort, collect } = require('./helpers/nodes');
 const { exampleFlow, idOf, CORE } = require('./helpers/example-flow');
 const { asMessage } = require('./helpers/osc');
+const { requestFlow } = require('./helpers/request-flow');
 
 const NODES = [...UDP_NODES, oscTcp, oscRequest];
 
@@ -57,34 +58,10 @@ function x32(packet) {
 }
 
 function flow(props = {}, extra = []) {
-  return [
-    { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 },
-    {
-      id: 'r1',
-      z: 'f1',
-      type: 'osc-request',
-      endpoint: 'udp1',
-      host: '127.0.0.1',
-      port: '',
-      address: '',
-      numbers: 'int',
-      reply: '',
-      format: 'osc',
-      timeout: 2,
-      retries: 0,
-      maxPending: 100,
-      consume: false,
-      wires: [['out']],
-      ...props,
-    },
-    { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', wires: [['monitor']] },
-    { id: 'monitor', z: 'f1', type: 'helper' },
-    { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
-    ...extra,
-  ];
+  return requestFlow(
+    { port: '', address: '', numbers: 'int', reply: '', format: 'osc', consume: false, ...props },
+    { extra },
+  );
 }
 
 /** The endpoint an osc-udp config node holds, seen through a handle of the test's own (released by the caller). */

@@ -11,6 +11,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const udp = require('../dist/transport/udp');
 const oscRequest = require('../dist/nodes/osc-request');
 const { helper, UDP_NODES, collect, waitStatus } = require('./helpers/nodes');
+const { requestFlow } = require('./helpers/request-flow');
 
 // Debian's python3-liblo is installed for the system Python, which may not be the first python3 on PATH.
 const PYTHON = '/usr/bin/python3';
@@ -38,28 +39,7 @@ function startResponder() {
 }
 
 function flow(port, props = {}) {
-  return [
-    { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 },
-    {
-      id: 'r1',
-      z: 'f1',
-      type: 'osc-request',
-      endpoint: 'udp1',
-      host: '127.0.0.1',
-      port: String(port),
-      timeout: 2,
-      retries: 0,
-      maxPending: 100,
-      wires: [['out']],
-      ...props,
-    },
-    { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'udp1', wires: [['monitor']] },
-    { id: 'monitor', z: 'f1', type: 'helper' },
-    { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
-  ];
+  return requestFlow({ port: String(port), ...props });
 }
 
 const NODES = [...UDP_NODES, oscRequest];

@@ -8,30 +8,12 @@ const oscRequest = require('../dist/nodes/osc-request');
 const { helper, UDP_NODES, collect } = require('./helpers/nodes');
 const { startScsynth, scsynthMissing } = require('./helpers/scsynth');
 const { exampleFlow, idOf, CORE } = require('./helpers/example-flow');
+const { requestFlow } = require('./helpers/request-flow');
 
 const missing = scsynthMissing();
 
 function flow(port, props = {}) {
-  return [
-    { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0 },
-    {
-      id: 'r1',
-      z: 'f1',
-      type: 'osc-request',
-      endpoint: 'udp1',
-      host: '127.0.0.1',
-      port: String(port),
-      reply: '',
-      timeout: 3,
-      maxPending: 1000,
-      wires: [['out']],
-      ...props,
-    },
-    { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
-  ];
+  return requestFlow({ port: String(port), reply: '', timeout: 3, maxPending: 1000, ...props }, { monitor: false });
 }
 
 (missing ? describe.skip : describe)("osc-request with SuperCollider's scsynth", function () {
