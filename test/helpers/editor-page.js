@@ -4,6 +4,13 @@
 // scenarios (editor-scenario.js, first-hour-scenario.js) on Node-RED 4 and 5.
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
+const fs = require('node:fs');
+const path = require('node:path');
+const { root } = require('./packed-package');
+const { installedDefinitions } = require('./installed-checks');
+const { findChromium, launch } = require('./browser');
+
+const ARTIFACTS = path.join(root, 'test-artifacts');
 
 function udpSocket(port = 0, address = '0.0.0.0') {
   return new Promise((resolve, reject) => {
@@ -355,4 +362,54 @@ function editorPage(page) {
   return api;
 }
 
-module.exports = { editorPage, udpSocket, freeUdpPort, isUdpPortFree, oscString, oscMessage, oscFloatMessage };
+/** One node type's English catalogue (its locale file's top-level entry), as the installed package ships it. */
+function installedLocale(installedDir, type) {
+  const { pkg } = installedDefinitions(installedDir);
+  const file = path.join(installedDir, path.dirname(pkg['node-red'].nodes[type]), 'locales', 'en-US', `${type}.json`);
+  return JSON.parse(fs.readFileSync(file, 'utf8'))[type];
+}
+
+/**
+ * Headless Chromium on the editor at `url`, once the palette shows our nodes (every type in `types` known) and,
+ * with `flows`, the deployed flows have arrived (nodes counted before a drag are all there). Skips the calling mocha context
+ * when there is no Chromium: only CI is guaranteed to have it (.ci/run installs Debian's chromium package).
+ */
+async function launchEditor(
+  context,
+  url,
+  { types = ['osc-in'], flows = false, viewport = { width: 1700, height: 950 } } = {},
+) {
+  if (!findChromium()) {
+    console.log('      skipped: no Chromium; install it with `apt-get install chromium`');
+    context.skip();
+  }
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await launch({ viewport });
+  const page = browser.page;
+  page.setDefaultTimeout(15000);
+  await page.goto(url);
+  await page.waitForFunction(
+    ({ types, flows }) =>
+      window.RED &&
+      RED.nodes &&
+      types.every((t) => RED.nodes.getType(t)) &&
+      document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]') &&
+      (!flows || RED.nodes.version()),
+    { types, flows },
+    { timeout: 45000 },
+  );
+  return { browser, page, ed: editorPage(page) };
+}
+
+module.exports = {
+  ARTIFACTS,
+  editorPage,
+  launchEditor,
+  installedLocale,
+  udpSocket,
+  freeUdpPort,
+  isUdpPortFree,
+  oscString,
+  oscMessage,
+  oscFloatMessage,
+};

@@ -8,8 +8,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { root } = require('./packed-package');
 const { installedDefinitions, complaintsAbout, MODULE } = require('./installed-checks');
-const { findChromium, launch } = require('./browser');
-const { editorPage, udpSocket, freeUdpPort, isUdpPortFree, oscString, oscFloatMessage } = require('./editor-page');
+const {
+  launchEditor,
+  installedLocale,
+  udpSocket,
+  freeUdpPort,
+  isUdpPortFree,
+  oscString,
+  oscFloatMessage,
+} = require('./editor-page');
 
 const ARTIFACTS = path.join(root, 'test-artifacts');
 
@@ -39,20 +46,7 @@ function describeEditor(getState, tag) {
     before(async function () {
       state = getState();
       logFrom = state.nr.lines.length;
-      if (!findChromium()) {
-        // Only CI is guaranteed to have it (.ci/run installs Debian's chromium package).
-        console.log('      skipped: no Chromium; install it with `apt-get install chromium`');
-        this.skip();
-      }
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      const { pkg } = installedDefinitions(state.installedDir);
-      const locale = (set) =>
-        JSON.parse(
-          fs.readFileSync(
-            path.join(state.installedDir, path.dirname(pkg['node-red'].nodes[set]), 'locales', 'en-US', `${set}.json`),
-            'utf8',
-          ),
-        )[set];
+      const locale = (type) => installedLocale(state.installedDir, type);
       messages = {
         udp: locale('osc-udp'),
         out: locale('osc-out'),
@@ -62,20 +56,7 @@ function describeEditor(getState, tag) {
       receiver = await udpSocket(0, '127.0.0.1');
       inPort = await freeUdpPort();
       // Wide enough for the routing example beside the sidebar.
-      browser = await launch({ viewport: { width: 1700, height: 950 } });
-      page = browser.page;
-      page.setDefaultTimeout(15000);
-      ed = editorPage(page);
-      await page.goto(state.nr.url);
-      await page.waitForFunction(
-        () =>
-          window.RED &&
-          RED.nodes &&
-          RED.nodes.getType('osc-in') &&
-          document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]'),
-        null,
-        { timeout: 45000 },
-      );
+      ({ browser, page, ed } = await launchEditor(this, state.nr.url));
     });
 
     after(async () => {

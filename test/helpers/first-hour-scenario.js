@@ -9,9 +9,8 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { root } = require('./packed-package');
-const { installedDefinitions, MODULE } = require('./installed-checks');
-const { findChromium, launch } = require('./browser');
-const { editorPage, udpSocket, freeUdpPort, oscMessage } = require('./editor-page');
+const { MODULE } = require('./installed-checks');
+const { launchEditor, installedLocale, udpSocket, freeUdpPort, oscMessage } = require('./editor-page');
 
 const ARTIFACTS = path.join(root, 'test-artifacts');
 const OUR_TYPES = ['osc-in', 'osc-out', 'osc-route', 'osc-codec', 'osc-udp', 'osc-tcp'];
@@ -57,37 +56,9 @@ function describeFirstHour(getState, tag) {
 
     before(async function () {
       state = getState();
-      if (!findChromium()) {
-        console.log('      skipped: no Chromium; install it with `apt-get install chromium`');
-        this.skip();
-      }
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      const { pkg } = installedDefinitions(state.installedDir);
-      const locale = (set) =>
-        JSON.parse(
-          fs.readFileSync(
-            path.join(state.installedDir, path.dirname(pkg['node-red'].nodes[set]), 'locales', 'en-US', `${set}.json`),
-            'utf8',
-          ),
-        )[set];
-      messages = Object.fromEntries(OUR_TYPES.map((t) => [t, locale(t)]));
+      messages = Object.fromEntries(OUR_TYPES.map((t) => [t, installedLocale(state.installedDir, t)]));
       receiver = await udpSocket(0, '127.0.0.1');
-      browser = await launch({ viewport: { width: 1700, height: 950 } });
-      page = browser.page;
-      page.setDefaultTimeout(15000);
-      ed = editorPage(page);
-      await page.goto(state.nr.url);
-      await page.waitForFunction(
-        (types) =>
-          window.RED &&
-          RED.nodes &&
-          types.every((t) => RED.nodes.getType(t)) &&
-          document.querySelector('.red-ui-palette-node[data-palette-type="osc-in"]') &&
-          // The deployed flows (the other scenario's) have arrived: nodes counted before a drag are all there.
-          RED.nodes.version(),
-        OUR_TYPES,
-        { timeout: 45000 },
-      );
+      ({ browser, page, ed } = await launchEditor(this, state.nr.url, { types: OUR_TYPES, flows: true }));
       // A workspace of its own, apart from what the other scenario left.
       await page.evaluate(() => RED.workspaces.add());
     });
