@@ -1,3 +1,4 @@
+/* global RED, $, Map */
 /**
  * window.OscMonitor: the editor's side of the live OSC monitor, for the sidebar tab and for "learn" in the node
  * dialogs. Loaded by the osc-monitor plugin's HTML (resources/@oscflow/node-red-osc/osc-monitor-client.js).
