@@ -70,6 +70,9 @@ describe('monitor aggregator', () => {
       { type: 'i', value: 1 },
     ]);
     assert.equal(shortValue(t.args[1]), 'blob[100] 00010203…');
+    assert.equal(shortValue(t.args[0]), '"aaaaaaaa"…');
+    // float32's digits, not the double it widens to.
+    assert.equal(shortValue({ type: 'f', value: Math.fround(0.34) }), '0.34');
     assert.deepEqual(n.args, [
       { type: 'h', value: '1099511627776' },
       { type: 'd', value: 'Infinity' },
