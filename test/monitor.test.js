@@ -15,6 +15,7 @@ function setup(options = {}) {
   return {
     agg,
     advance: (ms) => (now += ms),
+    /** @type {(address: string, args?: any[], ep?: string, dir?: 'in' | 'out', from?: typeof peer) => void} */
     send: (address, args = [], ep = 'u1', dir = 'in', from = peer) =>
       agg.feed(dir, encodePacket({ address, args }), from, ep),
   };
