@@ -217,7 +217,7 @@
     var since = Date.now();
     var cancelled = false;
     var unsubscribe = subscribe(function (batch) {
-      if (cancelled || batch.reset) return;
+      if (cancelled) return;
       var list = batch.rows || [];
       for (var i = 0; i < list.length; i++) {
         var r = list[i];

@@ -348,6 +348,8 @@
       if (state.patternText && state.pattern) f.pattern = state.patternText;
       if (state.endpoint) f.endpoint = state.endpoint;
       if (state.direction) f.direction = state.direction;
+      // The log costs the runtime and the editor most: sent only while it is shown.
+      f.log = state.view === 'log';
       return f;
     }
 
@@ -387,6 +389,7 @@
       bAddr.classList.toggle('selected', v === 'address');
       bLog.classList.toggle('selected', v === 'log');
       if (v === 'log') rebuildLog();
+      if (state.unsubscribe) M.setFilter(serverFilter());
       schedule();
     }
     bAddr.onclick = function () {

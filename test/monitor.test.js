@@ -184,6 +184,30 @@ describe('monitor aggregator', () => {
     );
   });
 
+  it('sends no log to a watcher that does not want it (the by-address view), rows still', () => {
+    const { agg, send } = setup();
+    const w = agg.addWatcher({ log: false });
+    send('/a', [1]);
+    const b = agg.batch(w);
+    assert.equal(b.rows.length, 1);
+    assert.equal(b.log.length, 0);
+    send('/a', [2]);
+    assert.equal(agg.batch(w).log.length, 0);
+  });
+
+  it('answers addresses churning faster than batches with a snapshot rather than every key gone', () => {
+    const { agg, send } = setup({ maxRowsPerEndpoint: 4, maxRowsPerBatch: 10 });
+    const w = agg.addWatcher({ log: false });
+    agg.batch(w);
+    for (let i = 0; i < 50; i++) send(`/churn/${i}`);
+    const b = agg.batch(w);
+    assert.equal(b.reset, true);
+    assert.deepEqual(
+      b.rows.map((r) => r.address),
+      ['/churn/46', '/churn/47', '/churn/48', '/churn/49'],
+    );
+  });
+
   it('reports an invalid pattern instead of throwing, and then lets nothing through', () => {
     const f = compileFilter({ pattern: '/a/[bc' });
     assert.match(f.error, /\[/);

@@ -82,6 +82,8 @@ export interface MonitorFilter {
   pattern?: string;
   endpoint?: string;
   direction?: Direction;
+  /** Send the log (default true); the "by address" view and learn need only the rows. */
+  log?: boolean;
 }
 
 /** What a watcher is sent: everything changed since its previous batch (or, with reset, a snapshot). */
@@ -124,6 +126,8 @@ export interface AggregatorOptions {
 export interface CompiledFilter {
   readonly source: MonitorFilter;
   readonly error: string | undefined;
+  /** The watcher wants the log. */
+  readonly log: boolean;
   passes(m: { endpoint: string; direction: Direction; address: string }): boolean;
 }
 
@@ -140,9 +144,11 @@ export function compileFilter(filter: MonitorFilter = {}): CompiledFilter {
   }
   const ep = filter.endpoint || undefined;
   const dir = filter.direction === 'in' || filter.direction === 'out' ? filter.direction : undefined;
+  const log = filter.log !== false;
   return {
-    source: { pattern: text, endpoint: ep, direction: dir },
+    source: { pattern: text, endpoint: ep, direction: dir, log },
     error,
+    log,
     passes(m) {
       if (error !== undefined) return false;
       if (ep !== undefined && m.endpoint !== ep) return false;
@@ -407,7 +413,8 @@ export class MonitorAggregator {
       return;
     }
     const at = this.now();
-    this.visit(e, direction, { address: peer.address, port: peer.port }, packet, at, undefined, 0);
+    // A tap's peer is made for each packet (see TrafficTap): kept as it is.
+    this.visit(e, direction, peer, packet, at, undefined, 0);
   }
 
   private visit(
@@ -453,7 +460,22 @@ export class MonitorAggregator {
         e.rows.delete(oldest);
         this.rowGone(oldest);
       }
-      row = { ...m, key, count: 1, rate: 0, rateCount: 0, rateAt: m.at };
+      // Written out rather than spread: a spread of m takes a slow path, and this runs for each new address.
+      row = {
+        endpoint: m.endpoint,
+        direction: m.direction,
+        peer: m.peer,
+        address: m.address,
+        types: m.types,
+        args: m.args,
+        at: m.at,
+        timetag: m.timetag,
+        key,
+        count: 1,
+        rate: 0,
+        rateCount: 0,
+        rateAt: m.at,
+      };
       e.rows.set(key, row);
     } else {
       if (m.at - row.at >= TOUCH_MS) {
@@ -464,8 +486,8 @@ export class MonitorAggregator {
       row.args = m.args;
       row.at = m.at;
       row.peer = m.peer;
-      if (m.timetag) row.timetag = m.timetag;
-      else delete row.timetag;
+      // Assigned, never deleted: a delete would turn the row into a slow dictionary object.
+      row.timetag = m.timetag;
       row.count++;
     }
     if (this.ring.length < this.logSize) this.ring.push(m);
@@ -475,7 +497,7 @@ export class MonitorAggregator {
     }
     for (const w of this.watchers) {
       w.changed.add(key);
-      if (!w.filter.passes(m)) continue;
+      if (!w.filter.log || !w.filter.passes(m)) continue;
       if (w.log.length < this.maxLogPerBatch) w.log.push(m);
       else {
         // Keep the newest: the oldest pending message gives way (counted).
@@ -490,6 +512,8 @@ export class MonitorAggregator {
     for (const w of this.watchers) {
       w.changed.delete(key);
       w.removed.add(key);
+      // Addresses churning faster than batches go out: a snapshot says it in fewer words than every key gone.
+      if (w.removed.size > this.maxRowsPerBatch) w.needsReset = true;
     }
   }
 
@@ -546,7 +570,7 @@ export class MonitorAggregator {
       const rows: MonitorRow[] = [];
       for (const e of this.endpoints.values()) for (const r of e.rows.values()) rows.push(publicRow(r));
       rows.sort((a, b) => a.at - b.at);
-      const log = this.recent().filter((m) => w.filter.passes(m));
+      const log = w.filter.log ? this.recent().filter((m) => w.filter.passes(m)) : [];
       w.log = [];
       // Sent once; the older rows beyond a batch still reach the editor in the next ones.
       for (const r of rows.splice(0, Math.max(0, rows.length - this.maxRowsPerBatch))) w.changed.add(r.key);

@@ -67,6 +67,10 @@ function parseFilter(v: unknown): MonitorFilter | string {
     if (f.direction !== 'in' && f.direction !== 'out') return "direction must be 'in' or 'out'";
     out.direction = f.direction as Direction;
   }
+  if (f.log !== undefined) {
+    if (typeof f.log !== 'boolean') return 'log must be true or false';
+    out.log = f.log;
+  }
   return out;
 }
 
