@@ -39,7 +39,7 @@ function sender() {
   const sock = dgram.createSocket('udp4');
   let timer;
   let n = 0;
-  process.on('message', (m) => {
+  process.on('message', (/** @type {any} */ m) => {
     clearInterval(timer);
     if (m.stop) {
       process.send({ sent: n });
@@ -138,7 +138,7 @@ async function main() {
     clearInterval(sampler);
     const cpu = process.cpuUsage(cpu0);
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    const sentReply = new Promise((r) => child.once('message', (m) => r(m.sent)));
+    const sentReply = new Promise((r) => child.once('message', (/** @type {any} */ m) => r(m.sent)));
     child.send({ stop: true });
     const sent = await sentReply;
     const msgs = received - r0;

@@ -9,6 +9,7 @@ const { udpPeer, sendTo, receive } = require('./helpers/net');
 const { encodePacket } = require('../dist/osc/codec');
 const { watchEndpoints, openEndpointCount } = require('../dist/transport/endpoint');
 const { MonitorService, TOPIC } = require('../dist/nodes/monitor');
+const { udpEndpointHolder } = require('../dist/transport/udp');
 
 /** Every endpoint alive now. */
 function liveEndpoints() {
@@ -215,5 +216,43 @@ describe('monitor runtime', function () {
     events.emit('comms:connection-removed', { session: 'B' });
     assert.equal(service.leaseCount, 0);
     assert.equal(totalTaps(), 0);
+  });
+
+  it("keeps the config node's id for its endpoint across a redeploy (old and new socket alive together)", async () => {
+    const port = await load();
+    const { lease } = (await helper.request().post('/osc-monitor/subscribe').send({}).expect(200)).body;
+    events.emit('comms:message:osc-monitor/attach', { session: 'E', data: { lease } });
+    // The new socket of the same config node, as a redeploy creates it before the old one has closed.
+    const next = udpEndpointHolder({ localAddress: '127.0.0.1', localPort: 0, ipv: 'udp4' }).describe({
+      id: 'udp1',
+      name: 'desk',
+    });
+    const handle = await new Promise((resolve) => {
+      const h = next.register({ onStateChange: (e) => e.state === 'open' && resolve(h) });
+    });
+    const newPort = Number(/:(\d+)$/.exec(handle.endpoint.label)[1]);
+    try {
+      assert.equal(totalTaps(), 2);
+      const old = helper.getNode('udp1');
+      assert.ok(old);
+      const seen = nextBatch((e) => e.data.rows.some((r) => r.address === '/after/redeploy'));
+      await sendTo(sender, encodePacket({ address: '/after/redeploy', args: [] }), newPort);
+      const batch = await seen;
+      assert.equal(batch.data.rows.find((r) => r.address === '/after/redeploy').endpoint, 'udp1');
+      // The old socket still delivers, under the same id.
+      const again = nextBatch((e) => e.data.rows.some((r) => r.address === '/old/socket'));
+      await sendTo(sender, encodePacket({ address: '/old/socket', args: [] }), port);
+      assert.equal((await again).data.rows.find((r) => r.address === '/old/socket').endpoint, 'udp1');
+    } finally {
+      await handle.release();
+    }
+    // One of the two closed: the id lives on with the other.
+    const after = nextBatch((e) => e.data.rows.some((r) => r.address === '/still/there'));
+    await sendTo(sender, encodePacket({ address: '/still/there', args: [] }), port);
+    const b = await after;
+    assert.deepEqual(
+      b.data.endpoints.map((e) => [e.id, e.closed ?? false]),
+      [['udp1', false]],
+    );
   });
 });

@@ -187,15 +187,14 @@ export class MonitorService {
     if (this.aggregator) return;
     const agg = new MonitorAggregator();
     this.aggregator = agg;
-    const used = new Set<string>();
+    // Endpoints per monitor id. An owner's endpoints share its id (a redeploy's new socket opening before the old
+    // one closed, osc out's IPv4 and IPv6 sockets), so the id learn and the filter hold stays the config node's.
+    const users = new Map<string, number>();
     this.stopWatching = watchEndpoints((ep, event) => {
       if (event === 'created') {
         if (this.tapped.has(ep) || ep.closing) return;
-        // Two endpoints of one owner (osc out's IPv4 and IPv6 sockets, a redeploy's old and new) stay apart.
-        const base = ep.owner?.id ?? `${ep.transport}:${ep.label}`;
-        let id = base;
-        for (let n = 2; used.has(id); n++) id = `${base}#${n}`;
-        used.add(id);
+        const id = ep.owner?.id ?? `${ep.transport}:${ep.label}`;
+        users.set(id, (users.get(id) ?? 0) + 1);
         agg.addEndpoint({ id, name: ep.owner?.name ?? `osc ${ep.transport}`, label: ep.label, transport: ep.transport });
         const untap = ep.tap((direction, data, peer) => agg.feed(direction, data, peer, id));
         this.tapped.set(ep, { id, label: ep.label, untap });
@@ -204,7 +203,12 @@ export class MonitorService {
         if (!t) return;
         this.tapped.delete(ep);
         t.untap();
-        used.delete(t.id);
+        const n = (users.get(t.id) ?? 1) - 1;
+        if (n > 0) {
+          users.set(t.id, n);
+          return;
+        }
+        users.delete(t.id);
         agg.removeEndpoint(t.id);
       }
     });
@@ -230,6 +234,7 @@ export class MonitorService {
     const now = Date.now();
     for (const [k, l] of this.leases) if (l.expires <= now) this.unsubscribe(k);
     if (this.aggregator !== agg) return;
+    const counts = new Map<string, { rejected: number; kernelDrops: number | undefined }>();
     for (const [ep, t] of this.tapped) {
       // The label may change once the socket is bound (port 0); counters are the endpoint's own.
       if (ep.label !== t.label) {
@@ -237,8 +242,12 @@ export class MonitorService {
         agg.addEndpoint({ id: t.id, name: ep.owner?.name ?? `osc ${ep.transport}`, label: t.label, transport: ep.transport });
       }
       const c = ep.status().counters;
-      agg.setCounters(t.id, c.rejected, c.kernelDrops);
+      const sum = counts.get(t.id) ?? { rejected: 0, kernelDrops: undefined };
+      sum.rejected += c.rejected;
+      if (c.kernelDrops !== undefined) sum.kernelDrops = (sum.kernelDrops ?? 0) + c.kernelDrops;
+      counts.set(t.id, sum);
     }
+    for (const [id, c] of counts) agg.setCounters(id, c.rejected, c.kernelDrops);
     if (++this.ticks * this.batchMs >= 1000) {
       this.ticks = 0;
       agg.updateRates();
