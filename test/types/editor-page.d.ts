@@ -5,4 +5,7 @@ declare const RED: any;
 declare const $: any;
 interface Window {
   RED: any;
+  // The live monitor's editor API (resources/osc-monitor-client.js), and a test's count of its batches.
+  OscMonitor: any;
+  __oscmonBatches: number;
 }
