@@ -21,7 +21,7 @@
         learnTitle: "Take the address of the next message that arrives",
         waiting: "waiting\u2026",
         waitingTitle: "Waiting for the next message; click to stop",
-        waitingPlaceholder: "waiting for the next address\u2026",
+        waitingPlaceholder: "next address\u2026",
         use: "Use",
         close: "Close",
         onlyUpstream: "only from __endpoint__ (upstream)",
@@ -648,6 +648,7 @@
      * outputs follow, as for a rule added by hand).
      */
     function routeDialog(node, addRule) {
+        if (!monitor()) { return null; }
         NS = "@oscflow/node-red-osc/osc-route:osc-route.";
         var open = [];
         var upstream = upstreamEndpoints(node);
@@ -693,6 +694,7 @@
      */
     function addressDialog(type) {
         var $ = global.$;
+        if (!monitor()) { return null; }
         NS = "@oscflow/node-red-osc/" + type + ":" + type + ".";
         var address = $("#node-input-address");
         var row = $("<div/>", { "class": "form-row oscflow-learn-row" });
@@ -714,7 +716,10 @@
             var types = r.types ? (r.types.charAt(0) === "," ? r.types : "," + r.types) : "";
             hint.empty();
             if (types && types !== ",") {
-                hint.text(text("seen", { types: types }));
+                // The tags in monospace, the words around them as the catalogue says.
+                var parts = text("seen", { types: "\u0000" }).split("\u0000");
+                hint.append(document.createTextNode(parts[0])).append($("<code/>").text(types));
+                if (parts.length > 1) { hint.append(document.createTextNode(parts[1])); }
             }
             hint.attr("data-types", types);
         }
