@@ -7,7 +7,7 @@
 // Node.js too, for the unit tests (test/osc-learn.test.js); the dialog part needs the editor (RED, jQuery) and is
 // only called from there. Nothing here touches RED or $ when the file loads.
 /* global module, Uint8Array */
-(function(global) {
+(/** @param {any} global the editor's window, or this module's exports in Node.js */ function(global) {
     "use strict";
 
     // ---------------------------------------------------------------------------------------------------------
@@ -519,7 +519,7 @@
             var lbl = $("<label/>").css({ width: "auto", display: "block", margin: "0 0 4px 0" }).appendTo(panel);
             $("<input/>", { type: "checkbox", "class": "oscflow-learn-upstream", checked: true })
                 .css({ width: "auto", margin: "0 4px 0 0", "vertical-align": "baseline" })
-                .on("change", function() { onlyUpstream = $(this).prop("checked"); render(); }).appendTo(lbl);
+                .on("change", function(e) { onlyUpstream = !!e.target.checked; render(); }).appendTo(lbl);
             $("<span/>").text(text("onlyUpstream", { endpoint: opts.upstream.map(endpointLabel).join(", ") })).appendTo(lbl);
         }
         var list = $("<div/>", { "class": "oscflow-learn-list" }).css({ "max-height": "180px", overflow: "auto" }).appendTo(panel);
@@ -552,7 +552,7 @@
                 }).appendTo(list);
                 if (opts.multiple) {
                     $("<input/>", { type: "checkbox" }).prop("checked", !!checked[key]).css({ width: "auto", margin: "0 6px 0 0" })
-                        .on("click", function(e) { e.stopPropagation(); checked[key] = $(this).prop("checked"); }).appendTo(item);
+                        .on("click", function(e) { e.stopPropagation(); checked[key] = !!e.target.checked; }).appendTo(item);
                 }
                 $("<code/>").text(r.address).css({ "flex-grow": 1, overflow: "hidden", "text-overflow": "ellipsis" }).appendTo(item);
                 $("<span/>").text(r.types || ",").css({ "margin-left": "8px", "font-family": "monospace", opacity: 0.8 }).appendTo(item);

@@ -18,7 +18,7 @@ const LIMITS = { maxString: 200, maxBlobBytes: 16, maxArgs: 64 };
 /** The row the monitor makes of a message (its own truncation), as OscMonitor.addresses() lists it. */
 function rowOf(message, { direction = 'out', peer = { address: '127.0.0.1', port: 9000 }, transport = 'udp' } = {}) {
   // Decoded from the wire, as the monitor's tap sees it: float32 values rounded, strings as received.
-  const m = decodePacket(encodePacket(message));
+  const m = /** @type {import('../dist/osc/codec').OscMessage} */ (decodePacket(encodePacket(message)));
   return {
     endpoint: { id: 'ep1', name: 'ep1', label: 'ep1', transport },
     direction,
@@ -151,6 +151,7 @@ describe('osc-learn: a monitor row as an oscsend command line', () => {
 
 /** The msg the inject node makes: its properties in order, evaluated and set as Node-RED's inject does. */
 function injected(inject) {
+  /** @type {Record<string, unknown>} */
   const msg = {};
   for (const p of inject.props) {
     let v = p.v;
@@ -194,6 +195,7 @@ describe('osc-learn: a monitor row as an inject node wired to osc out', () => {
   });
 
   it('sets msg.types when a plain value would be typed differently', () => {
+    /** @type {Array<[{ address: string, args: object[] }, string]>} */
     const cases = [
       [msg('/fader', f(1)), ',f'], // an integer-valued float would go as 'i'
       [msg('/d', d(0.5)), ',d'],

@@ -5,4 +5,8 @@ declare const RED: any;
 declare const $: any;
 interface Window {
   RED: any;
+  /** resources/osc-learn.js */
+  OscLearn: any;
+  /** resources/osc-monitor-client.js */
+  OscMonitor: any;
 }
