@@ -16,6 +16,9 @@ const nodesOut = path.join(dist, 'nodes');
 fs.mkdirSync(nodesOut, { recursive: true });
 const editorSrc = path.join(root, 'nodes');
 if (fs.existsSync(editorSrc)) fs.cpSync(editorSrc, nodesOut, { recursive: true });
+// Likewise for the plugins (the monitor's sidebar tab): HTML and locales beside dist/plugins/<name>.js.
+const pluginsSrc = path.join(root, 'plugins');
+if (fs.existsSync(pluginsSrc)) fs.cpSync(pluginsSrc, path.join(dist, 'plugins'), { recursive: true });
 const icons = path.join(root, 'icons');
 if (fs.existsSync(icons)) fs.cpSync(icons, path.join(nodesOut, 'icons'), { recursive: true });
 // The editor checks addresses and patterns with the runtime's own compiled parser (resources/osc-pattern.js).

@@ -5,7 +5,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const dir = path.join(__dirname, '..', 'dist', 'nodes');
+const dist = path.join(__dirname, '..', 'dist');
+// The node files, and the plugins' (the monitor's routes live in nodes/monitor.js, its entry in plugins/).
+const dirs = ['nodes', 'plugins'].map((d) => path.join(dist, d));
 
 /** Each `RED.httpAdmin.<verb>(...)` call in `src`, with the text of its arguments (to the matching parenthesis). */
 function adminRoutes(src) {
@@ -36,15 +38,23 @@ describe('admin HTTP endpoints', () => {
   });
 
   it('every route a node of ours adds requires a permission', () => {
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js'));
+    const files = dirs.flatMap((dir) =>
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => path.join(dir, f)),
+    );
     assert.ok(files.length >= 4, 'the node files are built');
     const open = [];
+    let found = 0;
     for (const f of files) {
-      for (const r of adminRoutes(fs.readFileSync(path.join(dir, f), 'utf8'))) {
+      for (const r of adminRoutes(fs.readFileSync(f, 'utf8'))) {
+        found++;
         if (!/RED\.auth\.needsPermission\(\s*['"][\w.-]+['"]\s*\)/.test(r.args))
-          open.push(`${f}: httpAdmin.${r.verb}(${r.args.slice(0, 60)}...)`);
+          open.push(`${path.relative(dist, f)}: httpAdmin.${r.verb}(${r.args.slice(0, 60)}...)`);
       }
     }
+    assert.ok(found >= 4, 'the monitor routes are found');
     assert.deepEqual(open, [], 'routes without RED.auth.needsPermission');
   });
 });

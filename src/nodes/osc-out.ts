@@ -41,7 +41,9 @@ export = function (RED: NodeAPI): void {
       }
       route = sharedRoute(config.register(user));
     } else {
-      route = new OwnSockets(sender.destination, user, (options, u) => udpEndpointHolder(options).register(u));
+      // The monitor names the socket after its node.
+      const owner = { id: node.id, name: `osc out ${def.name || node.id} (own socket)` };
+      route = new OwnSockets(sender.destination, user, (options, u) => udpEndpointHolder(options).describe(owner).register(u));
     }
     status.now();
 

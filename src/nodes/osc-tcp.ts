@@ -29,7 +29,7 @@ export = function (RED: NodeAPI): void {
       onWarning(warning) {
         node.warn(warning.message);
       },
-    });
+    }).describe({ id: def.id, name: def.name || 'osc tcp' });
     this.transport = 'tcp';
     this.register = (user) => holder.register(user);
     this.on('close', (_removed, done) => {

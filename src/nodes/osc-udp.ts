@@ -10,7 +10,7 @@ interface OscUdpDef extends NodeDef, UdpConfigProperties {}
 export = function (RED: NodeAPI): void {
   function OscUdp(this: OscEndpointNode & { transport: 'udp' }, def: OscUdpDef): void {
     RED.nodes.createNode(this, def);
-    const holder = udpEndpointHolder(udpOptionsFromConfig(def));
+    const holder = udpEndpointHolder(udpOptionsFromConfig(def)).describe({ id: def.id, name: def.name || 'osc udp' });
     this.transport = 'udp';
     this.register = (user) => holder.register(user);
     this.on('close', (_removed, done) => {

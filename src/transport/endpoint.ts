@@ -193,6 +193,16 @@ export function whenEndpointsClosed(transport: Transport): Promise<void> {
   return Promise.allSettled([...closing]).then(() => undefined);
 }
 
+/**
+ * Who an endpoint belongs to, in words a user recognises (the monitor lists endpoints by it): the config node's
+ * id and name or label, or "osc out <name> (own socket)". Set by whoever creates the holder; the transport layer
+ * only carries it.
+ */
+export interface EndpointOwner {
+  readonly id: string;
+  readonly name: string;
+}
+
 /** Hears each endpoint created, and each closed (its socket let go); see watchEndpoints(). */
 export type EndpointWatcher = (endpoint: EndpointBase, event: 'created' | 'closed') => void;
 const watchers = new Set<EndpointWatcher>();
@@ -240,6 +250,8 @@ export abstract class EndpointBase implements Endpoint {
   readonly transport: Transport;
   state: EndpointState = 'opening';
   error: EndpointError | undefined;
+  /** Who holds it (see EndpointOwner); undefined when nobody said. */
+  owner: EndpointOwner | undefined;
   abstract readonly maxPacket: number;
   abstract get label(): string;
   abstract status(role?: EndpointRole): EndpointStatus;
@@ -278,6 +290,11 @@ export abstract class EndpointBase implements Endpoint {
   /** Interceptors set now (osc-request sets one only while a request of its own waits). */
   get interceptorCount(): number {
     return this.interceptors.length;
+  }
+
+  /** Taps set now (the monitor sets them only while an editor watches). */
+  get tapCount(): number {
+    return this.taps.length;
   }
 
   /** close() was called: the endpoint is closed or closing, and will not open again. */
@@ -461,8 +478,16 @@ export abstract class EndpointBase implements Endpoint {
  */
 export class EndpointHolder<E extends EndpointBase = EndpointBase> {
   private current: E | undefined;
+  private owner: EndpointOwner | undefined;
 
   constructor(private readonly create: () => E) {}
+
+  /** Names who holds the endpoint, now and for every endpoint it creates later (see EndpointOwner). */
+  describe(owner: EndpointOwner): this {
+    this.owner = owner;
+    if (this.current) this.current.owner = owner;
+    return this;
+  }
 
   /** The endpoint now in use, if any. */
   get endpoint(): E | undefined {
@@ -470,7 +495,10 @@ export class EndpointHolder<E extends EndpointBase = EndpointBase> {
   }
 
   register(user: EndpointUser): EndpointHandle<E> {
-    if (this.current === undefined || this.current.closing) this.current = this.create();
+    if (this.current === undefined || this.current.closing) {
+      this.current = this.create();
+      this.current.owner = this.owner;
+    }
     const ep = this.current;
     ep.addUser(user);
     let released: Promise<void> | undefined;
