@@ -506,7 +506,8 @@
 
     /**
      * A list of the addresses seen recently (newest first) under `anchor`, to pick one or, with `multiple`,
-     * several: onPick(rows). opts: { filter (row -> bool), upstream: [endpoint ids], multiple }.
+     * several: onPick(rows). opts: { filter (row -> bool), upstream: [endpoint ids], multiple, byAddress (one row
+     * per address) }.
      */
     function openPicker(anchor, opts, onPick) {
         var $ = global.$;
@@ -539,7 +540,16 @@
 
         function render() {
             var all = monitor() ? monitor().addresses() || [] : [];
-            rows = all.filter(function(r) { return (!opts.filter || opts.filter(r)) && (!onlyUpstream || byEndpoints(opts.upstream)(r)); });
+            var addresses = {};
+            rows = all.filter(function(r) {
+                if ((opts.filter && !opts.filter(r)) || (onlyUpstream && !byEndpoints(opts.upstream)(r))) { return false; }
+                // A rule matches addresses, whoever sent them: one row per address, its newest.
+                if (opts.byAddress) {
+                    if (addresses[r.address]) { return false; }
+                    addresses[r.address] = true;
+                }
+                return true;
+            });
             list.empty();
             if (!rows.length) {
                 $("<div/>", { "class": "oscflow-learn-empty" }).css({ padding: "4px", "font-style": "italic" }).text(monitor() ? text("none") : text("noMonitor")).appendTo(list);
@@ -665,7 +675,7 @@
                 pick.on("click", function(e) {
                     e.preventDefault();
                     if (picker) { picker.close(); picker = null; return; }
-                    picker = openPicker(row, { filter: filter, upstream: upstream, multiple: true }, function(rows) {
+                    picker = openPicker(row, { filter: filter, upstream: upstream, multiple: true, byAddress: true }, function(rows) {
                         picker = null;
                         // The first fills this rule; each further one makes a rule of its own.
                         fill(input, rows[0].address);

@@ -7,6 +7,7 @@ const { nodeRed5, installAndStart } = require('../helpers/packed-package');
 const { describeInstalledPackage } = require('../helpers/installed-checks');
 const { describeEditor } = require('../helpers/editor-scenario');
 const { describeFirstHour } = require('../helpers/first-hour-scenario');
+const { describeLearn } = require('../helpers/learn-scenario');
 
 describe('e2e: palette install on Node-RED 5', function () {
   // The first run downloads Node.js 22 and Node-RED 5 into the cache.
@@ -22,4 +23,5 @@ describe('e2e: palette install on Node-RED 5', function () {
   describeInstalledPackage(() => state);
   describeEditor(() => state, 'nr5');
   describeFirstHour(() => state, 'nr5');
+  describeLearn(() => state, 'nr5');
 });
