@@ -289,6 +289,81 @@ function describeLearn(getState, tag) {
       await page.waitForFunction(() => !window.OscMonitor.subscribed, null, { timeout: 5000 });
     });
 
+    it('a monitor row becomes an inject -> osc out pair and an oscsend command line, each sending it again', async () => {
+      // A float that is a whole number: plain, osc out would send it as an int; msg.types keeps it a float.
+      const message = oscMessage('/replay/me', 'fi', [1, 2]);
+      const nextRow = () =>
+        page.evaluate(() => {
+          window.__learned = null;
+          window.__cancel = window.OscMonitor.learnNext({ direction: 'in' }, (r) => {
+            if (r.address === '/replay/me') window.__learned = r;
+          });
+        });
+      const learned = () => page.evaluate(() => window.__learned);
+      await nextRow();
+      await sendUntil(
+        () => new Promise((r) => device.send(message, inPort, '127.0.0.1', r)),
+        () => window.__learned,
+        null,
+        'the row of /replay/me',
+      );
+      const row = await learned();
+      assert.equal(row.types, 'fi');
+
+      const before = await ed.nodeIds('inject');
+      await page.evaluate((r) => window.OscLearn.insertInject(r), row);
+      // Held by the mouse as a paste is: a click on the workspace puts it down.
+      const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      await page.mouse.move(chart.x + 200, chart.y + 300, { steps: 5 });
+      await page.mouse.click(chart.x + 200, chart.y + 300);
+      const injectId = (await ed.nodeIds('inject')).find((i) => !before.includes(i));
+      assert.ok(injectId, 'an inject node was added');
+      const pair = await page.evaluate((i) => {
+        const links = RED.nodes.filterLinks({ source: { id: i } });
+        const out = links.length === 1 ? links[0].target : null;
+        const inject = RED.nodes.node(i);
+        return {
+          props: inject.props,
+          out: out && { type: out.type, host: out.host, port: String(out.port), valid: out.valid },
+        };
+      }, injectId);
+      assert.deepEqual(pair.out, { type: 'osc-out', host: '127.0.0.1', port: String(inPort), valid: true });
+      assert.deepEqual(
+        pair.props.find((p) => p.p === 'types'),
+        { p: 'types', v: ',fi', vt: 'str' },
+      );
+      await ed.deploy();
+      await shot('learn-inject');
+
+      // The inject sends it back into the osc in, as the device did: the same types and values arrive.
+      await nextRow();
+      await sendUntil(
+        () => ed.clickInject(injectId),
+        () => window.__learned,
+        null,
+        'the injected message',
+      );
+      const replayed = await learned();
+      assert.deepEqual([replayed.types, replayed.args], [row.types, row.args]);
+      assert.notEqual(replayed.peer.port, device.address().port, 'sent by osc out, not by the device');
+
+      const command = await page.evaluate((r) => window.OscLearn.oscsendCommand(r), row);
+      assert.equal(command, `oscsend 127.0.0.1 ${inPort} /replay/me fi 1 2`);
+      await nextRow();
+      await sendUntil(
+        () =>
+          new Promise((resolve, reject) =>
+            execFile('/bin/sh', ['-c', command.replace(/^oscsend/, OSCSEND)], (err) => (err ? reject(err) : resolve())),
+          ),
+        () => window.__learned,
+        null,
+        'the message oscsend sent',
+      );
+      const sent = await learned();
+      assert.deepEqual([sent.types, sent.args], [row.types, row.args]);
+      await page.evaluate(() => window.__cancel());
+    });
+
     it('showed no error in the browser console', () => {
       assert.deepEqual(browser.problems, []);
     });
