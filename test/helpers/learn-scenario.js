@@ -294,16 +294,16 @@ function describeLearn(getState, tag) {
       const message = oscMessage('/replay/me', 'fi', [1, 2]);
       const nextRow = () =>
         page.evaluate(() => {
-          window.__learned = null;
-          window.__cancel = window.OscMonitor.learnNext({ direction: 'in' }, (r) => {
-            if (r.address === '/replay/me') window.__learned = r;
+          /** @type {any} */ (window).__learned = null;
+          /** @type {any} */ (window).__cancel = window.OscMonitor.learnNext({ direction: 'in' }, (r) => {
+            if (r.address === '/replay/me') /** @type {any} */ (window).__learned = r;
           });
         });
-      const learned = () => page.evaluate(() => window.__learned);
+      const learned = () => page.evaluate(() => /** @type {any} */ (window).__learned);
       await nextRow();
       await sendUntil(
         () => new Promise((r) => device.send(message, inPort, '127.0.0.1', r)),
-        () => window.__learned,
+        () => /** @type {any} */ (window).__learned,
         null,
         'the row of /replay/me',
       );
@@ -339,7 +339,7 @@ function describeLearn(getState, tag) {
       await nextRow();
       await sendUntil(
         () => ed.clickInject(injectId),
-        () => window.__learned,
+        () => /** @type {any} */ (window).__learned,
         null,
         'the injected message',
       );
@@ -355,13 +355,13 @@ function describeLearn(getState, tag) {
           new Promise((resolve, reject) =>
             execFile('/bin/sh', ['-c', command.replace(/^oscsend/, OSCSEND)], (err) => (err ? reject(err) : resolve())),
           ),
-        () => window.__learned,
+        () => /** @type {any} */ (window).__learned,
         null,
         'the message oscsend sent',
       );
       const sent = await learned();
       assert.deepEqual([sent.types, sent.args], [row.types, row.args]);
-      await page.evaluate(() => window.__cancel());
+      await page.evaluate(() => /** @type {any} */ (window).__cancel());
     });
 
     it('showed no error in the browser console', () => {
