@@ -557,7 +557,7 @@
             }
             rows.forEach(function(r) {
                 var key = rowKey(r);
-                var item = $("<div/>", { "class": "oscflow-learn-item" }).attr("data-address", r.address).css({
+                var item = $("<div/>", { "class": "oscflow-learn-item" }).attr({ "data-address": r.address, "data-at": r.at }).css({
                     display: "flex", "align-items": "center", padding: "2px 4px", cursor: "pointer", "white-space": "nowrap"
                 }).appendTo(list);
                 if (opts.multiple) {

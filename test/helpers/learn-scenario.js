@@ -133,6 +133,26 @@ function describeLearn(getState, tag) {
           y: 100,
           wires: [],
         },
+        {
+          id: 'c6c6c6c6c6c6c6c6',
+          type: 'osc-request',
+          z: 'c1c1c1c1c1c1c1c1',
+          transport: 'udp',
+          endpoint: '',
+          host: '',
+          port: '',
+          address: '',
+          numbers: 'int',
+          reply: '',
+          format: 'osc',
+          timeout: 1,
+          retries: 0,
+          maxPending: 100,
+          consume: false,
+          x: 580,
+          y: 180,
+          wires: [[]],
+        },
       ];
       const tab = await ed.importJson(flow);
       assert.equal(tab.label, 'learn');
@@ -142,6 +162,7 @@ function describeLearn(getState, tag) {
       ids.in = await onTab('osc-in');
       ids.route = await onTab('osc-route');
       ids.out = await onTab('osc-out');
+      ids.request = await onTab('osc-request');
       ids.endpoint = await page.evaluate((i) => RED.nodes.node(i).endpoint, ids.in);
       await ed.deploy();
       await ed.waitForStatus(ids.in, /listening/);
@@ -200,17 +221,17 @@ function describeLearn(getState, tag) {
         null,
         'both addresses in the list',
       );
-      // Newest first, one row per address (a rule matches whoever sends): as the monitor lists them, deduplicated.
+      // Newest first (as last seen when the list was drawn), one row per address: a rule matches whoever sends.
       const listed = await picker
         .locator('.oscflow-learn-item')
-        .evaluateAll((els) => els.map((e) => e.getAttribute('data-address')));
-      assert.equal(new Set(listed).size, listed.length, `one row per address: ${listed.join(' ')}`);
-      const monitorOrder = await page.evaluate(() =>
-        window.OscMonitor.addresses()
-          .map((r) => r.address)
-          .filter((a, k, all) => all.indexOf(a) === k),
-      );
-      assert.deepEqual(listed, monitorOrder.slice(0, listed.length));
+        .evaluateAll((els) =>
+          els.map((e) => ({ address: e.getAttribute('data-address'), at: Number(e.getAttribute('data-at')) })),
+        );
+      const addresses = listed.map((r) => r.address);
+      assert.equal(new Set(addresses).size, addresses.length, `one row per address: ${addresses.join(' ')}`);
+      for (let k = 1; k < listed.length; k++) {
+        assert.ok(listed[k - 1].at >= listed[k].at, `newest first: ${JSON.stringify(listed)}`);
+      }
       await shot('learn-route-recent');
       await picker.locator('.oscflow-learn-item[data-address="/recent/a"]').click();
       await picker.locator('.oscflow-learn-item[data-address="/recent/b"]').click();
@@ -279,6 +300,27 @@ function describeLearn(getState, tag) {
         port: String(device.address().port),
         valid: true,
       });
+    });
+
+    it('osc request: the same, under its Address', async () => {
+      await ed.openEditor(ids.request);
+      await page.locator('.oscflow-learn-row .oscflow-learn-pick').click();
+      const picker = page.locator('.oscflow-learn-picker');
+      await picker.waitFor({ state: 'visible' });
+      const message = oscMessage('/device/query', 'i', [1]);
+      await sendUntil(
+        () => new Promise((r) => device.send(message, inPort, '127.0.0.1', r)),
+        () => document.querySelector('.oscflow-learn-picker .oscflow-learn-item[data-address="/device/query"]'),
+        null,
+        '/device/query in the list',
+      );
+      await picker.locator('.oscflow-learn-item[data-address="/device/query"]').click();
+      assert.equal(await page.locator('#node-input-address').inputValue(), '/device/query');
+      assert.equal(await page.locator('#node-input-host').inputValue(), '127.0.0.1');
+      assert.equal(await page.locator('#node-input-port').inputValue(), String(device.address().port));
+      assert.match(await page.locator('.oscflow-learn-types').textContent(), /seen: ,i\b/);
+      await ed.done();
+      assert.equal(await page.evaluate((i) => RED.nodes.node(i).address, ids.request), '/device/query');
     });
 
     it('closing a dialog while learning stops waiting (the monitor subscription is let go)', async () => {
