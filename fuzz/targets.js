@@ -583,6 +583,69 @@ function patternTarget() {
   };
 }
 
+// ---------------------------------------------------------------- the live monitor
+
+/**
+ * The monitor's aggregator fed whatever arrives at an endpoint while an editor watches: it must never throw (a
+ * tap's throw is swallowed, the packet then missing from the monitor), must stay within its caps, and what it
+ * sends to the editor must be plain JSON (no bigint, no bytes) and short.
+ */
+function monitorTarget() {
+  let agg;
+  let watcher;
+  let decoder;
+  let fed = 0;
+  const CAP = 8;
+  const LOG = 16;
+  return {
+    name: 'monitor',
+    description: 'MonitorAggregator.feed(bytes) -> batch() as JSON, within its caps',
+    load() {
+      let mod;
+      try {
+        mod = require(path.join(DIST, '..', 'monitor', 'aggregator.js'));
+      } catch (e) {
+        if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
+        return 'dist/monitor/aggregator.js not built yet';
+      }
+      agg = new mod.MonitorAggregator({
+        maxRowsPerEndpoint: CAP,
+        logSize: LOG,
+        maxLogPerBatch: LOG,
+        maxString: 8,
+        maxBlobBytes: 4,
+        maxArgs: 4,
+      });
+      agg.addEndpoint({ id: 'e', name: 'fuzz', label: '127.0.0.1:9000', transport: 'udp' });
+      watcher = agg.addWatcher({ pattern: '/*' });
+      decoder = decoderTarget('monitor', {});
+      decoder.load();
+      return null;
+    },
+    seeds(seed) {
+      return decoder.seeds(seed);
+    },
+    generate(rng, seed) {
+      return decoder.generate(rng, seed);
+    },
+    mutate(rng, input, other) {
+      return mutate(rng, input, other, 1 << 16);
+    },
+    run(input) {
+      agg.feed(fed++ % 2 ? 'in' : 'out', input, { address: '127.0.0.1', port: 9000 }, 'e');
+      if (agg.rowCount > CAP) fail(`monitor holds ${agg.rowCount} rows, over its cap ${CAP}`);
+      if (agg.logLength > LOG) fail(`monitor log holds ${agg.logLength}, over ${LOG}`);
+      const b = agg.batch(watcher, true);
+      const json = JSON.stringify(b);
+      if (!isDeepStrictEqual(JSON.parse(json), b)) fail('a monitor batch is not plain JSON');
+      // Every value is cut: a batch of CAP rows and LOG messages of 4 short args each stays small.
+      if (json.length > 64 * 1024) fail(`a monitor batch of ${json.length} characters`);
+      const e = b.endpoints[0];
+      return `${b.rows.length ? 'row' : 'none'}:${e.counts.malformed > 0 ? 'malformed' : 'ok'}`;
+    },
+  };
+}
+
 function allTargets() {
   return [
     decoderTarget('decode', {}),
@@ -593,6 +656,7 @@ function allTargets() {
     patternTarget(),
     receivePathTarget(),
     messageTextTarget(),
+    monitorTarget(),
   ];
 }
 

@@ -51,6 +51,9 @@
   function shortValue(a) {
     var v = a.value;
     switch (a.type) {
+      case 'f':
+        // float32 carries about 7 significant digits: 0.34, not 0.3400000035762787.
+        return typeof v === 'number' ? String(Number(v.toPrecision(7))) : String(v);
       case 'b':
         return 'blob[' + (a.size || 0) + '] ' + v + (a.truncated ? '…' : '');
       case 's':

@@ -118,7 +118,7 @@
     var scroller = el('div', 'oscmon-scroll');
     scroller.style.cssText = 'flex:1 1 auto;overflow:auto';
     var table = el('table', 'oscmon-table');
-    table.style.cssText = 'width:100%;border-collapse:collapse;font-family:monospace';
+    table.style.cssText = 'width:100%;table-layout:fixed;border-collapse:collapse;font-family:monospace';
     var tbody = el('tbody');
     table.appendChild(tbody);
     var emptyNote = el('div', 'oscmon-empty', t('empty'));
@@ -143,11 +143,41 @@
       return !state.pattern || state.pattern.match(m.address);
     }
 
-    function actions(tr, raw) {
+    var GREY = 'color:var(--red-ui-secondary-text-color, #888)';
+    var STYLE = {
+      time: GREY,
+      dir: 'flex:none;width:1em',
+      address: 'flex:1 1 auto;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-weight:bold',
+      rate: 'flex:none;' + GREY,
+      count: 'flex:none;' + GREY,
+      types: 'flex:none;' + GREY,
+      values: 'flex:1 1 auto;overflow:hidden;text-overflow:ellipsis;white-space:nowrap',
+      peer: 'flex:none;' + GREY,
+    };
+
+    // Two lines per message, to fit the sidebar: where it went and how often, then what it carried.
+    function twoLines(tr, first, second) {
+      var td = el('td');
+      td.style.cssText = 'padding:2px 8px;border-bottom:1px solid var(--red-ui-secondary-border-color, #eee)';
+      tr._cells = {};
+      [first, second].forEach(function (keys) {
+        var line = el('div');
+        line.style.cssText = 'display:flex;gap:6px;align-items:baseline;min-width:0';
+        keys.forEach(function (k) {
+          var span = el('span', 'oscmon-' + k);
+          span.style.cssText = STYLE[k] || '';
+          tr._cells[k] = span;
+          line.appendChild(span);
+        });
+        td.appendChild(line);
+      });
+      tr.appendChild(td);
+      actions(td.firstChild, tr);
+    }
+
+    function actions(line, tr) {
       var L = window.OscLearn;
       if (!L) return;
-      var cell = el('td', 'oscmon-actions');
-      cell.style.cssText = 'white-space:nowrap';
       var c = el('button', 'red-ui-button red-ui-button-small oscmon-copy-oscsend');
       c.title = t('copyOscsend');
       c.innerHTML = '<i class="fa fa-terminal"></i>';
@@ -155,15 +185,14 @@
       i.title = t('insertInject');
       i.innerHTML = '<i class="fa fa-sign-in"></i>';
       c.onclick = function () {
-        var out = L.oscsendCommand(M.toRow(tr._raw || raw));
+        var out = L.oscsendCommand(M.toRow(tr._raw));
         if (typeof out === 'string' && RED.clipboard && RED.clipboard.copyText) RED.clipboard.copyText(out, $(c), t('copyOscsend'));
       };
       i.onclick = function () {
-        L.insertInject(M.toRow(tr._raw || raw));
+        L.insertInject(M.toRow(tr._raw));
       };
-      cell.appendChild(c);
-      cell.appendChild(i);
-      tr.appendChild(cell);
+      line.appendChild(c);
+      line.appendChild(i);
     }
 
     // by address: one <tr> per key, kept and updated in place.
@@ -172,15 +201,8 @@
       var tr = rowEls.get(r.key);
       if (!tr) {
         tr = el('tr', 'oscmon-row');
-        tr.style.cssText = 'border-bottom:1px solid var(--red-ui-secondary-border-color, #eee)';
-        tr._cells = {};
-        ['dir', 'address', 'types', 'values', 'rate', 'count', 'peer'].forEach(function (k) {
-          var td = el('td', 'oscmon-' + k);
-          td.style.cssText = 'padding:1px 4px;vertical-align:top' + (k === 'values' ? ';word-break:break-all' : ';white-space:nowrap');
-          tr._cells[k] = td;
-          tr.appendChild(td);
-        });
-        actions(tr, r);
+        tr._raw = r;
+        twoLines(tr, ['dir', 'address', 'rate', 'count'], ['types', 'values', 'peer']);
         rowEls.set(r.key, tr);
       }
       tr._raw = r;
@@ -194,28 +216,21 @@
       set(tr._cells.peer, r.peer.address + ':' + r.peer.port);
       return tr;
     }
-    function set(td, text) {
-      if (td.textContent !== text) td.textContent = text;
+    function set(node, text) {
+      if (node.textContent !== text) node.textContent = text;
     }
 
     function logTr(m) {
       var tr = el('tr', 'oscmon-logrow');
-      tr.style.cssText = 'border-bottom:1px solid var(--red-ui-secondary-border-color, #eee)';
-      [
-        time(m.at),
-        m.direction === 'in' ? '→' : '←',
-        m.address,
-        m.types,
-        valuesText(m.args),
-        m.peer.address + ':' + m.peer.port,
-      ].forEach(function (text, i) {
-        var td = el('td', 'oscmon-log-' + i, text);
-        td.style.cssText = 'padding:1px 4px;vertical-align:top' + (i === 4 ? ';word-break:break-all' : ';white-space:nowrap');
-        tr.appendChild(td);
-      });
-      tr.title = endpointName(m.endpoint);
       tr._raw = m;
-      actions(tr, m);
+      twoLines(tr, ['dir', 'address', 'time'], ['types', 'values', 'peer']);
+      tr._cells.time.textContent = time(m.at);
+      tr._cells.dir.textContent = m.direction === 'in' ? '→' : '←';
+      tr._cells.address.textContent = m.address;
+      tr._cells.types.textContent = m.types;
+      tr._cells.values.textContent = valuesText(m.args);
+      tr._cells.peer.textContent = m.peer.address + ':' + m.peer.port;
+      tr.title = endpointName(m.endpoint) + (m.timetag ? ' · bundle ' + m.timetag.seconds + '.' + m.timetag.fraction : '');
       return tr;
     }
 

@@ -15,6 +15,7 @@ function setup(options = {}) {
   return {
     agg,
     advance: (ms) => (now += ms),
+    /** @type {(address: string, args?: any[], ep?: string, dir?: 'in' | 'out', from?: typeof peer) => void} */
     send: (address, args = [], ep = 'u1', dir = 'in', from = peer) =>
       agg.feed(dir, encodePacket({ address, args }), from, ep),
   };
@@ -70,6 +71,9 @@ describe('monitor aggregator', () => {
       { type: 'i', value: 1 },
     ]);
     assert.equal(shortValue(t.args[1]), 'blob[100] 00010203…');
+    assert.equal(shortValue(t.args[0]), '"aaaaaaaa"…');
+    // float32's digits, not the double it widens to.
+    assert.equal(shortValue({ type: 'f', value: Math.fround(0.34) }), '0.34');
     assert.deepEqual(n.args, [
       { type: 'h', value: '1099511627776' },
       { type: 'd', value: 'Infinity' },

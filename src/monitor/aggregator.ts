@@ -223,6 +223,9 @@ export function typeTags(args: readonly OscArg[]): string {
 export function shortValue(a: MonitorArg): string {
   const v = a.value;
   switch (a.type) {
+    case 'f':
+      // float32 carries about 7 significant digits: 0.34, not 0.3400000035762787.
+      return typeof v === 'number' ? String(Number(v.toPrecision(7))) : String(v);
     case 'b':
       return `blob[${a.size ?? 0}] ${v as string}${a.truncated ? '…' : ''}`;
     case 's':

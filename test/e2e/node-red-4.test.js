@@ -5,6 +5,7 @@ const { nodeRed4, installAndStart } = require('../helpers/packed-package');
 const { describeInstalledPackage } = require('../helpers/installed-checks');
 const { describeEditor } = require('../helpers/editor-scenario');
 const { describeFirstHour } = require('../helpers/first-hour-scenario');
+const { describeMonitor } = require('../helpers/monitor-scenario');
 const { describeLearn } = require('../helpers/learn-scenario');
 
 describe('e2e: palette install on Node-RED 4', function () {
@@ -20,5 +21,6 @@ describe('e2e: palette install on Node-RED 4', function () {
   describeInstalledPackage(() => state);
   describeEditor(() => state, 'nr4');
   describeFirstHour(() => state, 'nr4');
+  describeMonitor(() => state, 'nr4');
   describeLearn(() => state, 'nr4');
 });

@@ -5,8 +5,9 @@ declare const RED: any;
 declare const $: any;
 interface Window {
   RED: any;
+  // The live monitor's editor API (resources/osc-monitor-client.js), and a test's count of its batches.
+  OscMonitor: any;
+  __oscmonBatches: number;
   /** resources/osc-learn.js */
   OscLearn: any;
-  /** resources/osc-monitor-client.js */
-  OscMonitor: any;
 }
