@@ -531,7 +531,7 @@
             $("<button/>", { type: "button", "class": "red-ui-button red-ui-button-small oscflow-learn-use" }).text(text("use"))
                 .on("click", function(e) {
                     e.preventDefault();
-                    var picked = rows.filter(function(r) { return checked[rowKey(r)]; });
+                    var picked = rows.filter(function(r) { return checked[opts.byAddress ? r.address : rowKey(r)]; });
                     if (picked.length) { close(); onPick(picked); }
                 }).appendTo(buttons);
         }
@@ -556,7 +556,8 @@
                 return;
             }
             rows.forEach(function(r) {
-                var key = rowKey(r);
+                // Ticks survive the list being redrawn as traffic goes on, and a newer row of the same address.
+                var key = opts.byAddress ? r.address : rowKey(r);
                 var item = $("<div/>", { "class": "oscflow-learn-item" }).attr({ "data-address": r.address, "data-at": r.at }).css({
                     display: "flex", "align-items": "center", padding: "2px 4px", cursor: "pointer", "white-space": "nowrap"
                 }).appendTo(list);

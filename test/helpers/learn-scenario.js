@@ -235,6 +235,22 @@ function describeLearn(getState, tag) {
       await shot('learn-route-recent');
       await picker.locator('.oscflow-learn-item[data-address="/recent/a"]').click();
       await picker.locator('.oscflow-learn-item[data-address="/recent/b"]').click();
+      // Traffic goes on while the person picks (each oscsend from a new port: a new row of the same address): the
+      // list is redrawn, and the ticks stay.
+      const drawnAt = await picker.locator('.oscflow-learn-item[data-address="/recent/a"]').getAttribute('data-at');
+      await sendUntil(
+        () => oscsend(inPort, '/recent/a', 'i', '1'),
+        (at) => {
+          const item = document.querySelector('.oscflow-learn-picker .oscflow-learn-item[data-address="/recent/a"]');
+          return item && item.getAttribute('data-at') !== at;
+        },
+        drawnAt,
+        'the list redrawn with a newer /recent/a',
+      );
+      const ticked = await picker
+        .locator('.oscflow-learn-item input[type=checkbox]:checked')
+        .evaluateAll((els) => els.map((e) => e.closest('.oscflow-learn-item').getAttribute('data-address')));
+      assert.deepEqual(ticked.sort(), ['/recent/a', '/recent/b']);
       await picker.locator('.oscflow-learn-use').click();
       await picker.waitFor({ state: 'detached' });
       await page.waitForFunction(() => document.querySelectorAll('#node-input-rule-container li').length === 3);
