@@ -592,10 +592,12 @@ describe('editor files', () => {
   it("loads shared editor code from resources/ under this module's name, and ships it", () => {
     const used = types.flatMap((type) => resourcesOf(read('nodes', `${type}.html`)).map((r) => ({ type, ...r })));
     assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), [...types].sort());
+    // "Learn" (resources/osc-learn.js) in the dialogs with an address to take from the traffic.
+    const learns = ['osc-out', 'osc-request', 'osc-route'];
     for (const type of types) {
       assert.deepEqual(
         used.filter((u) => u.type === type).map((u) => u.file),
-        ['osc-pattern.js', 'osc-validate.js'],
+        ['osc-pattern.js', 'osc-validate.js', ...(learns.includes(type) ? ['osc-learn.js'] : [])],
         type,
       );
     }
@@ -611,6 +613,12 @@ describe('editor files', () => {
       ['checkPattern', 'checkAddress', 'isHost', 'badAllowEntry', 'wholeIn', 'live', 'prepareDialog', 'saveDialog'],
       'one global object, for every node',
     );
+    // Loading touches neither RED nor jQuery (the editor may load it before either is ready).
+    const learnContext = vm.createContext({});
+    vm.runInContext('var window = this;', learnContext);
+    vm.runInContext(read('resources', 'osc-learn.js'), learnContext);
+    assert.equal(typeof learnContext.OscLearn.oscsendCommand, 'function');
+    assert.equal(typeof learnContext.OscLearn.insertInject, 'function');
   });
 
   it('checks patterns with the compiled runtime itself, rebuilt by every build', () => {

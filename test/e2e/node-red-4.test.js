@@ -6,6 +6,7 @@ const { describeInstalledPackage } = require('../helpers/installed-checks');
 const { describeEditor } = require('../helpers/editor-scenario');
 const { describeFirstHour } = require('../helpers/first-hour-scenario');
 const { describeMonitor } = require('../helpers/monitor-scenario');
+const { describeLearn } = require('../helpers/learn-scenario');
 
 describe('e2e: palette install on Node-RED 4', function () {
   this.timeout(180000);
@@ -21,4 +22,5 @@ describe('e2e: palette install on Node-RED 4', function () {
   describeEditor(() => state, 'nr4');
   describeFirstHour(() => state, 'nr4');
   describeMonitor(() => state, 'nr4');
+  describeLearn(() => state, 'nr4');
 });

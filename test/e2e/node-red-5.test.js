@@ -8,6 +8,7 @@ const { describeInstalledPackage } = require('../helpers/installed-checks');
 const { describeEditor } = require('../helpers/editor-scenario');
 const { describeFirstHour } = require('../helpers/first-hour-scenario');
 const { describeMonitor } = require('../helpers/monitor-scenario');
+const { describeLearn } = require('../helpers/learn-scenario');
 
 describe('e2e: palette install on Node-RED 5', function () {
   // The first run downloads Node.js 22 and Node-RED 5 into the cache.
@@ -24,4 +25,5 @@ describe('e2e: palette install on Node-RED 5', function () {
   describeEditor(() => state, 'nr5');
   describeFirstHour(() => state, 'nr5');
   describeMonitor(() => state, 'nr5');
+  describeLearn(() => state, 'nr5');
 });

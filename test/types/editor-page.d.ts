@@ -8,4 +8,6 @@ interface Window {
   // The live monitor's editor API (resources/osc-monitor-client.js), and a test's count of its batches.
   OscMonitor: any;
   __oscmonBatches: number;
+  /** resources/osc-learn.js */
+  OscLearn: any;
 }
