@@ -593,6 +593,8 @@ function allTargets() {
     patternTarget(),
     receivePathTarget(),
     messageTextTarget(),
+    // mDNS / DNS-SD (discovery): the packets anyone on the LAN can send to port 5353.
+    require('./mdns-target').mdnsTarget(),
   ];
 }
 

@@ -392,6 +392,7 @@ export class Ad extends EventEmitter {
       fn();
     }, ms);
     this.timers.add(t);
+    t.unref(); // probing and announcing never keep a process alive on their own
   }
 
   clearTimers(): void {
