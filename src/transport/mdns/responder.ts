@@ -458,6 +458,7 @@ export class Responder {
   private tickTimer: NodeJS.Timeout | null = null;
   private readonly cache = new Map<string, Map<string, Cached>>(); // name|type -> data -> record
   private cacheSize = 0;
+  private readonly targetRefs = new Map<string, number>(); // SRV target -> how many cached SRV records name it
   private instanceCount = 0;
   private changeTimer: NodeJS.Timeout | null = null;
   private readonly resolving = new Map<string, number>(); // what we asked for, and when
@@ -512,6 +513,7 @@ export class Responder {
     if (this.changeTimer) clearTimeout(this.changeTimer);
     this.rescanTimer = this.tickTimer = this.changeTimer = null;
     this.cache.clear();
+    this.targetRefs.clear();
     this.cacheSize = this.instanceCount = 0;
     this.stats.cacheRecords = 0;
     this.resolving.clear();
@@ -915,15 +917,16 @@ export class Responder {
     // Answers to queries on one interface are gathered while they wait, so a burst of queries costs one answer
     // per interface; section 6: a shared answer (PTR) waits 20-120 ms, so many responders do not answer at once.
     let p = this.pending.get(iface.name);
+    const first = !p;
     if (!p) {
       p = { answers: new Map(), additionals: new Map(), probeDefense: false };
       this.pending.set(iface.name, p);
-      const pending = p;
-      this.defer(shared ? 20 + Math.random() * 100 : 0, () => this.flushAnswers(iface, pending));
     }
     for (const rr of answers) p.answers.set(recordKey(rr), rr);
     for (const rr of additionals) p.additionals.set(recordKey(rr), rr);
     if (m.authorities.length) p.probeDefense = true;
+    const pending = p;
+    if (first) this.defer(shared ? 20 + Math.random() * 100 : 0, () => this.flushAnswers(iface, pending));
   }
 
   /** Runs fn after ms (0: after the current packet); the fuzzer replaces it to run at once. */
@@ -1029,11 +1032,13 @@ export class Responder {
       if (rr.type === TYPE_PTR) return types.has(nameKey(rr.name));
       if (rr.type === TYPE_SRV || rr.type === TYPE_TXT)
         return rr.name.length > 3 && types.has(nameKey(rr.name.slice(1))) && this.hasPtrTo(rr.name, records);
-      if (rr.type === TYPE_A || rr.type === TYPE_AAAA) return targets.has(nameKey(rr.name));
+      if (rr.type === TYPE_A || rr.type === TYPE_AAAA) {
+        const k = nameKey(rr.name);
+        return targets.has(k) || this.targetRefs.has(k);
+      }
       return false;
     };
     for (const rr of records) if (rr.type === TYPE_SRV) targets.add(nameKey((rr.data as SrvData).target));
-    if (records.some((rr) => rr.type === TYPE_A || rr.type === TYPE_AAAA)) this.cachedTargets(targets);
     let changed = false;
     const flushed = new Set<string>();
     for (let rr of records) {
@@ -1100,11 +1105,20 @@ export class Responder {
       set.set(dk, entry);
       this.cacheSize++;
       if (rr.type === TYPE_PTR) this.instanceCount++;
+      if (rr.type === TYPE_SRV) {
+        const tk = nameKey((rr.data as SrvData).target);
+        this.targetRefs.set(tk, (this.targetRefs.get(tk) ?? 0) + 1);
+      }
       changed = true;
     }
     this.stats.cacheRecords = this.cacheSize;
     if (changed) {
-      this.resolveMissing(iface);
+      // Only instances this packet named in a PTR: a packet must not cost a walk over the whole cache.
+      const named = records.filter((rr) => rr.type === TYPE_PTR && types.has(nameKey(rr.name)) && rr.ttl > 0);
+      this.resolveMissing(
+        iface,
+        named.slice(0, 20).map((rr) => rr.data as Name),
+      );
       this.changed();
     }
   }
@@ -1114,13 +1128,6 @@ export class Responder {
     const ptrs = this.cache.get(`${nameKey(instance.slice(1))}|${TYPE_PTR}`);
     if (ptrs?.has(k)) return true;
     return records.some((rr) => rr.type === TYPE_PTR && nameKey(rr.data as Name) === k);
-  }
-
-  private cachedTargets(into: Set<string>): void {
-    for (const [key, set] of this.cache) {
-      if (!key.endsWith(`|${TYPE_SRV}`)) continue;
-      for (const c of set.values()) into.add(nameKey((c.rr.data as SrvData).target));
-    }
   }
 
   private addressCount(host: Name): number {
@@ -1133,10 +1140,16 @@ export class Responder {
     if (set.size === 0) this.cache.delete(key);
     this.cacheSize--;
     if (c.rr.type === TYPE_PTR) this.instanceCount--;
+    if (c.rr.type === TYPE_SRV) {
+      const tk = nameKey((c.rr.data as SrvData).target);
+      const n = (this.targetRefs.get(tk) ?? 1) - 1;
+      if (n > 0) this.targetRefs.set(tk, n);
+      else this.targetRefs.delete(tk);
+    }
   }
 
   /** Asks for what a listed instance still lacks (SRV, TXT, addresses), at most once a second each. */
-  private resolveMissing(iface: Iface): void {
+  private resolveMissing(iface: Iface, instances: Name[]): void {
     const now = this.now();
     const questions: Question[] = [];
     const ask = (name: Name, type: number) => {
@@ -1146,20 +1159,15 @@ export class Responder {
       this.resolving.set(k, now);
       questions.push({ name, type, class: CLASS_IN, unicast: false });
     };
-    for (const [key, set] of this.cache) {
-      if (!key.endsWith(`|${TYPE_PTR}`)) continue;
-      for (const c of set.values()) {
-        if (c.iface !== iface.name) continue;
-        const instance = c.rr.data as Name;
-        const srv = this.cache.get(`${nameKey(instance)}|${TYPE_SRV}`);
-        if (!srv) ask(instance, TYPE_SRV);
-        if (!this.cache.get(`${nameKey(instance)}|${TYPE_TXT}`)) ask(instance, TYPE_TXT);
-        if (srv)
-          for (const s of srv.values()) {
-            const target = (s.rr.data as SrvData).target;
-            if (this.addressCount(target) === 0) ask(target, TYPE_A);
-          }
-      }
+    for (const instance of instances) {
+      const srv = this.cache.get(`${nameKey(instance)}|${TYPE_SRV}`);
+      if (!srv) ask(instance, TYPE_SRV);
+      if (!this.cache.get(`${nameKey(instance)}|${TYPE_TXT}`)) ask(instance, TYPE_TXT);
+      if (srv)
+        for (const s of srv.values()) {
+          const target = (s.rr.data as SrvData).target;
+          if (this.addressCount(target) === 0) ask(target, TYPE_A);
+        }
       if (questions.length > 20) break;
     }
     if (questions.length) void this.sendQuery(iface, questions.slice(0, 20));
