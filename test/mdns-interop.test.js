@@ -14,7 +14,7 @@ const uniqueName = (what) => `oscflow ${what} ${process.pid}-${++seq}`;
 /** A real UDP socket on a free port: what we advertise is a port someone listens on. */
 async function listening() {
   const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
+  await new Promise((r) => s.bind(0, '127.0.0.1', () => r(undefined)));
   return { port: s.address().port, close: () => s.close() };
 }
 

@@ -68,7 +68,7 @@ describe('mDNS packets (dist/transport/mdns/packet.js)', () => {
     assert.deepEqual(d.answers[0].data, instance);
     assert.deepEqual(d.answers[1].data, { priority: 0, weight: 0, port: 8000, target: ['Host', 'local'] });
     assert.equal(d.answers[1].flush, true);
-    assert.deepEqual(packet.decodeTxt(d.answers[2].data), { Key: 'vä' });
+    assert.deepEqual(packet.decodeTxt(/** @type {Uint8Array[]} */ (d.answers[2].data)), { Key: 'vä' });
     assert.equal(d.answers[3].data, '192.0.2.2');
     assert.deepEqual(d.answers[4].name, ['host', 'local'], 'a compression pointer keeps the case written');
     assert.equal(d.answers[4].data, 'fd00::2');
@@ -106,6 +106,7 @@ describe('mDNS packets (dist/transport/mdns/packet.js)', () => {
       at += part.length;
     }
     const chain = chainParts;
+    /** @type {Array<[string, Buffer, string]>} */
     const cases = [
       ['pointer to itself', Buffer.concat([header(1, 0, 0), Buffer.from([0xc0, 12, 0, 12, 0, 1])]), 'MDNS_BAD_POINTER'],
       [
@@ -386,6 +387,19 @@ describe('mDNS responder (dist/transport/mdns/responder.js, a recording transpor
     r.closeBrowser(b);
   });
 
+  it('ignores a response with a non-zero response code (RFC 6762 section 18.11)', () => {
+    const { r } = makeResponder();
+    const b = r.browse(['_osc._udp']);
+    const bytes = announcement(['Rcode', '_osc', '_udp', 'local'], 1, ['rc', 'local'], ['192.0.2.8']);
+    bytes.writeUInt16BE(0x8403, 2); // NXDOMAIN
+    r.receive(bytes, NEIGHBOUR);
+    assert.deepEqual(r.services(b.types), []);
+    bytes.writeUInt16BE(0x8400, 2);
+    r.receive(bytes, NEIGHBOUR);
+    assert.equal(r.services(b.types).length, 1, 'the same packet with rcode 0 is taken');
+    r.closeBrowser(b);
+  });
+
   it('a malformed packet is counted and reported with its code and sender, never thrown', () => {
     const { r } = makeResponder();
     const b = r.browse(['_osc._udp']);
@@ -500,12 +514,15 @@ describe('discovery facade (dist/transport/discovery.js)', () => {
   it('has the shape the nodes use', () => {
     assert.match(discovery.defaultServiceName(), /^Node-RED on \S+/);
     assert.deepEqual([...discovery.OSC_SERVICE_TYPES], ['_osc._udp', '_osc._tcp', '_oscjson._tcp']);
-    assert.throws(() => discovery.advertise({ type: '_http._tcp', name: 'x', port: 1 }), TypeError);
+    assert.throws(
+      () => discovery.advertise({ type: /** @type {any} */ ('_http._tcp'), name: 'x', port: 1 }),
+      TypeError,
+    );
     assert.throws(() => discovery.advertise({ type: '_osc._udp', name: 'x', port: 0 }), TypeError);
     assert.throws(() => discovery.advertise({ type: '_osc._udp', name: 'x', port: 1, txt: { 'a=': '1' } }), {
       code: 'MDNS_BAD_RDATA',
     });
-    assert.throws(() => discovery.browse(['_http._tcp']), TypeError);
+    assert.throws(() => discovery.browse([/** @type {any} */ ('_http._tcp')]), TypeError);
   });
 
   it('cuts a name too long for a DNS label, and opens the socket only while something uses it', async () => {

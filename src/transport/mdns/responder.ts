@@ -260,7 +260,8 @@ export function bindingOf(address: string | undefined): Binding {
   if (a === '::' || a === '::0') return { kind: 'all', v6: true, address: '' };
   if (a === 'localhost' || a === '::1' || a.startsWith('127.'))
     return { kind: 'loopback', v6: false, address: a === 'localhost' ? '127.0.0.1' : a };
-  return { kind: 'one', v6: false, address: a.startsWith('::ffff:') ? a.slice(7) : a };
+  const plain = a.split('%')[0]; // fe80::1%eth0: the zone names the interface, the address is what is compared
+  return { kind: 'one', v6: false, address: plain.startsWith('::ffff:') ? plain.slice(7) : plain };
 }
 
 /** The addresses an endpoint with this binding is reached at on `iface`; none means not advertised there. */
@@ -445,6 +446,9 @@ export interface ResponderStats {
   cacheRecords: number;
   cacheDropped: number;
   lastError: MdnsError | null;
+  /** Exceptions of our own code while handling a packet (a bug): never thrown, counted here. */
+  internalErrors: number;
+  lastInternalError: Error | null;
 }
 
 export class Responder {
@@ -474,6 +478,8 @@ export class Responder {
     cacheRecords: 0,
     cacheDropped: 0,
     lastError: null,
+    internalErrors: 0,
+    lastInternalError: null,
   };
   /** Listeners told of malformed packets (with code and sender), at most one a second. */
   readonly warnings = new EventEmitter();
@@ -761,8 +767,8 @@ export class Responder {
     try {
       m = decodeMessage(buf);
     } catch (e) {
-      if (!isMdnsError(e)) throw e;
-      this.malformed(e, rinfo);
+      if (isMdnsError(e)) this.malformed(e, rinfo);
+      else this.internal(e);
       return;
     }
     const iface = ifaceOfSource(this.ifaces, rinfo.address);
@@ -770,7 +776,17 @@ export class Responder {
       this.stats.ignored++;
       return;
     }
-    this.handle(m, iface, rinfo);
+    try {
+      this.handle(m, iface, rinfo);
+    } catch (e) {
+      this.internal(e);
+    }
+  }
+
+  /** A bug of ours met by a packet: counted and kept (the fuzzer reports it), never thrown into the runtime. */
+  private internal(e: unknown): void {
+    this.stats.internalErrors++;
+    this.stats.lastInternalError = e instanceof Error ? e : new Error(String(e));
   }
 
   private malformed(e: MdnsError, rinfo: Rinfo): void {
@@ -786,7 +802,8 @@ export class Responder {
 
   /** A decoded message from `iface`; exposed for the fuzzer. */
   handle(m: Message, iface: Iface, rinfo: Rinfo): void {
-    if ((m.flags & 0x7800) !== 0) return; // opcode other than QUERY: RFC 6762 section 18.3 says ignore
+    // An opcode other than QUERY, or a non-zero response code: RFC 6762 sections 18.3 and 18.11 say ignore.
+    if ((m.flags & 0x780f) !== 0) return;
     if (m.response) {
       if (rinfo.port !== MDNS_PORT) return; // RFC 6762 section 6: responses come from port 5353
       this.checkConflicts(m.answers, m.additionals);
@@ -1173,7 +1190,8 @@ export class Responder {
     if (questions.length) void this.sendQuery(iface, questions.slice(0, 20));
   }
 
-  private tick(): void {
+  /** Expires records and asks again for those near their end; runs every second while a browser exists. */
+  tick(): void {
     const now = this.now();
     let changed = false;
     const refresh = new Map<string, Set<string>>(); // interface -> types to ask again
