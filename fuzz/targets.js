@@ -657,6 +657,8 @@ function allTargets() {
     receivePathTarget(),
     messageTextTarget(),
     monitorTarget(),
+    // mDNS / DNS-SD (discovery): the packets anyone on the LAN can send to port 5353.
+    require('./mdns-target').mdnsTarget(),
   ];
 }
 
