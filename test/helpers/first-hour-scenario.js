@@ -528,7 +528,10 @@ function describeFirstHour(getState, tag) {
       return { problems, count: nodes.length };
     }
 
-    it('every dialog of every example, config nodes included, opens showing what runs, nothing invalid, and Done changes nothing', async () => {
+    it('every dialog of every example, config nodes included, opens showing what runs, nothing invalid, and Done changes nothing', async function () {
+      // Some hundred dialogs, each opened and closed as a person does: minutes on a loaded machine, and more with
+      // every example added.
+      this.timeout(300000);
       const names = (await state.nr.getJson(`/library/examples/flows/${MODULE}`)).map((e) => e.fn);
       assert.ok(names.length >= 6, names.join());
       const problems = [];
