@@ -593,6 +593,8 @@ function allTargets() {
     patternTarget(),
     receivePathTarget(),
     messageTextTarget(),
+    // OSCQuery's HTTP requests, WebSocket commands and the walk over passing packets (fuzz/oscquery-targets.js).
+    ...require('./oscquery-targets').oscqueryTargets({ mutateString, mutateOnce, fail }),
   ];
 }
 

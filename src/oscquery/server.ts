@@ -296,6 +296,11 @@ export class OscQueryServer {
     if (set.size === 0) this.listeners.delete(path);
   }
 
+  /** WebSocket clients listening to `path` now. */
+  listenerCount(path: string): number {
+    return this.listeners.get(path)?.size ?? 0;
+  }
+
   /** The endpoint now described (a redeploy may bring another), or undefined while there is none. */
   setOsc(osc: OscSide | undefined): void {
     this.osc = osc;
