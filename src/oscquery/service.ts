@@ -98,8 +98,8 @@ export class QueryService {
         throw new Error(`cannot serve on ${where}: ${why}`, { cause: e });
       }
       if (server.loopbackWarning !== undefined) this.log.warn(`OSCQuery: ${server.loopbackWarning}`);
-      this.log.log(`OSCQuery on ${server.url}`);
     }
+    this.log.log(`OSCQuery on ${server.url}`);
     if (this.stopped) {
       void server.close();
       return;

@@ -54,7 +54,7 @@ export class SpaceError extends Error {
   /** 1-based row of the table, or 0 for a route rule. */
   readonly row: number;
   constructor(row: number, message: string) {
-    super(message);
+    super(row > 0 ? `method ${row}: ${message}` : message);
     this.name = 'SpaceError';
     this.row = row;
   }
