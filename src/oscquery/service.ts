@@ -168,7 +168,10 @@ export class QueryService {
       );
       if (osc !== undefined) {
         const type = ep.transport === 'tcp' ? '_osc._tcp' : '_osc._udp';
-        this.ads.push(facade.advertise({ type, name, port: osc.port, address, txt: { txtvers: '1' } }));
+        // The OSC port is announced where the endpoint listens, which may be narrower than the HTTP server.
+        const wild = osc.address === '0.0.0.0' || osc.address === '::';
+        const oscAddress = wild ? address : osc.address;
+        this.ads.push(facade.advertise({ type, name, port: osc.port, address: oscAddress, txt: { txtvers: '1' } }));
       }
     } catch (e) {
       this.log.warn(`OSCQuery: cannot advertise: ${(e as Error).message}`);
