@@ -24,7 +24,7 @@ const TABLE = [
 
 const STATUSES = new Set([200, 204, 400, 404, 405, 414]);
 
-/** @param {{ mutateString: (rng: any, s: string) => string, fail: (m: string) => never }} h */
+/** @param {{ mutateString: (rng: any, s: string) => string, mutateOnce: (rng: any, input: Buffer, other: Buffer) => Buffer, fail: (m: string) => void }} h */
 function oscqueryTargets(h) {
   let http;
   let space;
