@@ -10,9 +10,11 @@ describe('package.json', () => {
     assert.ok(pkg.keywords.includes('node-red') && pkg.keywords.includes('osc'));
     assert.deepEqual(Object.keys(/** @type {{ dependencies?: object }} */ (pkg).dependencies || {}), ['ws']);
     // Pure JavaScript and nothing pulled in behind it: no dependencies, no install scripts.
+    /** @type {{ dependencies?: object, scripts?: Record<string, string> }} */
     const ws = require('ws/package.json');
     assert.deepEqual(Object.keys(ws.dependencies || {}), []);
-    assert.equal(ws.scripts && (ws.scripts.install || ws.scripts.postinstall || ws.scripts.preinstall), undefined);
+    const scripts = ws.scripts || {};
+    assert.equal(scripts.install || scripts.postinstall || scripts.preinstall, undefined);
   });
 
   it('exports the public API at each entry, to require(), import and TypeScript alike', async function () {

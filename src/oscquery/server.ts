@@ -315,7 +315,8 @@ export class OscQueryServer {
   };
 
   private readonly declared = (method: Method, data: Uint8Array, start: number, end: number): void => {
-    const bytes = data.subarray(start, end);
+    // A plain message (the usual case) is the whole packet: no view to make.
+    const bytes = start === 0 && end === data.length ? data : data.subarray(start, end);
     let args;
     try {
       const decoded = decodePacket(bytes);
