@@ -180,9 +180,15 @@ export class OscQueryServer {
     });
     server.on('request', (req, res) => this.request(req, res));
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
-    server.on('clientError', (_err, socket: Socket) => {
+    server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
       // Malformed requests, oversized headers, timeouts: answered (when the socket still takes it) and closed.
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     });
     server.on('error', () => {
