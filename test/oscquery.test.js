@@ -541,6 +541,35 @@ describe('OSCQuery: values, the WebSocket and redeploys, with a real endpoint', 
     }
   });
 
+  it("the oscquery npm package's mDNS discovery finds the advertised server and reads it (the real discovery facade)", async function () {
+    this.timeout(20000);
+    const name = `oscflow test ${process.pid}`;
+    // Every interface, as advertised by default, but only this machine may connect.
+    const svc = start(TABLE, 'mdns', { advertise: true, serviceName: name, localAddress: '', allow: '127.0.0.1' });
+    await svc.started;
+    const discovery = new OSCQueryDiscovery();
+    discovery.on('error', () => {});
+    try {
+      const found = await new Promise((resolve) => {
+        discovery.on('up', (/** @type {any} */ s) => {
+          if (s.port === svc.httpServer.port) resolve(s);
+        });
+        discovery.start();
+      });
+      assert.equal(found.hostInfo.name, name);
+      assert.equal(found.hostInfo.oscPort, ep.endpoint.address.port);
+      assert.deepEqual(
+        found
+          .flat()
+          .map((/** @type {any} */ m) => m.full_path)
+          .sort(),
+        ['/bar', '/baz/qux', '/foo', '/set'],
+      );
+    } finally {
+      discovery.stop();
+    }
+  });
+
   it('the oscquery npm package (an independent client) reads HOST_INFO, the tree, and VALUE after a message passed', async () => {
     const svc = start();
     await svc.started;
