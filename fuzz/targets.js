@@ -659,6 +659,8 @@ function allTargets() {
     monitorTarget(),
     // mDNS / DNS-SD (discovery): the packets anyone on the LAN can send to port 5353.
     require('./mdns-target').mdnsTarget(),
+    // OSCQuery's HTTP requests, WebSocket commands and the walk over passing packets (fuzz/oscquery-targets.js).
+    ...require('./oscquery-targets').oscqueryTargets({ mutateString, mutateOnce, fail }),
   ];
 }
 

@@ -190,6 +190,22 @@ describe('editor files', () => {
       bundles: 'split',
       lenient: false,
     });
+    assert.deepEqual(defaults('osc-query'), {
+      name: '',
+      mode: 'serve',
+      remote: '',
+      transport: 'udp',
+      endpoint: '',
+      tcpEndpoint: '',
+      port: 0,
+      localAddress: '',
+      allow: '',
+      websocket: true,
+      advertise: true,
+      serviceName: '',
+      routeRules: false,
+      methods: [],
+    });
     assert.deepEqual(defaults('osc-route'), {
       name: '',
       property: 'topic',

@@ -72,6 +72,7 @@ describe('npm start (scripts/start.js)', function () {
       ['osc-codec', true, undefined],
       ['osc-in', true, undefined],
       ['osc-out', true, undefined],
+      ['osc-query', true, undefined],
       ['osc-request', true, undefined],
       ['osc-route', true, undefined],
       ['osc-tcp', true, undefined],

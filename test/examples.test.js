@@ -23,7 +23,7 @@ const core = {
   'udp in': require('@node-red/nodes/core/network/32-udp.js'),
   'udp out': require('@node-red/nodes/core/network/32-udp.js'),
 };
-const configTypes = ['osc-udp', 'osc-tcp'];
+const configTypes = ['osc-udp', 'osc-tcp', 'osc-query'];
 const runtimes = ours.map((t) => require(path.join(root, pkg['node-red'].nodes[t])));
 
 const files = [
@@ -42,6 +42,8 @@ function safeToDeploy(flow) {
     if (c.type === 'osc-tcp' && c.mode === 'server') c.localPort = 0;
     if (c.type === 'udp in') c.port = '0';
     if (c.type === 'inject') Object.assign(c, { once: false, repeat: '' });
+    // An OSCQuery server on a free port, not announced on the test machine's network.
+    if (c.type === 'osc-query') Object.assign(c, { port: 0, advertise: false });
     return c;
   });
 }

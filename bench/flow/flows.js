@@ -218,6 +218,38 @@ function inoutFlow({ inPort, outPort }) {
     .map((n) => (n.id === 'in' ? { ...n, wires: [['out']] } : n));
 }
 
-const FLOWS = { empty: emptyFlow, empty3: empty3Flow, incumbent: incumbentFlow, ours: oursFlow, inout: inoutFlow };
+/**
+ * Ours with an osc-query describing the endpoint (#17): 'query' declares every rule address, the traffic's among them
+ * (each message is also decoded for VALUE); 'querymiss' declares addresses the traffic never uses, one of them of
+ * the traffic's length (the lookup alone). No WebSocket client, no advertising.
+ */
+function queryFlow(declared) {
+  return ({ inPort, outPort }) => [
+    ...oursFlow({ inPort, outPort }),
+    {
+      id: 'query',
+      type: 'osc-query',
+      name: 'bench',
+      mode: 'serve',
+      transport: 'udp',
+      endpoint: 'endpoint',
+      port: 0,
+      localAddress: '127.0.0.1',
+      advertise: false,
+      websocket: true,
+      methods: declared.map((address) => ({ address, types: 'ii', access: 'rw' })),
+    },
+  ];
+}
+
+const FLOWS = {
+  empty: emptyFlow,
+  empty3: empty3Flow,
+  incumbent: incumbentFlow,
+  ours: oursFlow,
+  inout: inoutFlow,
+  query: queryFlow(RULE_ADDRESSES),
+  querymiss: queryFlow([...RULE_ADDRESSES.slice(0, -1), '/mixer/ch/11/fader']),
+};
 
 module.exports = { FLOWS };

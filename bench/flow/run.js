@@ -7,6 +7,7 @@
 //   incumbent  udp in -> osc (node-red-contrib-osc) -> switch on topic -> osc -> udp out
 //   ours       osc-in -> osc-route -> osc-out
 //   inout      osc-in -> osc-out (bundles only): ours without the router, the floor of our chain
+//   query      ours with an osc-query declaring the traffic's address; querymiss: declaring others (on request)
 // For each: the highest rate sustained with under 0.1% loss (a coarse ramp, then a binary search), latency at
 // 1,000 msgs/s, and for ours the RSS of Node-RED over a run at its sustained rate. Messages and 16-message bundles.
 // Options: --quick (short steps: a smoke check), --chains a,b  --modes message,bundle  --no-mem  --mem-all
@@ -34,8 +35,9 @@ const { summarizeProfile, printProfile } = require('./profile');
 const { machine, cpuSecondsOf, machineTicks, freeUdpPort, table, writeResults } = require('./common');
 
 const root = path.resolve(__dirname, '..', '..');
-const ALL_CHAINS = ['loopback', 'raw', 'empty', 'empty3', 'incumbent', 'ours', 'inout', 'alt'];
-const DEFAULT_CHAINS = ALL_CHAINS.filter((c) => c !== 'alt');
+const ALL_CHAINS = ['loopback', 'raw', 'empty', 'empty3', 'incumbent', 'ours', 'inout', 'query', 'querymiss', 'alt'];
+// query, querymiss: ours with an osc-query on the endpoint (#17), on request (--chains).
+const DEFAULT_CHAINS = ALL_CHAINS.filter((c) => c !== 'alt' && c !== 'query' && c !== 'querymiss');
 const LOSS_LIMIT = 0.001;
 const COST_RATE = 10000;
 /** Long enough for V8's memory reducer (it looks 8 s after a full GC) to find every runtime idle. */
@@ -155,7 +157,7 @@ async function startTarget(chain, mode, gen, o, extra = {}) {
   const flow = FLOWS[chain === 'alt' ? 'ours' : chain]({ inPort, outPort: gen.port, mode });
   const red = startNodeRed({
     flow,
-    withOurs: chain === 'ours' || chain === 'alt' || chain === 'inout',
+    withOurs: chain === 'ours' || chain === 'alt' || chain === 'inout' || chain === 'query' || chain === 'querymiss',
     oursDir: chain === 'alt' ? o.alt : undefined,
     cpuProfDir: extra.cpuProfDir,
     insideDir: extra.insideDir,

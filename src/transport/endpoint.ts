@@ -382,6 +382,23 @@ export abstract class EndpointBase implements Endpoint {
     return p;
   }
 
+  /**
+   * Delivers a packet that reached this machine some other way than the endpoint's socket (OSCQuery's WebSocket)
+   * as if it had arrived on it, from `peer`: taps, interceptors and receivers see it alike. False, and nothing
+   * delivered, while the endpoint is not open or when its allow-list refuses the peer.
+   */
+  deliver(data: Buffer, peer: Peer): boolean {
+    if (this.state !== 'open' || !this.admits(peer.address)) return false;
+    const family = peer.address.includes(':') ? 'IPv6' : 'IPv4';
+    this.dispatch(data, { address: peer.address, port: peer.port, family, size: data.length });
+    return true;
+  }
+
+  /** Whether the endpoint's allow-list (if it has one) lets `address` send to it; deliver() asks. */
+  protected admits(_address: string): boolean {
+    return true;
+  }
+
   /** Delivers a packet to every receiver, unless an interceptor consumed it. */
   protected dispatch(data: Buffer, from: RemoteInfo): void {
     if (this.taps.length !== 0) this.tapped('in', data, from.address, from.port);

@@ -252,6 +252,10 @@ export class TcpEndpoint extends EndpointBase {
     process.nextTick(cb, null);
   }
 
+  protected override admits(address: string): boolean {
+    return this.server ? this.server.allows(address) : this.mode === 'client';
+  }
+
   protected canRetry(): boolean {
     // A server that failed (port busy) tries again when a user (re)joins; a client retries by itself.
     return this.mode === 'server';

@@ -520,6 +520,11 @@ export class OscTcpServer extends EventEmitter {
   private local: TcpRemote | null = null;
   private closePromise: Promise<void> | null = null;
 
+  /** Whether the allow-list lets a client at `address` in (also asked for packets that arrive another way). */
+  allows(address: string): boolean {
+    return this.allowList.allows(address);
+  }
+
   constructor(options: TcpServerOptions = {}) {
     super();
     this.host = options.host ?? '0.0.0.0';

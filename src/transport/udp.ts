@@ -312,6 +312,10 @@ export class UdpEndpoint extends EndpointBase {
     return this.guard?.refreshKernelStats() ?? Promise.resolve(false);
   }
 
+  protected override admits(address: string): boolean {
+    return this.guard ? this.guard.allowList.allows(address) : false;
+  }
+
   /** "0.0.0.0:9000" once open, else the configured address and port. */
   get label(): string {
     const a = this.address;
