@@ -145,6 +145,8 @@ describe('editor files', () => {
       multicastLoopback: true,
       allow: '',
       rcvbuf: 1048576,
+      advertise: false,
+      serviceName: '',
     });
     assert.deepEqual(defaults('osc-in'), {
       name: '',
@@ -179,6 +181,8 @@ describe('editor files', () => {
       framing: 'slip',
       maxClients: 64,
       allow: '',
+      advertise: false,
+      serviceName: '',
     });
     assert.deepEqual(defaults('osc-codec'), {
       name: '',
@@ -593,9 +597,11 @@ describe('editor files', () => {
     const used = types.flatMap((type) => resourcesOf(read('nodes', `${type}.html`)).map((r) => ({ type, ...r })));
     assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), [...types].sort());
     for (const type of types) {
+      // The dialogs with a Host and Port also load the Browse list (issue 16).
+      const browse = ['osc-out', 'osc-request', 'osc-tcp'].includes(type) ? ['osc-browse.js'] : [];
       assert.deepEqual(
         used.filter((u) => u.type === type).map((u) => u.file),
-        ['osc-pattern.js', 'osc-validate.js'],
+        ['osc-pattern.js', 'osc-validate.js', ...browse],
         type,
       );
     }
@@ -608,7 +614,17 @@ describe('editor files', () => {
     vm.runInContext(read('resources', 'osc-validate.js'), context);
     assert.deepEqual(
       Object.keys(context.OscflowValidate),
-      ['checkPattern', 'checkAddress', 'isHost', 'badAllowEntry', 'wholeIn', 'live', 'prepareDialog', 'saveDialog'],
+      [
+        'checkPattern',
+        'checkAddress',
+        'isHost',
+        'badAllowEntry',
+        'wholeIn',
+        'serviceNameOk',
+        'live',
+        'prepareDialog',
+        'saveDialog',
+      ],
       'one global object, for every node',
     );
   });
