@@ -105,14 +105,14 @@
         return n >= min && n <= max;
     }
 
-    /** A DNS-SD instance name (Advertise): one DNS label, at most 63 bytes of UTF-8, no control characters. */
+    /** A DNS-SD instance name (Advertise): one DNS label, at most 58 bytes of UTF-8 (room for " (2)" on a conflict), no control characters. */
     function serviceNameOk(v) {
         var s = String(v).trim();
         for (var i = 0; i < s.length; i++) {
             var c = s.charCodeAt(i);
             if (c < 0x20 || c === 0x7f) { return false; }
         }
-        return unescape(encodeURIComponent(s)).length <= 63;
+        return unescape(encodeURIComponent(s)).length <= 58;
     }
 
     // ---------------------------------------------------------------------------------------------------------
