@@ -133,8 +133,9 @@ export class EndpointAdvertiser {
   private view(): EndpointAdvertisement {
     const ad = this.ad;
     if (ad === undefined) return { name: this.name, state: 'failed', reason: this.lastError ?? 'not published' };
+    // An error after the announcement (a socket error on one interface) leaves it published where it was.
     if (ad.state === 'failed' || (this.lastError !== undefined && ad.state !== 'announced'))
-      return { name: ad.name, state: 'failed', reason: this.lastError ?? 'mDNS failed' };
+      return { name: ad.name, state: 'failed', reason: this.lastError ?? ad.lastError?.message ?? 'mDNS failed' };
     return { name: ad.name, state: ad.state === 'announced' ? 'announced' : 'probing' };
   }
 
