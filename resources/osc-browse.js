@@ -42,7 +42,7 @@
     function sameList(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
     /**
-     * Adds a Browse button after the Port field and a list under the row.
+     * Adds a Browse button and its list in a row under the Host and Port fields.
      * opts: { host: selector, port: selector, types: [service types], pick: function(service) (optional; by
      * default fills Host and Port; an OSCQuery entry's port is its HTTP server's, so only Host is filled) }.
      */
@@ -51,11 +51,15 @@
         var host = $(opts.host);
         var port = $(opts.port);
         if (!host.length || !port.length) { return; }
-        var row = port.closest(".form-row");
-        var button = $('<button type="button" class="red-ui-button oscflow-browse-button" style="margin-left: 6px;"></button>')
+        var fields = port.closest(".form-row");
+        // A row of its own under Host and Port, with their row's classes: shown and hidden with it (a transport,
+        // a mode that has no Host).
+        var row = $('<div></div>').attr("class", fields.attr("class")).addClass("oscflow-browse-row").insertAfter(fields);
+        $("<label>&nbsp;</label>").appendTo(row);
+        var button = $('<button type="button" class="red-ui-button red-ui-button-small oscflow-browse-button"></button>')
             .append($('<i class="fa fa-search"></i>'))
             .append(document.createTextNode(" " + t("button", "Browse")))
-            .insertAfter(port);
+            .appendTo(row);
         var panel = $('<div class="oscflow-browse" style="margin: 6px 0 0 104px; display: none;"></div>').appendTo(row);
         var state = $('<div class="oscflow-browse-state" style="font-size: 0.9em; opacity: 0.8;"></div>').appendTo(panel);
         var ul = $('<ul class="oscflow-browse-list" style="list-style: none; margin: 4px 0 0 0; padding: 0; max-height: 180px; overflow-y: auto; border: 1px solid var(--red-ui-secondary-border-color, #ccc); border-radius: 2px;"></ul>')
