@@ -7,6 +7,7 @@ import { TcpEndpoint, tcpEndpointHolder, tcpOptionsFromConfig, whenTcpEndpointsC
 import type { EndpointHooks } from '../transport/endpoint';
 import type { TcpConfigProperties } from '../transport/tcp-endpoint';
 import { flag } from '../util';
+import { serveServices } from './services';
 import type { NodeAPI, NodeDef, OscEndpointNode } from './red';
 
 interface OscTcpDef extends NodeDef, TcpConfigProperties {
@@ -58,4 +59,6 @@ export = function (RED: NodeAPI): void {
     });
   }
   RED.nodes.registerType('osc-tcp', OscTcp);
+  // Also here: either node set may be disabled in the palette manager.
+  serveServices(RED);
 };
