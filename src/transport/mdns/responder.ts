@@ -520,7 +520,8 @@ export class Responder {
     for (const b of this.browsers) if (b.listenerCount('error') > 0) b.emit('error', e);
   }
 
-  private rescan(): void {
+  /** Looks at the interfaces again (also every 10 s while open): joins new ones and announces there. */
+  rescan(): void {
     const before = new Set(this.ifaces.map((i) => `${i.name}/${i.v4.map((x) => x.address).join(',')}`));
     this.ifaces = this.transport.interfaces();
     this.transport.update(this.ifaces);
@@ -898,7 +899,7 @@ export class Responder {
   browse(types: readonly string[]): Browser {
     const b = new EventEmitter() as Browser;
     b.types = new Set(types);
-    b.signature = '';
+    b.signature = '[]';
     this.browsers.add(b);
     this.acquire();
     if (!this.tickTimer) {
