@@ -119,10 +119,12 @@ describe('EndpointAdvertiser', () => {
   });
 
   it('an mDNS failure is a yellow status with the reason, never an exception', async () => {
+    const logged = [];
     const failing = new EndpointAdvertiser({
       type: '_osc._udp',
       name: 'Broken',
       boundOf,
+      onProblem: (reason) => logged.push(reason),
       advertise: () => {
         throw new Error('no multicast here');
       },
@@ -134,6 +136,7 @@ describe('EndpointAdvertiser', () => {
     const st = inStatus(texts, words, h.endpoint, counters, 0);
     assert.equal(st.fill, 'yellow');
     assert.match(st.text, /^listening on 127\.0\.0\.1:\d+ · not advertised \(no multicast here\)$/);
+    assert.deepEqual(logged, ['no multicast here'], 'logged once, as a warning');
 
     // An 'error' from a running advertisement before it was announced: the same.
     const rec = recorder();

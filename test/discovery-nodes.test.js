@@ -64,6 +64,33 @@ describe('discovery in a Node-RED runtime (checked by python3-zeroconf)', functi
     await browser.waitFor((e) => e.event === 'removed' && e.name === fqdn(name, '_osc._udp'), from);
   });
 
+  it('two endpoints advertising the same name get distinct names, each shown in its own status; bound to 0.0.0.0 they are found on the loopback too', async () => {
+    const name = uniqueName('oscflow twin');
+    const browser = await zeroconfBrowser('_osc._udp');
+    peers.push(browser);
+    await helper.load(NODES, [
+      { id: 'f1', type: 'tab', label: 'test' },
+      { id: 'u1', type: 'osc-udp', localAddress: '0.0.0.0', localPort: 0, advertise: true, serviceName: name },
+      { id: 'u2', type: 'osc-udp', localAddress: '0.0.0.0', localPort: 0, advertise: true, serviceName: name },
+      { id: 'i1', type: 'osc-in', z: 'f1', endpoint: 'u1', wires: [] },
+      { id: 'i2', type: 'osc-in', z: 'f1', endpoint: 'u2', wires: [] },
+    ]);
+    const shown = await Promise.all(
+      ['i1', 'i2'].map(async (id) => {
+        const st = await waitStatus(helper.getNode(id), /advertised as/);
+        const m = /^listening on 0\.0\.0\.0:(\d+) · advertised as (.+)$/.exec(st.text);
+        assert.ok(m, st.text);
+        return { port: Number(m[1]), name: m[2] };
+      }),
+    );
+    assert.deepEqual(shown.map((x) => x.name).sort(), [name, `${name} (2)`]);
+    for (const x of shown) {
+      const found = await browser.waitFor((e) => e.event === 'added' && e.name === fqdn(x.name, '_osc._udp'));
+      assert.equal(found.port, x.port, x.name);
+      assert.ok(found.addresses.includes('127.0.0.1'), JSON.stringify(found.addresses));
+    }
+  });
+
   it('without Advertise (and in flows saved before it existed) nothing is published and the status is as before', async () => {
     await helper.load(NODES, udpFlow({}));
     const st = await waitStatus(helper.getNode('i1'), /^listening on /);

@@ -8,6 +8,7 @@ import type { EndpointHooks } from '../transport/endpoint';
 import type { TcpConfigProperties } from '../transport/tcp-endpoint';
 import { flag } from '../util';
 import { serveServices } from './services';
+import { Texts } from './texts';
 import type { NodeAPI, NodeDef, OscEndpointNode } from './red';
 
 interface OscTcpDef extends NodeDef, TcpConfigProperties {
@@ -24,6 +25,7 @@ export = function (RED: NodeAPI): void {
   function OscTcp(this: OscEndpointNode & { transport: 'tcp' }, def: OscTcpDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    const texts = new Texts('osc-tcp', RED._);
     const limiter = new RateLimiter(WARNINGS_PER_SECOND, 1000, (n) => {
       node.warn(`${n} more TCP stream error${n === 1 ? '' : 's'} in the last second not reported one by one`);
     });
@@ -33,6 +35,7 @@ export = function (RED: NodeAPI): void {
         ? new EndpointAdvertiser({
             type: '_osc._tcp',
             name: def.serviceName,
+            onProblem: (reason) => node.warn(texts.t('not-advertised', { reason })),
             boundOf: (ep) => (ep instanceof TcpEndpoint && ep.mode === 'server' ? ep.address : undefined),
           })
         : undefined;

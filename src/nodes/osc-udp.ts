@@ -6,6 +6,7 @@ import { UdpEndpoint, udpEndpointHolder, udpOptionsFromConfig, whenSocketsClosed
 import type { UdpConfigProperties } from '../transport/udp';
 import { flag } from '../util';
 import { serveServices } from './services';
+import { Texts } from './texts';
 import type { NodeAPI, NodeDef, OscEndpointNode } from './red';
 
 interface OscUdpDef extends NodeDef, UdpConfigProperties {
@@ -18,10 +19,13 @@ interface OscUdpDef extends NodeDef, UdpConfigProperties {
 export = function (RED: NodeAPI): void {
   function OscUdp(this: OscEndpointNode & { transport: 'udp' }, def: OscUdpDef): void {
     RED.nodes.createNode(this, def);
+    const node = this;
+    const texts = new Texts('osc-udp', RED._);
     const advertiser = flag(def.advertise, false)
       ? new EndpointAdvertiser({
           type: '_osc._udp',
           name: def.serviceName,
+          onProblem: (reason) => node.warn(texts.t('not-advertised', { reason })),
           boundOf: (ep) => (ep instanceof UdpEndpoint ? ep.address : undefined),
         })
       : undefined;

@@ -19,6 +19,8 @@ export interface AdvertiserOptions {
   /** The facade's advertise(); tests give another. */
   advertise?: (o: AdvertiseOptions) => Advertisement;
   graceMs?: number;
+  /** Publishing failed (once per distinct reason): for the holder's log, as a warning. */
+  onProblem?: (reason: string) => void;
 }
 
 export class EndpointAdvertiser {
@@ -32,6 +34,7 @@ export class EndpointAdvertiser {
   private shownOn: EndpointBase | undefined;
   private goodbye: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
+  private warned: string | undefined;
   private stopped = false;
 
   constructor(private readonly options: AdvertiserOptions) {
@@ -98,7 +101,7 @@ export class EndpointAdvertiser {
     try {
       ad = this.publish({ type: this.options.type, name: this.name, port, address });
     } catch (e) {
-      this.lastError = e instanceof Error ? e.message : String(e);
+      this.problem(e);
       return;
     }
     this.ad = ad;
@@ -110,9 +113,21 @@ export class EndpointAdvertiser {
     ad.on('announced', changed);
     ad.on('error', (e: unknown) => {
       if (this.ad !== ad) return;
-      this.lastError = e instanceof Error ? e.message : String(e);
+      this.problem(e);
       this.show();
     });
+  }
+
+  private problem(e: unknown): void {
+    const reason = e instanceof Error ? e.message : String(e);
+    this.lastError = reason;
+    if (reason === this.warned) return;
+    this.warned = reason;
+    try {
+      this.options.onProblem?.(reason);
+    } catch {
+      // the log's fault must not stop the endpoint
+    }
   }
 
   private withdraw(): Promise<void> {
