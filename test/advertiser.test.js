@@ -15,7 +15,7 @@ const { freeUdpPort } = require('./helpers/net');
 function recorder() {
   const ads = [];
   const fn = (o) => {
-    const ad = new EventEmitter();
+    const ad = /** @type {any} */ (new EventEmitter());
     Object.assign(ad, { name: o.name, state: 'probing', lastError: null, options: o, closed: false });
     ad.close = () => {
       ad.closed = true;

@@ -40,9 +40,13 @@ describe('e2e: the Browse button in osc out (python3-zeroconf, headless Chromium
     page = browser.page;
     page.setDefaultTimeout(20000);
     await page.goto(nr.base);
-    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('o1') && window.OscBrowse, null, {
-      timeout: 45000,
-    });
+    await page.waitForFunction(
+      () => window.RED && RED.nodes && RED.nodes.node('o1') && /** @type {any} */ (window).OscBrowse,
+      null,
+      {
+        timeout: 45000,
+      },
+    );
   });
 
   after(async () => {
