@@ -649,6 +649,8 @@ function allTargets() {
     receivePathTarget(),
     messageTextTarget(),
     servicesQueryTarget(),
+    // mDNS / DNS-SD (discovery): the packets anyone on the LAN can send to port 5353.
+    require('./mdns-target').mdnsTarget(),
   ];
 }
 

@@ -109,13 +109,22 @@ describe('mDNS / DNS-SD against real peers', function () {
     it('lists a service zeroconf registers, with its port, addresses and TXT, and drops it at its goodbye', async () => {
       const b = browser(['_osc._udp']);
       const name = uniqueName('zc');
-      peer.send({ cmd: 'register', name, type: '_osc._udp', port: 7311, txt: { k: 'v' }, address: '127.0.0.1' });
+      const server = `zc-lo-${process.pid}.local.`;
+      peer.send({
+        cmd: 'register',
+        name,
+        type: '_osc._udp',
+        port: 7311,
+        txt: { k: 'v' },
+        address: '127.0.0.1',
+        server,
+      });
       const s = await found(b, (x) => x.name === name);
       assert.equal(s.type, '_osc._udp');
       assert.equal(s.port, 7311);
       assert.deepEqual(s.addresses, ['127.0.0.1']);
       assert.deepEqual(s.txt, { k: 'v' });
-      assert.equal(s.host, 'zeroconf-peer.local');
+      assert.equal(s.host, server.slice(0, -1));
       await peer.until((e) => e.event === 'registered' && e.name === name);
       peer.send({ cmd: 'unregister', name, type: '_osc._udp' });
       await gone(b, (x) => x.name === name);
@@ -318,7 +327,8 @@ describe('mDNS / DNS-SD against real peers', function () {
     it('lists a service registered in the namespace, with its address there', async () => {
       const b = browser(['_osc._udp']);
       const name = uniqueName('from ns');
-      peer.send({ cmd: 'register', name, type: '_osc._udp', port: 7330, address: link.remote });
+      const server = `zc-ns-${process.pid}.local.`;
+      peer.send({ cmd: 'register', name, type: '_osc._udp', port: 7330, address: link.remote, server });
       const s = await found(b, (x) => x.name === name);
       assert.equal(s.port, 7330);
       assert.deepEqual(s.addresses, [link.remote]);

@@ -345,7 +345,8 @@ class Writer {
   name(name: Name): void {
     let wire = 1;
     for (let i = 0; i < name.length; i++) {
-      const key = nameKey(name.slice(i));
+      // Exact, not case-folded: a pointer must give back the very labels written.
+      const key = JSON.stringify(name.slice(i));
       const at = this.suffixes.get(key);
       if (at !== undefined) {
         this.u16(0xc000 | at);

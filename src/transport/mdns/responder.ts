@@ -47,15 +47,19 @@ const MAX_SEND = 1400;
 /** Caps on what others can make us hold. */
 export const LIMITS = {
   /** Records in the browse cache, all kinds together. */
-  cacheRecords: 2048,
+  cacheRecords: 1024,
   /** Service instances (PTR records) in the browse cache. */
-  instances: 512,
+  instances: 256,
   /** Addresses kept per host name. */
   addressesPerHost: 16,
   /** Datagrams waiting to be sent. */
   sendQueue: 512,
   /** Renames before an advertisement gives up. */
   renames: 100,
+  /** Unicast answers to one-shot (legacy) queriers, per second. */
+  legacyPerSecond: 20,
+  /** A TXT record larger than this is not cached (RFC 6763 section 6.2 asks for under 1300 bytes). */
+  txtBytes: 1300,
 };
 
 export interface Iface {
@@ -388,6 +392,7 @@ export class Ad extends EventEmitter {
       fn();
     }, ms);
     this.timers.add(t);
+    t.unref(); // probing and announcing never keep a process alive on their own
   }
 
   clearTimers(): void {
@@ -427,6 +432,12 @@ export interface FoundServiceData {
 
 // ---------------------------------------------------------------- the responder
 
+interface PendingAnswer {
+  answers: Map<string, ResourceRecord>;
+  additionals: Map<string, ResourceRecord>;
+  probeDefense: boolean;
+}
+
 export interface ResponderStats {
   received: number;
   malformed: number;
@@ -450,6 +461,10 @@ export class Responder {
   private instanceCount = 0;
   private changeTimer: NodeJS.Timeout | null = null;
   private readonly resolving = new Map<string, number>(); // what we asked for, and when
+  private readonly pending = new Map<string, PendingAnswer>(); // interface -> answer being gathered
+  private readonly lastMulticast = new Map<string, number>(); // interface|record -> when we last multicast it
+  private legacySecond = 0;
+  private legacyCount = 0;
   readonly host: Name;
   readonly stats: ResponderStats = {
     received: 0,
@@ -500,6 +515,8 @@ export class Responder {
     this.cacheSize = this.instanceCount = 0;
     this.stats.cacheRecords = 0;
     this.resolving.clear();
+    this.pending.clear();
+    this.lastMulticast.clear();
     this.transport.close();
   }
 
@@ -693,6 +710,7 @@ export class Responder {
   private announceOn(ad: Ad, iface: Iface): Promise<void> {
     ad.announcedOn.add(iface.name);
     const [answers, additionals] = this.announcement(ad, iface);
+    this.noteMulticast(iface, [...answers, ...additionals]);
     return this.sendSafe(iface, { address: MDNS_GROUP, port: MDNS_PORT }, [...answers, ...additionals], []);
   }
 
@@ -877,10 +895,16 @@ export class Responder {
       }
     }
     if (!answers.length) return;
-    const extra = additionals.filter((rr) => !answers.some((a) => recordKey(a) === recordKey(rr)));
     if (legacy) {
       // RFC 6762 section 6.7: a one-shot querier (not on port 5353) gets a unicast answer with its id and
-      // question, TTLs of at most 10 s and no cache-flush bits.
+      // question, TTLs of at most 10 s and no cache-flush bits. Capped per second: its source may be forged.
+      const second = Math.floor(this.now() / 1000);
+      if (second !== this.legacySecond) {
+        this.legacySecond = second;
+        this.legacyCount = 0;
+      }
+      if (++this.legacyCount > LIMITS.legacyPerSecond) return;
+      const extra = additionals.filter((rr) => !answers.some((a) => recordKey(a) === recordKey(rr)));
       const fix = (rr: ResourceRecord) => ({ ...rr, ttl: Math.min(rr.ttl, 10), flush: false });
       void this.sendSafe(null, rinfo, answers.map(fix), extra.map(fix), {
         id: m.id,
@@ -888,10 +912,50 @@ export class Responder {
       });
       return;
     }
-    const send = () => void this.sendSafe(iface, { address: MDNS_GROUP, port: MDNS_PORT }, answers, extra);
-    // Section 6: answers with shared records wait 20-120 ms, so many responders do not answer at once.
-    if (shared) setTimeout(send, 20 + Math.random() * 100).unref();
-    else send();
+    // Answers to queries on one interface are gathered while they wait, so a burst of queries costs one answer
+    // per interface; section 6: a shared answer (PTR) waits 20-120 ms, so many responders do not answer at once.
+    let p = this.pending.get(iface.name);
+    if (!p) {
+      p = { answers: new Map(), additionals: new Map(), probeDefense: false };
+      this.pending.set(iface.name, p);
+      const pending = p;
+      this.defer(shared ? 20 + Math.random() * 100 : 0, () => this.flushAnswers(iface, pending));
+    }
+    for (const rr of answers) p.answers.set(recordKey(rr), rr);
+    for (const rr of additionals) p.additionals.set(recordKey(rr), rr);
+    if (m.authorities.length) p.probeDefense = true;
+  }
+
+  /** Runs fn after ms (0: after the current packet); the fuzzer replaces it to run at once. */
+  defer: (ms: number, fn: () => void) => void = (ms, fn) => {
+    if (ms <= 0) setImmediate(fn);
+    else setTimeout(fn, ms).unref();
+  };
+
+  private flushAnswers(iface: Iface, p: PendingAnswer): void {
+    if (this.pending.get(iface.name) === p) this.pending.delete(iface.name);
+    if (!this.open) return;
+    const now = this.now();
+    // Section 6: a record is multicast on an interface at most once a second (a quarter second to defend a name
+    // against a probe): the querier and everyone else on the link heard the last one.
+    const gap = p.probeDefense ? 250 : 1000;
+    const fresh = (rr: ResourceRecord) => {
+      const k = `${iface.name}|${recordKey(rr)}`;
+      const last = this.lastMulticast.get(k);
+      return last === undefined || now - last >= gap;
+    };
+    const answers = [...p.answers.values()].filter(fresh);
+    if (!answers.length) return;
+    const extra = [...p.additionals.entries()].filter(([k, rr]) => !p.answers.has(k) && fresh(rr)).map(([, rr]) => rr);
+    this.noteMulticast(iface, [...answers, ...extra]);
+    void this.sendSafe(iface, { address: MDNS_GROUP, port: MDNS_PORT }, answers, extra);
+  }
+
+  private noteMulticast(iface: Iface, records: ResourceRecord[]): void {
+    // Only our own records are noted, and they are few; the bound guards against a churn of renames.
+    if (this.lastMulticast.size > 4096) this.lastMulticast.clear();
+    const now = this.now();
+    for (const rr of records) this.lastMulticast.set(`${iface.name}|${recordKey(rr)}`, now);
   }
 
   // ------------------------------------------------------------ browsing
@@ -972,8 +1036,17 @@ export class Responder {
     if (records.some((rr) => rr.type === TYPE_A || rr.type === TYPE_AAAA)) this.cachedTargets(targets);
     let changed = false;
     const flushed = new Set<string>();
-    for (const rr of records) {
+    for (let rr of records) {
       if (!relevant(rr)) continue;
+      if (rr.type === TYPE_TXT) {
+        // Copied out of the packet (a view would keep the whole datagram alive), and only when of a sane size.
+        const strings = rr.data as Uint8Array[];
+        if (strings.reduce((n, x) => n + x.length + 1, 0) > LIMITS.txtBytes) {
+          this.stats.cacheDropped++;
+          continue;
+        }
+        rr = { ...rr, data: strings.map((x) => Uint8Array.from(x)) };
+      }
       const key = `${nameKey(rr.name)}|${rr.type}`;
       let set = this.cache.get(key);
       const dk = dataKey(rr);
