@@ -233,7 +233,10 @@ function mdnsTarget() {
       // The responder: never throws, whatever arrives, and holds no more than its caps.
       clock += 700;
       if (ad.state !== 'announced') fresh();
+      const internal = r.stats.internalErrors;
       r.receive(input, SOURCES[runs++ % SOURCES.length]);
+      // receive() swallows our own exceptions to protect the runtime: here they are crashes.
+      if (r.stats.internalErrors !== internal) throw r.stats.lastInternalError;
       if (runs % 64 === 0) r.tick();
       if (r.stats.cacheRecords > resp.LIMITS.cacheRecords) fail(`cache holds ${r.stats.cacheRecords} records`);
       const listed = r.services(new Set(TYPES)).length;

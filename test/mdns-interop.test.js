@@ -14,7 +14,7 @@ const uniqueName = (what) => `oscflow ${what} ${process.pid}-${++seq}`;
 /** A real UDP socket on a free port: what we advertise is a port someone listens on. */
 async function listening() {
   const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
+  await new Promise((r) => s.bind(0, '127.0.0.1', () => r(undefined)));
   return { port: s.address().port, close: () => s.close() };
 }
 
@@ -335,6 +335,61 @@ describe('mDNS / DNS-SD against real peers', function () {
       await peer.until((e) => e.event === 'registered' && e.name === name);
       peer.send({ cmd: 'unregister', name, type: '_osc._udp' });
       await gone(b, (x) => x.name === name);
+    });
+  });
+
+  describe('when port 5353 is taken exclusively (in a network namespace of its own)', () => {
+    const ns = `oscflow-mx${process.pid % 100000}`;
+    let made = false;
+    before(function () {
+      try {
+        execSync(`ip netns add ${ns} && ip netns exec ${ns} ip link set lo up`, { stdio: 'pipe' });
+        made = true;
+      } catch {
+        return this.skip(); // needs root (CAP_NET_ADMIN) and iproute2
+      }
+    });
+    after(() => {
+      if (made) execSync(`ip netns del ${ns}`, { stdio: 'pipe' });
+    });
+
+    it('fails the advertisement with MDNS_SOCKET and tells the browser, without throwing', async () => {
+      const { execFile } = require('node:child_process');
+      const dist = require.resolve('../dist/transport/discovery').replace(/\\/g, '/');
+      // Someone holds 5353 without address reuse; then we advertise and browse, listening for errors.
+      const script = `
+        const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: false });
+        s.bind(5353, '0.0.0.0', () => {
+          const d = require(${JSON.stringify(dist)});
+          const ad = d.advertise({ type: '_osc._udp', name: 'x', port: 9 });
+          const quiet = d.advertise({ type: '_osc._udp', name: 'y', port: 10 }); // no 'error' listener
+          const b = d.browse();
+          const out = {};
+          b.on('error', (e) => (out.browser = e.code));
+          ad.on('error', (e) => {
+            out.code = e.code;
+            setImmediate(async () => {
+              out.state = ad.state;
+              out.quiet = [quiet.state, quiet.lastError && quiet.lastError.code];
+              await ad.close();
+              await quiet.close();
+              b.close();
+              s.close();
+              console.log(JSON.stringify(out));
+            });
+          });
+        });`;
+      const stdout = await new Promise((resolve, reject) =>
+        execFile('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeout: 15000 }, (err, out, errOut) =>
+          err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out),
+        ),
+      );
+      assert.deepEqual(JSON.parse(stdout), {
+        code: 'MDNS_SOCKET',
+        state: 'failed',
+        quiet: ['failed', 'MDNS_SOCKET'],
+        browser: 'MDNS_SOCKET',
+      });
     });
   });
 });

@@ -102,13 +102,16 @@ export function nameKey(name: Name): string {
   let s = '';
   for (let i = 0; i < name.length; i++) {
     if (i) s += '.';
-    s += asciiLower(name[i]).replace(/[\\.]/g, '\\$&');
+    const l = asciiLower(name[i]);
+    s += l.includes('.') || l.includes('\\') ? l.replace(/[\\.]/g, '\\$&') : l;
   }
   return s;
 }
 
+const UPPER = /[A-Z]/;
+
 function asciiLower(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  return UPPER.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
 }
 
 export function sameName(a: Name, b: Name): boolean {

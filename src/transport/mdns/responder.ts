@@ -260,7 +260,8 @@ export function bindingOf(address: string | undefined): Binding {
   if (a === '::' || a === '::0') return { kind: 'all', v6: true, address: '' };
   if (a === 'localhost' || a === '::1' || a.startsWith('127.'))
     return { kind: 'loopback', v6: false, address: a === 'localhost' ? '127.0.0.1' : a };
-  return { kind: 'one', v6: false, address: a.startsWith('::ffff:') ? a.slice(7) : a };
+  const plain = a.split('%')[0]; // fe80::1%eth0: the zone names the interface, the address is what is compared
+  return { kind: 'one', v6: false, address: plain.startsWith('::ffff:') ? plain.slice(7) : plain };
 }
 
 /** The addresses an endpoint with this binding is reached at on `iface`; none means not advertised there. */
@@ -445,6 +446,9 @@ export interface ResponderStats {
   cacheRecords: number;
   cacheDropped: number;
   lastError: MdnsError | null;
+  /** Exceptions of our own code while handling a packet (a bug): never thrown, counted here. */
+  internalErrors: number;
+  lastInternalError: Error | null;
 }
 
 export class Responder {
@@ -458,6 +462,7 @@ export class Responder {
   private tickTimer: NodeJS.Timeout | null = null;
   private readonly cache = new Map<string, Map<string, Cached>>(); // name|type -> data -> record
   private cacheSize = 0;
+  private readonly targetRefs = new Map<string, number>(); // SRV target -> how many cached SRV records name it
   private instanceCount = 0;
   private changeTimer: NodeJS.Timeout | null = null;
   private readonly resolving = new Map<string, number>(); // what we asked for, and when
@@ -473,6 +478,8 @@ export class Responder {
     cacheRecords: 0,
     cacheDropped: 0,
     lastError: null,
+    internalErrors: 0,
+    lastInternalError: null,
   };
   /** Listeners told of malformed packets (with code and sender), at most one a second. */
   readonly warnings = new EventEmitter();
@@ -512,6 +519,7 @@ export class Responder {
     if (this.changeTimer) clearTimeout(this.changeTimer);
     this.rescanTimer = this.tickTimer = this.changeTimer = null;
     this.cache.clear();
+    this.targetRefs.clear();
     this.cacheSize = this.instanceCount = 0;
     this.stats.cacheRecords = 0;
     this.resolving.clear();
@@ -759,8 +767,8 @@ export class Responder {
     try {
       m = decodeMessage(buf);
     } catch (e) {
-      if (!isMdnsError(e)) throw e;
-      this.malformed(e, rinfo);
+      if (isMdnsError(e)) this.malformed(e, rinfo);
+      else this.internal(e);
       return;
     }
     const iface = ifaceOfSource(this.ifaces, rinfo.address);
@@ -768,7 +776,17 @@ export class Responder {
       this.stats.ignored++;
       return;
     }
-    this.handle(m, iface, rinfo);
+    try {
+      this.handle(m, iface, rinfo);
+    } catch (e) {
+      this.internal(e);
+    }
+  }
+
+  /** A bug of ours met by a packet: counted and kept (the fuzzer reports it), never thrown into the runtime. */
+  private internal(e: unknown): void {
+    this.stats.internalErrors++;
+    this.stats.lastInternalError = e instanceof Error ? e : new Error(String(e));
   }
 
   private malformed(e: MdnsError, rinfo: Rinfo): void {
@@ -784,7 +802,8 @@ export class Responder {
 
   /** A decoded message from `iface`; exposed for the fuzzer. */
   handle(m: Message, iface: Iface, rinfo: Rinfo): void {
-    if ((m.flags & 0x7800) !== 0) return; // opcode other than QUERY: RFC 6762 section 18.3 says ignore
+    // An opcode other than QUERY, or a non-zero response code: RFC 6762 sections 18.3 and 18.11 say ignore.
+    if ((m.flags & 0x780f) !== 0) return;
     if (m.response) {
       if (rinfo.port !== MDNS_PORT) return; // RFC 6762 section 6: responses come from port 5353
       this.checkConflicts(m.answers, m.additionals);
@@ -915,15 +934,16 @@ export class Responder {
     // Answers to queries on one interface are gathered while they wait, so a burst of queries costs one answer
     // per interface; section 6: a shared answer (PTR) waits 20-120 ms, so many responders do not answer at once.
     let p = this.pending.get(iface.name);
+    const first = !p;
     if (!p) {
       p = { answers: new Map(), additionals: new Map(), probeDefense: false };
       this.pending.set(iface.name, p);
-      const pending = p;
-      this.defer(shared ? 20 + Math.random() * 100 : 0, () => this.flushAnswers(iface, pending));
     }
     for (const rr of answers) p.answers.set(recordKey(rr), rr);
     for (const rr of additionals) p.additionals.set(recordKey(rr), rr);
     if (m.authorities.length) p.probeDefense = true;
+    const pending = p;
+    if (first) this.defer(shared ? 20 + Math.random() * 100 : 0, () => this.flushAnswers(iface, pending));
   }
 
   /** Runs fn after ms (0: after the current packet); the fuzzer replaces it to run at once. */
@@ -1029,11 +1049,13 @@ export class Responder {
       if (rr.type === TYPE_PTR) return types.has(nameKey(rr.name));
       if (rr.type === TYPE_SRV || rr.type === TYPE_TXT)
         return rr.name.length > 3 && types.has(nameKey(rr.name.slice(1))) && this.hasPtrTo(rr.name, records);
-      if (rr.type === TYPE_A || rr.type === TYPE_AAAA) return targets.has(nameKey(rr.name));
+      if (rr.type === TYPE_A || rr.type === TYPE_AAAA) {
+        const k = nameKey(rr.name);
+        return targets.has(k) || this.targetRefs.has(k);
+      }
       return false;
     };
     for (const rr of records) if (rr.type === TYPE_SRV) targets.add(nameKey((rr.data as SrvData).target));
-    if (records.some((rr) => rr.type === TYPE_A || rr.type === TYPE_AAAA)) this.cachedTargets(targets);
     let changed = false;
     const flushed = new Set<string>();
     for (let rr of records) {
@@ -1100,11 +1122,20 @@ export class Responder {
       set.set(dk, entry);
       this.cacheSize++;
       if (rr.type === TYPE_PTR) this.instanceCount++;
+      if (rr.type === TYPE_SRV) {
+        const tk = nameKey((rr.data as SrvData).target);
+        this.targetRefs.set(tk, (this.targetRefs.get(tk) ?? 0) + 1);
+      }
       changed = true;
     }
     this.stats.cacheRecords = this.cacheSize;
     if (changed) {
-      this.resolveMissing(iface);
+      // Only instances this packet named in a PTR: a packet must not cost a walk over the whole cache.
+      const named = records.filter((rr) => rr.type === TYPE_PTR && types.has(nameKey(rr.name)) && rr.ttl > 0);
+      this.resolveMissing(
+        iface,
+        named.slice(0, 20).map((rr) => rr.data as Name),
+      );
       this.changed();
     }
   }
@@ -1114,13 +1145,6 @@ export class Responder {
     const ptrs = this.cache.get(`${nameKey(instance.slice(1))}|${TYPE_PTR}`);
     if (ptrs?.has(k)) return true;
     return records.some((rr) => rr.type === TYPE_PTR && nameKey(rr.data as Name) === k);
-  }
-
-  private cachedTargets(into: Set<string>): void {
-    for (const [key, set] of this.cache) {
-      if (!key.endsWith(`|${TYPE_SRV}`)) continue;
-      for (const c of set.values()) into.add(nameKey((c.rr.data as SrvData).target));
-    }
   }
 
   private addressCount(host: Name): number {
@@ -1133,10 +1157,16 @@ export class Responder {
     if (set.size === 0) this.cache.delete(key);
     this.cacheSize--;
     if (c.rr.type === TYPE_PTR) this.instanceCount--;
+    if (c.rr.type === TYPE_SRV) {
+      const tk = nameKey((c.rr.data as SrvData).target);
+      const n = (this.targetRefs.get(tk) ?? 1) - 1;
+      if (n > 0) this.targetRefs.set(tk, n);
+      else this.targetRefs.delete(tk);
+    }
   }
 
   /** Asks for what a listed instance still lacks (SRV, TXT, addresses), at most once a second each. */
-  private resolveMissing(iface: Iface): void {
+  private resolveMissing(iface: Iface, instances: Name[]): void {
     const now = this.now();
     const questions: Question[] = [];
     const ask = (name: Name, type: number) => {
@@ -1146,26 +1176,22 @@ export class Responder {
       this.resolving.set(k, now);
       questions.push({ name, type, class: CLASS_IN, unicast: false });
     };
-    for (const [key, set] of this.cache) {
-      if (!key.endsWith(`|${TYPE_PTR}`)) continue;
-      for (const c of set.values()) {
-        if (c.iface !== iface.name) continue;
-        const instance = c.rr.data as Name;
-        const srv = this.cache.get(`${nameKey(instance)}|${TYPE_SRV}`);
-        if (!srv) ask(instance, TYPE_SRV);
-        if (!this.cache.get(`${nameKey(instance)}|${TYPE_TXT}`)) ask(instance, TYPE_TXT);
-        if (srv)
-          for (const s of srv.values()) {
-            const target = (s.rr.data as SrvData).target;
-            if (this.addressCount(target) === 0) ask(target, TYPE_A);
-          }
-      }
+    for (const instance of instances) {
+      const srv = this.cache.get(`${nameKey(instance)}|${TYPE_SRV}`);
+      if (!srv) ask(instance, TYPE_SRV);
+      if (!this.cache.get(`${nameKey(instance)}|${TYPE_TXT}`)) ask(instance, TYPE_TXT);
+      if (srv)
+        for (const s of srv.values()) {
+          const target = (s.rr.data as SrvData).target;
+          if (this.addressCount(target) === 0) ask(target, TYPE_A);
+        }
       if (questions.length > 20) break;
     }
     if (questions.length) void this.sendQuery(iface, questions.slice(0, 20));
   }
 
-  private tick(): void {
+  /** Expires records and asks again for those near their end; runs every second while a browser exists. */
+  tick(): void {
     const now = this.now();
     let changed = false;
     const refresh = new Map<string, Set<string>>(); // interface -> types to ask again
