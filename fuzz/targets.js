@@ -646,6 +646,61 @@ function monitorTarget() {
   };
 }
 
+// ---------------------------------------------------------------- GET osc/services (issue 16)
+
+/**
+ * The admin route's only input from the editor is its query string, parsed as Express parses it (qs: arrays,
+ * nested objects): typesOf() must answer with known service types or undefined (a 400), never throw.
+ */
+function servicesQueryTarget() {
+  let services;
+  let parse;
+  const KNOWN = new Set(['_osc._udp', '_osc._tcp', '_oscjson._tcp']);
+  return {
+    name: 'services-query',
+    description: "GET osc/services query string -> Express's own query parser -> typesOf",
+    load() {
+      try {
+        services = require(path.join(DIST, '..', 'nodes', 'services.js'));
+        parse = require('express/lib/utils').compileQueryParser('extended');
+      } catch (e) {
+        if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
+      }
+      return services && parse ? null : 'dist/nodes/services.js not built yet';
+    },
+    seeds() {
+      return [
+        '',
+        'type=_osc._udp',
+        'type=_osc._udp,_osc._tcp',
+        'type=_osc._udp&type=_oscjson._tcp',
+        'type[]=_osc._tcp',
+        'type[a][b]=_osc._udp',
+        'type=_http._tcp',
+        'type=%00',
+        'type=,,,',
+        'type[0]=&type[1]=x',
+        'type[toString]=1&type=_osc._udp',
+      ].map((t) => Buffer.from(t, 'utf8'));
+    },
+    generate(rng) {
+      return [Buffer.from(`type=${randomAscii(rng)}`, 'utf8')];
+    },
+    mutate(rng, input) {
+      return mutate(rng, input);
+    },
+    run(input) {
+      const query = parse(input.toString('utf8'));
+      const types = services.typesOf(query.type);
+      if (types === undefined) return 'refused';
+      if (!Array.isArray(types) || types.length === 0) fail(`typesOf returned ${safe(types)}`);
+      if (types.some((t) => !KNOWN.has(t))) fail(`typesOf let through ${safe(types)}`);
+      if (new Set(types).size !== types.length) fail(`typesOf repeated a type: ${safe(types)}`);
+      return `types:${types.length}`;
+    },
+  };
+}
+
 function allTargets() {
   return [
     decoderTarget('decode', {}),
@@ -657,6 +712,7 @@ function allTargets() {
     receivePathTarget(),
     messageTextTarget(),
     monitorTarget(),
+    servicesQueryTarget(),
     // mDNS / DNS-SD (discovery): the packets anyone on the LAN can send to port 5353.
     require('./mdns-target').mdnsTarget(),
     // OSCQuery's HTTP requests, WebSocket commands and the walk over passing packets (fuzz/oscquery-targets.js).

@@ -105,6 +105,16 @@
         return n >= min && n <= max;
     }
 
+    /** A DNS-SD instance name (Advertise): one DNS label, at most 58 bytes of UTF-8 (room for " (2)" on a conflict), no control characters. */
+    function serviceNameOk(v) {
+        var s = String(v).trim();
+        for (var i = 0; i < s.length; i++) {
+            var c = s.charCodeAt(i);
+            if (c < 0x20 || c === 0x7f) { return false; }
+        }
+        return unescape(encodeURIComponent(s)).length <= 58;
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Edit dialogs. Node-RED fills each field from the node and saves each field back; three things it does not do
     // are done here, for every dialog of ours:
@@ -227,6 +237,6 @@
 
     global.OscflowValidate = {
         checkPattern: checkPattern, checkAddress: checkAddress, isHost: isHost, badAllowEntry: badAllowEntry,
-        wholeIn: wholeIn, live: live, prepareDialog: prepareDialog, saveDialog: saveDialog
+        wholeIn: wholeIn, serviceNameOk: serviceNameOk, live: live, prepareDialog: prepareDialog, saveDialog: saveDialog
     };
 })(this);

@@ -145,6 +145,8 @@ describe('editor files', () => {
       multicastLoopback: true,
       allow: '',
       rcvbuf: 1048576,
+      advertise: false,
+      serviceName: '',
     });
     assert.deepEqual(defaults('osc-in'), {
       name: '',
@@ -179,6 +181,8 @@ describe('editor files', () => {
       framing: 'slip',
       maxClients: 64,
       allow: '',
+      advertise: false,
+      serviceName: '',
     });
     assert.deepEqual(defaults('osc-codec'), {
       name: '',
@@ -611,9 +615,11 @@ describe('editor files', () => {
     // "Learn" (resources/osc-learn.js) in the dialogs with an address to take from the traffic.
     const learns = ['osc-out', 'osc-request', 'osc-route'];
     for (const type of types) {
+      // The dialogs with a Host and Port also load the Browse list (issue 16).
+      const browse = ['osc-out', 'osc-request', 'osc-tcp'].includes(type) ? ['osc-browse.js'] : [];
       assert.deepEqual(
         used.filter((u) => u.type === type).map((u) => u.file),
-        ['osc-pattern.js', 'osc-validate.js', ...(learns.includes(type) ? ['osc-learn.js'] : [])],
+        ['osc-pattern.js', 'osc-validate.js', ...(learns.includes(type) ? ['osc-learn.js'] : []), ...browse],
         type,
       );
     }
@@ -626,7 +632,17 @@ describe('editor files', () => {
     vm.runInContext(read('resources', 'osc-validate.js'), context);
     assert.deepEqual(
       Object.keys(context.OscflowValidate),
-      ['checkPattern', 'checkAddress', 'isHost', 'badAllowEntry', 'wholeIn', 'live', 'prepareDialog', 'saveDialog'],
+      [
+        'checkPattern',
+        'checkAddress',
+        'isHost',
+        'badAllowEntry',
+        'wholeIn',
+        'serviceNameOk',
+        'live',
+        'prepareDialog',
+        'saveDialog',
+      ],
       'one global object, for every node',
     );
     // Loading touches neither RED nor jQuery (the editor may load it before either is ready).

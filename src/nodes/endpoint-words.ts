@@ -3,7 +3,7 @@
 // texts under "endpoint" (errors and warnings: "<code>.<case>"), "endpoint-short" (the same keys: a few words for
 // a status) and "endpoint-status" (the status keys). Where the catalogue has no text (words the endpoint takes
 // from a parser, or builds in parts), the endpoint's English stands.
-import type { EndpointError, EndpointStatus } from '../transport/endpoint';
+import type { EndpointAdvertisement, EndpointError, EndpointStatus } from '../transport/endpoint';
 import type { TextParams, Texts } from './texts';
 
 export class EndpointWords {
@@ -31,6 +31,23 @@ export class EndpointWords {
     if (st.key === 'retrying' && error !== undefined) params.reason = this.short(error);
     if (st.key === 'listeningTcp') params.count = st.params.clients;
     return this.texts.find(`endpoint-status.${st.key}`, params) ?? st.text;
+  }
+
+  /**
+   * How the endpoint is published by DNS-SD, for a status: "advertised as Node-RED on studio", "announcing ..."
+   * while the name is claimed, "not advertised (reason)"; undefined when it is not advertised at all.
+   */
+  advertised(a: EndpointAdvertisement | undefined): string | undefined {
+    if (a === undefined) return undefined;
+    if (a.state === 'failed') {
+      const reason = a.reason ?? '';
+      return this.texts.find('endpoint-status.notAdvertised', { name: a.name, reason }) ?? `not advertised (${reason})`;
+    }
+    const key = a.state === 'announced' ? 'advertised' : 'announcing';
+    return (
+      this.texts.find(`endpoint-status.${key}`, { name: a.name }) ??
+      (a.state === 'announced' ? `advertised as ${a.name}` : `announcing ${a.name}`)
+    );
   }
 
   /** "<group>.<key>": the keys are a fixed set (docs/endpoints.md); a system-chosen code is "OTHER.<case>". */

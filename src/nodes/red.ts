@@ -71,6 +71,25 @@ export interface NodeAPI {
   util: {
     getMessageProperty(msg: NodeMessage, expr: string): unknown;
   };
+  /** The editor's admin HTTP app (Express): routes relative to the admin root. */
+  httpAdmin: AdminApp;
+  auth: {
+    /** Middleware refusing a request whose user lacks the permission (only when adminAuth is set). */
+    needsPermission(permission: string): AdminHandler;
+  };
+}
+
+/** The parts of Express's request and response an admin route of ours uses. */
+export interface AdminRequest {
+  query: Record<string, unknown>;
+}
+export interface AdminResponse {
+  status(code: number): AdminResponse;
+  json(body: unknown): void;
+}
+export type AdminHandler = (req: AdminRequest, res: AdminResponse, next: () => void) => void;
+export interface AdminApp {
+  get(path: string, ...handlers: AdminHandler[]): void;
 }
 
 /**

@@ -20,6 +20,7 @@ import { Destination } from './destination';
 import { EndpointWords } from './endpoint-words';
 import type { NodeMessage, NodeStatus } from './red';
 import { Texts } from './texts';
+import { endpointText } from './status';
 import type { TextParams } from './texts';
 
 /** How requests travel: UDP to a host and port, a TCP client's one connection, or one client of a TCP server. */
@@ -69,7 +70,7 @@ export interface RequestConfig {
 
 /** An endpoint handle (EndpointHandle): sends, and lets the requester see packets before the endpoint's receivers. */
 export interface RequestLink {
-  readonly endpoint: Pick<Endpoint, 'state' | 'error' | 'label' | 'maxPacket' | 'status'>;
+  readonly endpoint: Pick<Endpoint, 'state' | 'error' | 'label' | 'maxPacket' | 'status' | 'advertised'>;
   send(data: Uint8Array, port: number, host: string, cb: SendCallback): void;
   intercept(fn: PacketInterceptor | undefined): void;
 }
@@ -290,7 +291,7 @@ export class OscRequester {
     const t = this.texts;
     if (ep === undefined) return { fill: 'yellow', shape: 'ring', text: t.t('status.opening') };
     const st = ep.status('send');
-    const words = this.words.status(st, ep.error);
+    const { text: words, warn } = endpointText(this.words, ep, st);
     if (st.state === 'opening') return { fill: 'yellow', shape: 'ring', text: words };
     if (st.state !== 'open') return { fill: 'red', shape: 'ring', text: words };
     const m = this.matcher;
@@ -299,8 +300,10 @@ export class OscRequester {
     if (m.lastRttMs !== undefined) parts.push(t.t('status.rtt', { ms: m.lastRttMs < 10 ? m.lastRttMs.toFixed(1) : Math.round(m.lastRttMs) }));
     if (m.timeouts > 0) parts.push(t.t('status.timeouts', { count: m.timeouts }));
     if (this.failed > 0) parts.push(t.t('status.failed', { count: this.failed }));
-    const text = parts.length > 0 ? parts.join(' · ') : this.options.transport === 'udp' ? t.t('status.ready', { label: ep.label }) : words;
-    return { fill: this.lastTimedOut ? 'yellow' : 'green', shape: 'dot', text };
+    const adv = this.words.advertised(ep.advertised);
+    const ready = this.options.transport === 'udp' ? t.t('status.ready', { label: ep.label }) + (adv ? ' · ' + adv : '') : words;
+    const text = parts.length > 0 ? parts.join(' · ') : ready;
+    return { fill: this.lastTimedOut || warn ? 'yellow' : 'green', shape: 'dot', text };
   }
 
   /** A RequestError in the node's words. */

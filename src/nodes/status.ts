@@ -2,7 +2,7 @@
 // Statuses go to every open editor, so nodes refresh them at most once per STATUS_INTERVAL_MS (a Throttle).
 import type { SchedulerStats } from '../osc/scheduler';
 import { Throttle } from '../transport/throttle';
-import type { EndpointError, EndpointRole, EndpointStatus } from '../transport/endpoint';
+import type { EndpointAdvertisement, EndpointError, EndpointRole, EndpointStatus } from '../transport/endpoint';
 import type { EndpointWords } from './endpoint-words';
 import type { NodeStatus } from './red';
 import type { Texts } from './texts';
@@ -31,6 +31,19 @@ export function codecStatus(texts: Texts, c: { decoded: number; encoded: number;
 export interface EndpointView {
   readonly error: EndpointError | undefined;
   status(role?: EndpointRole): EndpointStatus;
+  /** How the endpoint is published by DNS-SD, when its config node advertises it. */
+  readonly advertised?: EndpointAdvertisement;
+}
+
+/**
+ * The endpoint's state in words, with how it is published ("listening on 0.0.0.0:8000 · advertised as Node-RED
+ * on studio"), and whether publishing failed (a warning: the endpoint itself works).
+ */
+export function endpointText(words: EndpointWords, ep: EndpointView, st: EndpointStatus): { text: string; warn: boolean } {
+  const text = words.status(st, ep.error);
+  const adv = st.state === 'open' ? words.advertised(ep.advertised) : undefined;
+  if (adv === undefined) return { text, warn: false };
+  return { text: text + SEP + adv, warn: ep.advertised?.state === 'failed' };
 }
 
 /** What osc-in counted (a PacketReceiver). */
@@ -47,7 +60,7 @@ export interface InCounters {
  */
 export function inStatus(texts: Texts, words: EndpointWords, ep: EndpointView, c: InCounters, now: number): NodeStatus {
   const st = ep.status('receive');
-  const text = words.status(st, ep.error);
+  const { text, warn } = endpointText(words, ep, st);
   if (st.state === 'opening') return { fill: 'yellow', shape: 'ring', text };
   if (st.state !== 'open') return { fill: 'red', shape: 'ring', text };
   const parts = [text];
@@ -66,7 +79,7 @@ export function inStatus(texts: Texts, words: EndpointWords, ep: EndpointView, c
   // Counted at the endpoint, so every osc in on it shows the same numbers.
   if (st.counters.rejected > 0) parts.push(texts.t('status.not-allowed', { count: st.counters.rejected }));
   if (st.counters.kernelDrops) parts.push(texts.t('status.os-dropped', { count: st.counters.kernelDrops }));
-  return { fill: 'green', shape: 'dot', text: parts.join(SEP) };
+  return { fill: warn ? 'yellow' : 'green', shape: 'dot', text: parts.join(SEP) };
 }
 
 /** What osc-out counted. */
@@ -87,7 +100,9 @@ export function outStatus(texts: Texts, words: EndpointWords, ep: EndpointView, 
   if (st.state === 'opening') return { fill: 'yellow', shape: 'ring', text: words.status(st, ep.error) };
   if (st.state !== 'open') return { fill: 'red', shape: 'ring', text: words.status(st, ep.error) };
   if (st.unreachable) return { fill: 'red', shape: 'ring', text: texts.t('status.unreachable', { to: to ?? '' }) + sent };
-  let text = (to === undefined ? words.status(st, ep.error) : texts.t('status.to', { to })) + sent;
+  // Over TCP the endpoint's words (a server: how it is published too); over UDP where it sends.
+  const own = to === undefined ? endpointText(words, ep, st) : { text: texts.t('status.to', { to }), warn: false };
+  let text = own.text + sent;
   if (c.failed > 0) text += SEP + texts.t('status.failed', { count: c.failed, code: c.lastCode });
-  return { fill: c.failed > 0 ? 'yellow' : 'green', shape: 'dot', text };
+  return { fill: c.failed > 0 || own.warn ? 'yellow' : 'green', shape: 'dot', text };
 }

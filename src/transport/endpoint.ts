@@ -127,6 +127,8 @@ export interface Endpoint {
   readonly maxPacket: number;
   /** Its state in words, with its counters. */
   status(role?: EndpointRole): EndpointStatus;
+  /** How it is published on the network, when it is (see EndpointAdvertisement). */
+  readonly advertised?: EndpointAdvertisement;
   /**
    * Sends one packet; `cb` is called once, never synchronously, with null or an Error with a `code`.
    * UDP: to host:port (queued while opening). TCP client: host and port are ignored (the connection is the
@@ -177,6 +179,20 @@ export interface EndpointHooks {
   onUnhandledError?(error: OscError | EndpointError, from: Peer | undefined): void;
   /** A warning about the endpoint as a whole, logged once for all its users (a TCP client refused by the allow-list). */
   onWarning?(warning: EndpointError): void;
+  /**
+   * What the users hear by onStateChange, and the endpoint's close: whoever publishes the endpoint on the network
+   * (DNS-SD) follows its bound address from here, across the endpoints the holder makes one after another.
+   */
+  onStateChange?(endpoint: EndpointBase): void;
+}
+
+/** How the endpoint is published by DNS-SD (mDNS), for its users' statuses: set by whoever advertises it. */
+export interface EndpointAdvertisement {
+  /** The service instance name, after any renaming on a conflict ("Node-RED on studio (2)"). */
+  readonly name: string;
+  /** probing: claiming the name; announced: published; failed: not published (`reason` says why). */
+  readonly state: 'probing' | 'announced' | 'failed';
+  readonly reason?: string;
 }
 
 // Per transport, since only sockets of one kind compete for a port: endpoints being closed (an endpoint about to
@@ -252,6 +268,7 @@ export abstract class EndpointBase implements Endpoint {
   error: EndpointError | undefined;
   /** Who holds it (see EndpointOwner); undefined when nobody said. */
   owner: EndpointOwner | undefined;
+  advertised: EndpointAdvertisement | undefined;
   abstract readonly maxPacket: number;
   abstract get label(): string;
   abstract status(role?: EndpointRole): EndpointStatus;
@@ -360,6 +377,14 @@ export abstract class EndpointBase implements Endpoint {
     }
   }
 
+  /** Sets (or clears) how the endpoint is published, and tells the users so their statuses show it. */
+  setAdvertised(a: EndpointAdvertisement | undefined): void {
+    const was = this.advertised;
+    if (was === a || (was && a && was.name === a.name && was.state === a.state && was.reason === a.reason)) return;
+    this.advertised = a;
+    if (this.state !== 'closed') this.notify();
+  }
+
   /** Closes whoever still uses it; resolves once the socket is closed. */
   close(): Promise<void> {
     if (this.closedPromise) return this.closedPromise;
@@ -375,6 +400,7 @@ export abstract class EndpointBase implements Endpoint {
       registry.closing.delete(p);
       this.taps = [];
       if (watchers.size !== 0) tellWatchers(this, 'closed');
+      this.tellHolder();
       done();
     };
     // A shutdown that went wrong has still let go of what it could: nobody waits on it forever.
@@ -434,6 +460,15 @@ export abstract class EndpointBase implements Endpoint {
       } catch {
         // see dispatch()
       }
+    }
+    this.tellHolder();
+  }
+
+  private tellHolder(): void {
+    try {
+      this.hooks.onStateChange?.(this);
+    } catch {
+      // see dispatch()
     }
   }
 
