@@ -123,6 +123,33 @@ function describeTarget(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+function notJsonType(what: string, contentType: string | undefined): RemoteError {
+  return new RemoteError(
+    'NOT_JSON',
+    `${what} is not JSON (content type ${JSON.stringify(contentType ?? '').slice(0, 80)})`,
+  );
+}
+
+/**
+ * A response body as JSON: what fetchJson does with the bytes once they are in (and what `npm run fuzz` feeds
+ * bytes to). Throws RemoteError only.
+ */
+export function parseJsonBody(
+  body: Uint8Array,
+  contentType: string | undefined,
+  what: string,
+  limits: Pick<ReadLimits, 'maxBytes'> = DEFAULT_LIMITS,
+): unknown {
+  if (!isJsonType(contentType)) throw notJsonType(what, contentType);
+  if (body.byteLength > limits.maxBytes)
+    throw new RemoteError('TOO_LARGE', `${what}: more than ${limits.maxBytes} bytes`);
+  try {
+    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (e) {
+    throw new RemoteError('NOT_JSON', `${what}: ${(e as Error).message.slice(0, 120)}`);
+  }
+}
+
 /** GETs `path` from host:port and parses the JSON, under the limits. */
 export function fetchJson(
   host: string,
@@ -191,8 +218,7 @@ export function fetchJson(
       }
       if (!isJsonType(res.headers['content-type'])) {
         res.resume();
-        const type = JSON.stringify(res.headers['content-type'] ?? '').slice(0, 80);
-        return finish(new RemoteError('NOT_JSON', `${where}${path} is not JSON (content type ${type})`));
+        return finish(notJsonType(`${where}${path}`, res.headers['content-type']));
       }
       const declared = Number(res.headers['content-length']);
       if (declared > limits.maxBytes) {
@@ -211,9 +237,9 @@ export function fetchJson(
         if (settled) return;
         let value: unknown;
         try {
-          value = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+          value = parseJsonBody(Buffer.concat(chunks, size), res.headers['content-type'], `${where}${path}`, limits);
         } catch (e) {
-          return finish(new RemoteError('NOT_JSON', `${where}${path}: ${(e as Error).message.slice(0, 120)}`));
+          return finish(e as RemoteError);
         }
         finish(null, value);
       });
@@ -229,6 +255,12 @@ const TYPE_TAGS = /^,?([ifsbhtdScrmTFNI[\]]*)$/;
 // A part of an OSC address: printable ASCII without the pattern characters and '/', as the OSC spec says.
 const ADDRESS_PART = /^[!-~]+$/;
 const PATTERN_CHARS = /[ #*,/?[\]{}]/;
+
+/**
+ * Longest address kept: siblings share their parents' names, so without it a small tree with long names could make
+ * a list of addresses many times its own size.
+ */
+export const MAX_ADDRESS = 1024;
 
 /** Depth of values and ranges kept (a VALUE of nested OSC arrays); deeper parts become null. */
 const VALUE_DEPTH = 8;
@@ -320,7 +352,13 @@ export function parseAddressSpace(
       throw new RemoteError('TOO_DEEP', `the address space is nested deeper than ${limits.maxDepth} levels`);
     for (const name of names) {
       const child = contents[name];
-      if (!isObject(child) || name.length > 256 || !ADDRESS_PART.test(name) || PATTERN_CHARS.test(name)) continue;
+      if (
+        !isObject(child) ||
+        address.length + 1 + name.length > MAX_ADDRESS ||
+        !ADDRESS_PART.test(name) ||
+        PATTERN_CHARS.test(name)
+      )
+        continue;
       if (queue.length > limits.maxNodes)
         throw new RemoteError('TOO_MANY', `the address space has more than ${limits.maxNodes} nodes`);
       queue.push({ node: child, address: address === '/' ? `/${name}` : `${address}/${name}`, depth: depth + 1 });
