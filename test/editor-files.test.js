@@ -168,6 +168,8 @@ describe('editor files', () => {
       port: '',
       address: '',
       numbers: 'int',
+      typesFrom: '',
+      query: '',
     });
     assert.deepEqual(defaults('osc-tcp'), {
       name: '',
@@ -592,10 +594,12 @@ describe('editor files', () => {
   it("loads shared editor code from resources/ under this module's name, and ships it", () => {
     const used = types.flatMap((type) => resourcesOf(read('nodes', `${type}.html`)).map((r) => ({ type, ...r })));
     assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), [...types].sort());
+    // An OSCQuery device's tree (resources/osc-query-tree.js) in the dialogs that take addresses from it.
+    const trees = ['osc-out', 'osc-route'];
     for (const type of types) {
       assert.deepEqual(
         used.filter((u) => u.type === type).map((u) => u.file),
-        ['osc-pattern.js', 'osc-validate.js'],
+        ['osc-pattern.js', 'osc-validate.js', ...(trees.includes(type) ? ['osc-query-tree.js'] : [])],
         type,
       );
     }
@@ -611,6 +615,18 @@ describe('editor files', () => {
       ['checkPattern', 'checkAddress', 'isHost', 'badAllowEntry', 'wholeIn', 'live', 'prepareDialog', 'saveDialog'],
       'one global object, for every node',
     );
+    // Loading touches neither RED nor jQuery (the editor may load it before either is ready).
+    const treeContext = vm.createContext({});
+    vm.runInContext('var window = this;', treeContext);
+    vm.runInContext(read('resources', 'osc-query-tree.js'), treeContext);
+    const { parseDevice } = treeContext.OscQueryTree;
+    assert.deepEqual(JSON.parse(JSON.stringify(parseDevice(' 192.168.1.20:8080 '))), {
+      host: '192.168.1.20',
+      port: 8080,
+    });
+    assert.deepEqual(JSON.parse(JSON.stringify(parseDevice('[::1]:9000'))), { host: '::1', port: 9000 });
+    for (const bad of ['host', 'a/b:80', 'x:0', 'x:70000', 'user@x:80', '::1:80'])
+      assert.equal(parseDevice(bad), null, bad);
   });
 
   it('checks patterns with the compiled runtime itself, rebuilt by every build', () => {

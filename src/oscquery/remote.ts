@@ -106,10 +106,10 @@ export function checkTarget(host: unknown, port: unknown): { host: string; port:
   return { host: h, port: p };
 }
 
-/** "host:port", "[v6]:port", or "v6:port" when the last group cannot be part of the address. */
+/** "host:port" or "[v6]:port" (an IPv6 address without brackets is ambiguous: its last group looks like a port). */
 export function parseHostPort(text: string): { host: string; port: number } {
   const s = text.trim();
-  const m = /^\[([^\]]*)\]:(\d+)$/.exec(s) ?? /^(.*):(\d+)$/.exec(s);
+  const m = /^\[([^\]]*)\]:(\d+)$/.exec(s) ?? /^([^:[\]]+):(\d+)$/.exec(s);
   if (m === null) throw new RemoteError('BAD_TARGET', `not host:port: ${JSON.stringify(text)}`);
   return checkTarget(m[1], m[2]);
 }
