@@ -6,7 +6,9 @@
 // The tree comes from the runtime (GET osc/query/space, src/nodes/query-remote.ts): the browser never talks to
 // the device, and the runtime's caps (size, time, JSON only, no redirects) apply.
 //
-// Hooks: osc out's and osc route's dialogs call outDialog(node) / routeDialog(node, addRule) in oneditprepare.
+// Hooks: osc out's and osc route's dialogs call outDialog() / routeDialog(node, addRule) in oneditprepare.
+// RED and $ are the editor's, read when a dialog opens (never at load: the editor may load this before them).
+/* global RED, $, Promise */
 (function(global) {
     "use strict";
 
@@ -19,7 +21,7 @@
     /** "host:port" / "[v6]:port" -> { host, port }, or null. */
     function parseDevice(text) {
         var s = String(text || "").trim();
-        var m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) || /^([^\s\/?#@\[\]:]+):(\d{1,5})$/.exec(s);
+        var m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) || /^([^\s/?#@[\]:]+):(\d{1,5})$/.exec(s);
         if (!m) { return null; }
         var port = Number(m[2]);
         if (port < 1 || port > 65535) { return null; }
@@ -228,7 +230,7 @@
      * osc out: a button beside the Address opening the tree; the picked address fills the Address, and the type
      * the device declares is shown as the msg.types to send (or left to "Types: from device").
      */
-    function outDialog(node) {
+    function outDialog() {
         var address = $("#node-input-address");
         if (!address.length || address.data("oscflow-qt")) { return; }
         address.data("oscflow-qt", true);
