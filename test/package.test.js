@@ -5,10 +5,14 @@ const pkg = require('../package.json');
 const { expected, exportedNames } = require('./helpers/public-api');
 
 describe('package.json', () => {
-  it('is a scoped Node-RED package with no runtime dependencies', () => {
+  it("is a scoped Node-RED package whose one runtime dependency is ws (OSCQuery's WebSocket), with none of its own", () => {
     assert.equal(pkg.name, '@oscflow/node-red-osc');
     assert.ok(pkg.keywords.includes('node-red') && pkg.keywords.includes('osc'));
-    assert.deepEqual(Object.keys(/** @type {{ dependencies?: object }} */ (pkg).dependencies || {}), []);
+    assert.deepEqual(Object.keys(/** @type {{ dependencies?: object }} */ (pkg).dependencies || {}), ['ws']);
+    // Pure JavaScript and nothing pulled in behind it: no dependencies, no install scripts.
+    const ws = require('ws/package.json');
+    assert.deepEqual(Object.keys(ws.dependencies || {}), []);
+    assert.equal(ws.scripts && (ws.scripts.install || ws.scripts.postinstall || ws.scripts.preinstall), undefined);
   });
 
   it('exports the public API at each entry, to require(), import and TypeScript alike', async function () {
