@@ -95,13 +95,13 @@
                     id: "oscflow-qt-done", text: RED._("common.label.done"), "class": "primary",
                     click: function() {
                         var list = Object.keys(picked).map(function(a) { return entriesByAddress[a]; });
-                        RED.tray.close();
-                        if (list.length) { options.onPick(list); }
+                        // The dialog underneath is back in the page only once this tray has gone.
+                        RED.tray.close(function() { if (list.length) { options.onPick(list); } });
                     }
                 }
             ],
-            open: function(trayBody) {
-                var body = $("<div/>", { "class": "oscflow-qt" }).css({ padding: "12px" }).appendTo(trayBody);
+            open: function(trayElement) {
+                var body = $("<div/>", { "class": "oscflow-qt" }).css({ padding: "12px" }).appendTo(trayElement.find(".red-ui-tray-body"));
                 var row = $("<div/>", { "class": "form-row" }).css({ display: "flex", gap: "6px", "align-items": "center" }).appendTo(body);
                 $("<label/>").css({ width: "auto", margin: 0 }).text(t("device")).appendTo(row);
                 var input = $("<input/>", { type: "text", "class": "oscflow-qt-device", placeholder: "192.168.1.20:8080" })
@@ -147,8 +147,7 @@
                                 if (box.prop("checked")) { picked[e.address] = true; } else { delete picked[e.address]; }
                             });
                             line.on("dblclick", function() {
-                                RED.tray.close();
-                                options.onPick([e]);
+                                RED.tray.close(function() { options.onPick([e]); });
                             });
                         } else {
                             $("<i/>", { "class": "fa fa-folder-o" }).appendTo(line);

@@ -10,7 +10,7 @@ describe('package.json', () => {
     assert.ok(pkg.keywords.includes('node-red') && pkg.keywords.includes('osc'));
     assert.deepEqual(Object.keys(/** @type {{ dependencies?: object }} */ (pkg).dependencies || {}), ['ws']);
     // Pure JavaScript and nothing pulled in behind it: no dependencies, no install scripts.
-    const ws = require('ws/package.json');
+    const ws = /** @type {{ dependencies?: object, scripts?: Record<string, string> }} */ (require('ws/package.json'));
     assert.deepEqual(Object.keys(ws.dependencies || {}), []);
     assert.equal(ws.scripts && (ws.scripts.install || ws.scripts.postinstall || ws.scripts.preinstall), undefined);
   });

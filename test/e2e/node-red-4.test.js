@@ -5,6 +5,7 @@ const { nodeRed4, installAndStart } = require('../helpers/packed-package');
 const { describeInstalledPackage } = require('../helpers/installed-checks');
 const { describeEditor } = require('../helpers/editor-scenario');
 const { describeFirstHour } = require('../helpers/first-hour-scenario');
+const { describeOscQueryTree } = require('../helpers/oscquery-scenario');
 
 describe('e2e: palette install on Node-RED 4', function () {
   this.timeout(180000);
@@ -19,4 +20,5 @@ describe('e2e: palette install on Node-RED 4', function () {
   describeInstalledPackage(() => state);
   describeEditor(() => state, 'nr4');
   describeFirstHour(() => state, 'nr4');
+  describeOscQueryTree(() => state, 'nr4');
 });
