@@ -182,6 +182,14 @@ describe('OSCQuery client: reading an address space', function () {
     assert.equal((await refusal(remote.fetchJson('127.0.0.1', 0, '/'))).code, 'BAD_TARGET');
   });
 
+  it('reads host:port as the osc-query node gives it, IPv6 only in brackets', () => {
+    assert.deepEqual(remote.parseHostPort(' 192.168.1.20:8080 '), { host: '192.168.1.20', port: 8080 });
+    assert.deepEqual(remote.parseHostPort('[::1]:9000'), { host: '::1', port: 9000 });
+    assert.deepEqual(remote.parseHostPort('mixer.local:80'), { host: 'mixer.local', port: 80 });
+    for (const bad of ['::1:80', 'x', 'a/b:80', 'x:0', 'x:65536', 'user@x:80', ''])
+      assert.equal(refusalSync(() => remote.parseHostPort(bad)).code, 'BAD_TARGET', bad);
+  });
+
   it('skips children that are not OSC address parts, drops bad type tags, and caps values in depth', () => {
     /** @type {any} */
     let v = 1;
