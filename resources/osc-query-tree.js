@@ -239,6 +239,9 @@
             .insertAfter(address);
         address.css("width", "calc(70% - 40px)");
         var hint = $("<div/>", { "class": "form-tips oscflow-qt-hint" }).hide().insertAfter(address.closest(".form-row"));
+        // Without the osc-query node type (an older editor cache, a partial install) there is nothing to choose:
+        // the field would be a bare text box for an id.
+        if (!RED.nodes.getType("osc-query")) { $(".oscflow-qt-query").remove(); }
         function toggleQuery() { $(".oscflow-qt-query").toggle($("#node-input-typesFrom").val() === "device"); }
         $("#node-input-typesFrom").on("change", toggleQuery);
         toggleQuery();

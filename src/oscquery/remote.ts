@@ -420,6 +420,9 @@ export interface RemoteOptions {
   maxMessage?: number;
 }
 
+/** Milliseconds from a PATH_* notice to the read it causes. */
+const NOTICE_DELAY = 200;
+
 const PATH_COMMANDS = new Set(['PATH_CHANGED', 'PATH_ADDED', 'PATH_REMOVED', 'PATH_RENAMED']);
 
 /**
@@ -443,6 +446,7 @@ export class RemoteAddressSpace extends EventEmitter {
   private reading = false;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
+  private notice: NodeJS.Timeout | undefined;
   private ws: WebSocket | undefined;
   private wsDelay: number;
 
@@ -482,6 +486,8 @@ export class RemoteAddressSpace extends EventEmitter {
     this.state = 'closed';
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.notice);
+    this.notice = undefined;
     const ws = this.ws;
     this.ws = undefined;
     if (ws !== undefined) {
@@ -489,6 +495,17 @@ export class RemoteAddressSpace extends EventEmitter {
       ws.on('error', () => undefined);
       ws.terminate();
     }
+  }
+
+  /**
+   * Reads the tree shortly: the notices of one edit (a server may send one per path) make one read, and a device
+   * repeating them cannot make more than a few reads a second.
+   */
+  private soon(): void {
+    this.notice ??= setTimeout(() => {
+      this.notice = undefined;
+      this.read();
+    }, NOTICE_DELAY);
   }
 
   /** Reads the tree now, or once more after the read in flight (changes announced during a read are not lost). */
@@ -559,7 +576,7 @@ export class RemoteAddressSpace extends EventEmitter {
       } catch {
         return;
       }
-      if (isObject(msg) && typeof msg.COMMAND === 'string' && PATH_COMMANDS.has(msg.COMMAND)) this.read();
+      if (isObject(msg) && typeof msg.COMMAND === 'string' && PATH_COMMANDS.has(msg.COMMAND)) this.soon();
     });
     ws.on('error', () => undefined);
     ws.on('close', () => {
