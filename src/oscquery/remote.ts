@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 
 export interface ReadLimits {
   /** Bytes of one HTTP body. */
@@ -448,6 +448,7 @@ export class RemoteAddressSpace extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private notice: NodeJS.Timeout | undefined;
   private ws: WebSocket | undefined;
+  private opening = false;
   private wsDelay: number;
 
   constructor(host: string, port: number, options: RemoteOptions = {}) {
@@ -554,10 +555,23 @@ export class RemoteAddressSpace extends EventEmitter {
    */
   private listen(): void {
     const info = this.hostInfo;
-    if (this.ws !== undefined || this.state === 'closed' || info === undefined) return;
+    if (this.ws !== undefined || this.opening || this.state === 'closed' || info === undefined) return;
     if (info.wsPort === undefined && info.extensions.LISTEN !== true) return;
-    const port = info.wsPort ?? this.port;
-    const ws = new WebSocket(`ws://${describeTarget(this.host, port)}/`, {
+    // ws is loaded when a device first serves a WebSocket, not with every osc out.
+    this.opening = true;
+    import('ws').then(
+      ({ WebSocket: Client }) => {
+        this.opening = false;
+        if (this.ws === undefined && this.state !== 'closed') this.connect(Client, info.wsPort ?? this.port);
+      },
+      () => {
+        this.opening = false;
+      },
+    );
+  }
+
+  private connect(Client: typeof WebSocket, port: number): void {
+    const ws = new Client(`ws://${describeTarget(this.host, port)}/`, {
       maxPayload: this.maxMessage,
       handshakeTimeout: this.limits.connectTimeout,
       followRedirects: false,
