@@ -3,7 +3,8 @@
 // npm run fuzz -- [--seconds 60] [--seed 42] [--target decode,slip] [--slow-ms 100] [--hang-ms 2000]
 //                 [--mem-mb 64] [--no-save]
 // Fuzzes the decoder, the stream decoders, the pattern compiler, osc-in's receive path and osc-out's text messages
-// and the mDNS packet path (discovery) from dist/ (npm run fuzz builds first).
+// the mDNS packet path (discovery), the monitor, GET osc/services, OSCQuery's server and its client's
+// reading of a device's address space from dist/ (npm run fuzz builds first).
 // Every finding is printed with its input in hex and stack, and appended to test/fixtures/fuzz-regressions.json
 // so test/fuzz.test.js replays it from then on. Exit code 1 when anything was found.
 const { runFuzz } = require('./engine');
@@ -39,7 +40,7 @@ function parseArgs(argv) {
     else if (a === '--no-save') o.save = false;
     else if (a === '--help' || a === '-h') {
       console.log(
-        'usage: npm run fuzz -- [--seconds 60] [--seed N] [--target decode,decode-lenient,slip,length-prefix,auto-framing,pattern,receive-path,message-text,mdns] [--slow-ms 100] [--hang-ms 2000] [--mem-mb 64] [--no-save]',
+        'usage: npm run fuzz -- [--seconds 60] [--seed N] [--target decode,decode-lenient,slip,length-prefix,auto-framing,pattern,receive-path,message-text,monitor,services-query,mdns,oscquery-http,oscquery-command,oscquery-packet,address-space] [--slow-ms 100] [--hang-ms 2000] [--mem-mb 64] [--no-save]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);

@@ -701,6 +701,159 @@ function servicesQueryTarget() {
   };
 }
 
+// ---------------------------------------------------------------- OSCQuery: a device's address space (issue 17)
+
+/**
+ * What the OSCQuery client does with a device's answer: the body as JSON (parseJsonBody), the tree flattened
+ * (parseAddressSpace) and HOST_INFO read (parseHostInfo), then sent to the editor (JSON.stringify). Only a
+ * RemoteError may escape; the flat map must be what it claims, within the caps, and small beside its input.
+ */
+function addressSpaceTarget() {
+  let remote;
+  const LIMITS = { maxBytes: 1 << 17, maxDepth: 32, maxNodes: 2000 };
+  const SEEDS = [
+    {
+      FULL_PATH: '/',
+      CONTENTS: {
+        synth: {
+          FULL_PATH: '/synth',
+          CONTENTS: {
+            freq: {
+              FULL_PATH: '/synth/freq',
+              TYPE: 'f',
+              ACCESS: 3,
+              RANGE: [{ MIN: 20, MAX: 20000 }],
+              VALUE: [440],
+              DESCRIPTION: 'Hz',
+            },
+          },
+        },
+      },
+    },
+    {
+      DESCRIPTION: 'root node',
+      FULL_PATH: '/',
+      ACCESS: 0,
+      CONTENTS: {
+        foo: { FULL_PATH: '/foo', ACCESS: 1, TYPE: 'f', VALUE: [0.5], RANGE: [{ MIN: 0, MAX: 100 }] },
+        bar: { FULL_PATH: '/bar', ACCESS: 3, TYPE: 'ii', VALUE: [4, 51] },
+        baz: { CONTENTS: { qux: { TYPE: 's', RANGE: [{ VALS: ['empty', 'half-full', 'full'] }] } } },
+      },
+    },
+    {
+      CONTENTS: {
+        a: { TYPE: '[ff]i', VALUE: [[1, 2], 3], UNIT: ['m', null], CLIPMODE: 'both' },
+        b: { TYPE: ',T' },
+        'c*': { TYPE: 'f' },
+      },
+    },
+    {
+      NAME: 'dev',
+      EXTENSIONS: { LISTEN: true, VALUE: true },
+      OSC_IP: '127.0.0.1',
+      OSC_PORT: 9000,
+      OSC_TRANSPORT: 'UDP',
+      WS_PORT: 8080,
+    },
+  ].map((v) => Buffer.from(JSON.stringify(v), 'utf8'));
+
+  /** A random tree: deep, wide, or of the wrong shapes. */
+  function randomTree(rng, depth, budget = { nodes: 400 }) {
+    const r = rng.int(10);
+    if (depth > 40 || r === 0 || --budget.nodes < 0) return rng.pick([null, 1, 'x', true, [], [1, [2]], {}]);
+    const node = {};
+    if (rng.chance(0.5)) node.TYPE = rng.pick(['f', 'i', 'ii', ',s', '[ff]', '[', 'X', '', 'TF', 'N', 7]);
+    if (rng.chance(0.3)) node.VALUE = rng.pick([[1], 1, [[[[1]]]], ['a', null], 'x']);
+    if (rng.chance(0.3)) node.RANGE = rng.pick([[{ MIN: 0, MAX: 1 }], { VALS: [1, 2] }, [null], 5]);
+    if (rng.chance(0.3)) node.ACCESS = rng.pick([0, 1, 2, 3, 4, -1, 1.5, '3']);
+    if (rng.chance(0.2)) node.DESCRIPTION = rng.pick(['d', 5, 'x'.repeat(5000)]);
+    if (rng.chance(0.7)) {
+      if (rng.chance(0.1)) {
+        node.CONTENTS = rng.pick([[], 'x', null]);
+        return node;
+      }
+      node.CONTENTS = {};
+      const n = rng.chance(0.1) ? 50 : rng.int(4);
+      for (let k = 0; k < n; k++)
+        node.CONTENTS[rng.pick(['a', 'b', 'x y', '*', '', 'long'.repeat(rng.int(80)), String(k)])] = randomTree(
+          rng,
+          depth + 1 + (rng.chance(0.2) ? 10 : 0),
+          budget,
+        );
+    }
+    return node;
+  }
+
+  return {
+    name: 'address-space',
+    description: 'OSCQuery client: parseJsonBody -> parseAddressSpace / parseHostInfo -> JSON.stringify',
+    load() {
+      try {
+        remote = require(path.join(DIST, '..', 'oscquery', 'remote.js'));
+      } catch (e) {
+        if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
+      }
+      return remote && typeof remote.parseAddressSpace === 'function' ? null : 'dist/oscquery/remote.js not built yet';
+    },
+    seeds() {
+      return SEEDS;
+    },
+    generate(rng) {
+      return [Buffer.from(JSON.stringify(randomTree(rng, 0)), 'utf8')];
+    },
+    mutate(rng, input, other) {
+      if (rng.chance(0.2)) {
+        // Nesting far past the cap, in the middle of a real tree.
+        const at = rng.int(input.length + 1);
+        const n = 1 + rng.int(2000);
+        return Buffer.concat([input.subarray(0, at), Buffer.from('{"CONTENTS":{"a":'.repeat(n)), input.subarray(at)]);
+      }
+      return mutate(rng, input, other, 1 << 16);
+    },
+    run(input) {
+      const isRemote = (e) => e && e.name === 'RemoteError' && typeof e.code === 'string';
+      let json;
+      try {
+        json = remote.parseJsonBody(input, 'application/json; charset=utf-8', 'fuzz', LIMITS);
+      } catch (e) {
+        if (isRemote(e)) return `err:${e.code}`;
+        throw e;
+      }
+      let info = 'noinfo';
+      try {
+        JSON.stringify(remote.parseHostInfo(json));
+        info = 'info';
+      } catch (e) {
+        if (!isRemote(e)) throw e;
+      }
+      let entries;
+      try {
+        entries = remote.parseAddressSpace(json, LIMITS);
+      } catch (e) {
+        if (isRemote(e)) return `err:${e.code}:${info}`;
+        throw e;
+      }
+      if (entries.size > LIMITS.maxNodes) fail(`${entries.size} nodes, over the cap`);
+      let methods = 0;
+      for (const [address, e] of entries) {
+        if (e.address !== address) fail(`entry ${safe(e.address)} filed under ${safe(address)}`);
+        if (address.length > remote.MAX_ADDRESS) fail(`address of ${address.length} characters`);
+        if (address !== '/' && !/^(\/[!-~]+)+$/.test(address)) fail(`address ${safe(address)} is not an OSC address`);
+        if (/[ #*,?[\]{}]/.test(address)) fail(`address ${safe(address)} has pattern characters`);
+        if (e.type !== undefined) {
+          methods++;
+          if (remote.typeTags(e.type) !== e.type || e.type.startsWith(',')) fail(`type ${safe(e.type)} kept`);
+        }
+        if (e.access !== undefined && ![0, 1, 2, 3].includes(e.access)) fail(`access ${safe(e.access)} kept`);
+      }
+      const out = JSON.stringify([...entries.values()]);
+      if (out.length > input.length * 2 + entries.size * (remote.MAX_ADDRESS + 64))
+        fail(`${input.length} bytes in, ${out.length} out`);
+      return `ok:${entries.size > 10 ? 'n' : entries.size}:${methods > 3 ? 'n' : methods}:${info}`;
+    },
+  };
+}
+
 function allTargets() {
   return [
     decoderTarget('decode', {}),
@@ -717,6 +870,7 @@ function allTargets() {
     require('./mdns-target').mdnsTarget(),
     // OSCQuery's HTTP requests, WebSocket commands and the walk over passing packets (fuzz/oscquery-targets.js).
     ...require('./oscquery-targets').oscqueryTargets({ mutateString, mutateOnce, fail }),
+    addressSpaceTarget(),
   ];
 }
 

@@ -170,6 +170,8 @@ describe('editor files', () => {
       port: '',
       address: '',
       numbers: 'int',
+      typesFrom: '',
+      query: '',
     });
     assert.deepEqual(defaults('osc-tcp'), {
       name: '',
@@ -614,12 +616,20 @@ describe('editor files', () => {
     assert.deepEqual([...new Set(used.map((u) => u.type))].sort(), [...types].sort());
     // "Learn" (resources/osc-learn.js) in the dialogs with an address to take from the traffic.
     const learns = ['osc-out', 'osc-request', 'osc-route'];
+    // An OSCQuery device's tree (resources/osc-query-tree.js) in the dialogs that take addresses from it.
+    const trees = ['osc-out', 'osc-route'];
     for (const type of types) {
       // The dialogs with a Host and Port also load the Browse list (issue 16).
       const browse = ['osc-out', 'osc-request', 'osc-tcp'].includes(type) ? ['osc-browse.js'] : [];
       assert.deepEqual(
         used.filter((u) => u.type === type).map((u) => u.file),
-        ['osc-pattern.js', 'osc-validate.js', ...(learns.includes(type) ? ['osc-learn.js'] : []), ...browse],
+        [
+          'osc-pattern.js',
+          'osc-validate.js',
+          ...(learns.includes(type) ? ['osc-learn.js'] : []),
+          ...browse,
+          ...(trees.includes(type) ? ['osc-query-tree.js'] : []),
+        ],
         type,
       );
     }
@@ -651,6 +661,17 @@ describe('editor files', () => {
     vm.runInContext(read('resources', 'osc-learn.js'), learnContext);
     assert.equal(typeof learnContext.OscLearn.oscsendCommand, 'function');
     assert.equal(typeof learnContext.OscLearn.insertInject, 'function');
+    const treeContext = vm.createContext({});
+    vm.runInContext('var window = this;', treeContext);
+    vm.runInContext(read('resources', 'osc-query-tree.js'), treeContext);
+    const { parseDevice } = treeContext.OscQueryTree;
+    assert.deepEqual(JSON.parse(JSON.stringify(parseDevice(' 192.168.1.20:8080 '))), {
+      host: '192.168.1.20',
+      port: 8080,
+    });
+    assert.deepEqual(JSON.parse(JSON.stringify(parseDevice('[::1]:9000'))), { host: '::1', port: 9000 });
+    for (const bad of ['host', 'a/b:80', 'x:0', 'x:70000', 'user@x:80', '::1:80'])
+      assert.equal(parseDevice(bad), null, bad);
   });
 
   it('checks patterns with the compiled runtime itself, rebuilt by every build', () => {

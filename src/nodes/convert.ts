@@ -126,6 +126,8 @@ export interface OutgoingOptions {
   /** The node's fixed address ('' = none). */
   address: string;
   numbers: NumberPolicy;
+  /** The type tags a device declares for an address (osc out's "Types: from device"), used when msg.types is absent. */
+  typesOf?: (address: string) => string | undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -318,14 +320,61 @@ export function msgToPacket(msg: Record<string, unknown>, opts: OutgoingOptions)
     checkAddress(address);
     lastValidAddress = address;
   }
-  const m: OscMessageInput = { address, args: argsOf(payload) };
+  const args = argsOf(payload);
+  const m: OscMessageInput = { address, args };
   if (msg.types !== undefined) {
     if (typeof msg.types !== 'string') {
       throw new OscOutputError('BAD_TYPE_TAGS', 'convert.types', { type: typeof msg.types });
     }
     m.types = msg.types;
+  } else if (opts.typesOf !== undefined) {
+    const declared = declaredTypes(opts.typesOf(address), args);
+    if (declared !== undefined) m.types = declared;
   }
   return m;
+}
+
+/**
+ * A device's declared type tags (OSCQuery TYPE, no comma) for these plain arguments, or undefined to type them as
+ * usual: when the device declares nothing, when an argument is typed ({type, value}: the flow chose), or when the
+ * count does not fit the tags (the encoder's rule: one argument per tag, or per data-carrying tag). T and F are
+ * interchangeable to OSCQuery, so a declared T or F follows the boolean given.
+ */
+function declaredTypes(tags: string | undefined, args: unknown[]): string | undefined {
+  if (tags === undefined) return undefined;
+  let total = 0;
+  let withData = 0;
+  let nest = 0;
+  for (let k = 0; k < tags.length; k++) {
+    const c = tags[k];
+    if (c === ']') nest--;
+    else if (nest > 0) {
+      if (c === '[') nest++;
+    } else {
+      total++;
+      if (c === '[') {
+        nest++;
+        withData++;
+      } else if (c !== 'T' && c !== 'F' && c !== 'N' && c !== 'I') withData++;
+    }
+  }
+  if (args.length !== total && args.length !== withData) return undefined;
+  for (const a of args) if (isObject(a) && typeof a.type === 'string' && 'value' in a) return undefined;
+  if (args.length !== total || (!tags.includes('T') && !tags.includes('F'))) return tags;
+  let out = '';
+  let a = 0;
+  nest = 0;
+  for (let k = 0; k < tags.length; k++) {
+    let c = tags[k];
+    if (nest === 0) {
+      if ((c === 'T' || c === 'F') && typeof args[a] === 'boolean') c = args[a] ? 'T' : 'F';
+      a++;
+    }
+    if (c === '[') nest++;
+    else if (c === ']') nest--;
+    out += c;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

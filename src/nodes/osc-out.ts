@@ -9,17 +9,19 @@ import { EndpointReports } from './report';
 import { OwnSockets, Sender, sharedRoute, type Route, type SendConfig } from './sender';
 import { outStatus, statusThrottle } from './status';
 import { Texts } from './texts';
+import { deviceTypes, registerQueryAdmin, type DeviceTypesConfig } from './query-remote';
 
-interface OscOutDef extends NodeDef, EndpointChoice, SendConfig {}
+interface OscOutDef extends NodeDef, EndpointChoice, SendConfig, DeviceTypesConfig {}
 
 export = function (RED: NodeAPI): void {
+  registerQueryAdmin(RED);
   function OscOut(this: Node, def: OscOutDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const texts = new Texts('osc-out', RED._);
     const words = new EndpointWords(texts);
     const tcp = wantsTcp(def);
-    const sender = new Sender(def, tcp, texts, words, () => status.mark());
+    const sender = new Sender(def, tcp, texts, words, () => status.mark(), deviceTypes(RED, node, def, texts));
     const to = tcp ? undefined : sender.destination.describe();
     const status = statusThrottle(() => node.status(outStatus(texts, words, route.handle.endpoint, to, sender)));
     const reports = new EndpointReports(node, words, texts);

@@ -82,10 +82,13 @@ export class Sender {
     private readonly words: EndpointWords,
     /** Something the status shows changed. */
     private readonly changed: () => void,
+    /** The type tags a device declares for an address ("Types: from device"), used when msg.types is absent. */
+    typesOf?: (address: string) => string | undefined,
   ) {
     this.destination = new Destination(config, tcp);
     const numbers: NumberPolicy = config.numbers === 'float' || config.numbers === 'double' ? config.numbers : 'int';
     this.outgoing = { address: (config.address ?? '').trim(), numbers };
+    if (typesOf !== undefined) this.outgoing.typesOf = typesOf;
   }
 
   /** Sends msg through `route`; `done` is called once, with a report when it was not sent. */

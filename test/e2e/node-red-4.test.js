@@ -7,6 +7,7 @@ const { describeEditor } = require('../helpers/editor-scenario');
 const { describeFirstHour } = require('../helpers/first-hour-scenario');
 const { describeMonitor } = require('../helpers/monitor-scenario');
 const { describeLearn } = require('../helpers/learn-scenario');
+const { describeOscQueryTree } = require('../helpers/oscquery-scenario');
 
 describe('e2e: palette install on Node-RED 4', function () {
   this.timeout(180000);
@@ -23,4 +24,5 @@ describe('e2e: palette install on Node-RED 4', function () {
   describeFirstHour(() => state, 'nr4');
   describeMonitor(() => state, 'nr4');
   describeLearn(() => state, 'nr4');
+  describeOscQueryTree(() => state, 'nr4');
 });
