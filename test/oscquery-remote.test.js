@@ -13,7 +13,7 @@ const remote = require('../dist/oscquery/remote');
 const { spaceAnswer } = require('../dist/nodes/query-remote');
 const { helper, UDP_NODES, recorderNode, recorded, until } = require('./helpers/nodes');
 const { udpPeer, receive, freeTcpPort } = require('./helpers/net');
-const { oscQueryStub } = require('./helpers/osc-query-stub');
+const oscQuery = require('../dist/nodes/osc-query');
 
 /** An HTTP server on 127.0.0.1, port 0, answering with `handler`; closed by closeAll(). */
 const servers = [];
@@ -425,7 +425,7 @@ describe('osc out: Types from device (Node-RED runtime)', function () {
   }
 
   it('sends a plain 1 as the float the device declares, booleans as T/F, and msg.types still wins', async () => {
-    await helper.load([...UDP_NODES, oscQueryStub, recorderNode], flow({ typesFrom: 'device', query: 'q1' }));
+    await helper.load([...UDP_NODES, oscQuery, recorderNode], flow({ typesFrom: 'device', query: 'q1' }));
     const q1 = helper.getNode('q1');
     await until(() => q1.remoteSpace && q1.remoteSpace.state === 'ready', 10000);
     const got = await sendAll([
@@ -453,7 +453,7 @@ describe('osc out: Types from device (Node-RED runtime)', function () {
   });
 
   it('without the property (flows from before), the same 1 goes out as today: int32', async () => {
-    await helper.load([...UDP_NODES, oscQueryStub, recorderNode], flow({ address: '/synth/freq' }));
+    await helper.load([...UDP_NODES, oscQuery, recorderNode], flow({ address: '/synth/freq' }));
     const q1 = helper.getNode('q1');
     await until(() => q1.remoteSpace && q1.remoteSpace.state === 'ready', 10000);
     const [m] = await sendAll([{ payload: 1 }]);
@@ -462,7 +462,7 @@ describe('osc out: Types from device (Node-RED runtime)', function () {
 
   it('a missing osc-query node is an error at deploy, and values are typed as usual', async () => {
     await helper.load(
-      [...UDP_NODES, oscQueryStub, recorderNode],
+      [...UDP_NODES, oscQuery, recorderNode],
       flow({ typesFrom: 'device', query: 'nope', address: '/synth/freq' }),
     );
     const o1 = helper.getNode('o1');
@@ -472,7 +472,7 @@ describe('osc out: Types from device (Node-RED runtime)', function () {
   });
 
   it('GET osc/query/space answers the editor with the device tree', async () => {
-    await helper.load([...UDP_NODES, oscQueryStub, recorderNode], flow({}));
+    await helper.load([...UDP_NODES, oscQuery, recorderNode], flow({}));
     const res = await helper.request().get(`/osc/query/space?host=127.0.0.1&port=${oq.port}`).expect(200);
     assert.ok(res.body.entries.some((e) => e.address === '/synth/freq' && e.type === 'f'));
     const bad = await helper.request().get('/osc/query/space?host=127.0.0.1&port=0').expect(400);

@@ -5,6 +5,7 @@ import { routeAddresses, type FlowNodeDef } from '../oscquery/routes';
 import { QueryService, type QueryConfig } from '../oscquery/service';
 import { flag } from '../util';
 import { findEndpoint, type EndpointChoice } from './endpoint';
+import { remoteMode } from './query-remote';
 import type { Node, NodeAPI, NodeDef } from './red';
 
 interface OscQueryDef extends NodeDef, EndpointChoice, QueryConfig {
@@ -19,26 +20,13 @@ interface OscQueryDef extends NodeDef, EndpointChoice, QueryConfig {
 /** The runtime's walk over the deployed flow's definitions (Node-RED's RED.nodes.eachNode). */
 type EachNode = (cb: (def: FlowNodeDef) => void) => void;
 
-interface RemoteModule {
-  remoteMode(node: Node, config: OscQueryDef, RED: NodeAPI): void;
-}
-
 export = function (RED: NodeAPI): void {
   function OscQuery(this: Node, def: OscQueryDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
 
     if (def.mode === 'remote') {
-      let remote: RemoteModule | undefined;
-      try {
-        // The client side is a module of its own; a build without it has no remote mode.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        remote = require('./query-remote') as RemoteModule;
-      } catch (e) {
-        if ((e as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw e;
-      }
-      if (remote === undefined) node.error('OSCQuery: remote mode is not available in this version');
-      else remote.remoteMode(node, def, RED);
+      remoteMode(node, def, RED);
       return;
     }
 
