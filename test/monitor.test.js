@@ -2,7 +2,7 @@
 // The monitor's bookkeeping (src/monitor/aggregator.ts), without Node-RED or sockets: rows by address, the caps
 // and eviction, truncation, the filter, and what a batch holds.
 const assert = require('node:assert/strict');
-const { MonitorAggregator, compileFilter, shortValue } = require('../dist/monitor/aggregator');
+const { MonitorAggregator, compileFilter, shortValue, truncateArg } = require('../dist/monitor/aggregator');
 const { encodePacket } = require('../dist/osc/codec');
 
 const peer = { address: '127.0.0.1', port: 5000 };
@@ -81,6 +81,13 @@ describe('monitor aggregator', () => {
     ]);
     // JSON-able, so it can go to the editor as it is.
     assert.deepEqual(JSON.parse(JSON.stringify(n.args)), n.args);
+  });
+
+  it('sends -0, NaN and the infinities by name, since JSON has none of them (-0 would arrive as 0)', () => {
+    const lim = { maxString: 8, maxBlobBytes: 4, maxArgs: 4 };
+    const names = [-0, NaN, Infinity, -Infinity].map((value) => truncateArg({ type: 'd', value }, lim).value);
+    assert.deepEqual(names, ['-0', 'NaN', 'Infinity', '-Infinity']);
+    assert.equal(truncateArg({ type: 'f', value: 0 }, lim).value, 0);
   });
 
   it('counts malformed packets per endpoint and keeps no row for them', () => {

@@ -178,7 +178,8 @@ export function truncateArg(a: OscArg, lim: Limits, depth = 0): MonitorArg {
     case 'i':
     case 'f':
     case 'd':
-      // NaN and Infinity are not JSON: their names travel instead.
+      // NaN, Infinity and -0 are not JSON (-0 would arrive as 0): their names travel instead.
+      if (Object.is(a.value, -0)) return { type: a.type, value: '-0' };
       return { type: a.type, value: Number.isFinite(a.value) ? a.value : String(a.value) };
     case 'h':
       return { type: 'h', value: a.value.toString() };
