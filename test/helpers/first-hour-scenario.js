@@ -426,6 +426,8 @@ function describeFirstHour(getState, tag) {
     // Opens the dialog of each node of ours on the tab (and, from it, of each configuration node it uses), checks
     // that every field shows the value the node runs with and none is marked invalid, then closes each with
     // Done / Update unchanged and checks the flow did not change. Returns the problems found, as sentences.
+    const openedUnused = new Set();
+    const unusedTypes = [];
     async function openEveryDialog(tab, what) {
       const problems = [];
       const nodes = await page.evaluate(
@@ -525,7 +527,30 @@ function describeFirstHour(getState, tag) {
           problems.push(`${label}: Done without a change modified the flow: ${diff.join(' ')}`);
         }
       }
-      return { problems, count: nodes.length };
+      // Configuration nodes that no node uses (an osc query publishes an endpoint, and nothing refers to it): a
+      // person opens them from the Configuration nodes sidebar, which calls RED.editor.editConfig.
+      const unused = await page.evaluate(() => {
+        const out = [];
+        RED.nodes.eachConfig((n) => {
+          if (/^osc-/.test(n.type) && n.users.length === 0) out.push({ id: n.id, type: n.type, name: n.name || '' });
+        });
+        return out;
+      });
+      for (const c of unused.filter((u) => !openedUnused.has(u.id))) {
+        openedUnused.add(c.id);
+        unusedTypes.push(c.type);
+        const label = `${what}: ${c.type} "${c.name}" (used by no node)`;
+        const before = await snapshot();
+        await page.evaluate(({ id, type }) => RED.editor.editConfig('', type, id), c);
+        await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+        await page.waitForTimeout(100);
+        for (const p of await dialogProblems(c.id)) problems.push(`${label}: ${p}`);
+        await ed.configDone();
+        const after = await snapshot();
+        if (after.history !== before.history) problems.push(`${label}: Update without a change added an undo step`);
+        if (after.nodes !== before.nodes) problems.push(`${label}: Update without a change modified the flow`);
+      }
+      return { problems, count: nodes.length + unused.length };
     }
 
     it('every dialog of every example, config nodes included, opens showing what runs, nothing invalid, and Done changes nothing', async function () {
@@ -545,6 +570,8 @@ function describeFirstHour(getState, tag) {
       }
       assert.deepEqual(problems, []);
       assert.ok(dialogs >= 17, `${dialogs} dialogs opened`);
+      // vrchat-avatar's osc query is used by no node: it was opened through the Configuration nodes sidebar's way.
+      assert.ok(unusedTypes.includes('osc-query'), `opened unused: ${unusedTypes.join()}`);
     });
 
     it('so does every dialog of the npm start demo, and of a flow saved before TCP, scheduling and allow-lists existed', async () => {
