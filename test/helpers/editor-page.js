@@ -240,10 +240,18 @@ function editorPage(page) {
       await page.locator('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a').click();
       const tab = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
       await tab.locator('.red-ui-treeList-label', { hasText: module }).first().click();
-      await tab
-        .locator('.red-ui-treeList-label')
-        .filter({ hasText: new RegExp(`^\\s*${name}\\s*$`) })
-        .click();
+      const example = tab.locator('.red-ui-treeList-label').filter({ hasText: new RegExp(`^\\s*${name}\\s*$`) });
+      await example.waitFor({ state: 'visible' });
+      // The folder slides open: a click during the slide lands where the row was a frame before (on a loaded
+      // machine, on no row at all, and Import stays disabled). A person clicks a list that has stopped moving.
+      await page.waitForFunction(() => $('#red-ui-clipboard-dialog-import-tab-examples :animated').length === 0);
+      await example.click();
+      await page.waitForFunction(
+        (n) =>
+          $('#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label.selected').text().trim() === n &&
+          !$('#red-ui-clipboard-dialog-ok').prop('disabled'),
+        name,
+      );
       return api.finishImport();
     },
 

@@ -82,6 +82,8 @@ function describeFirstHour(getState, tag) {
         await page
           .evaluate(() => {
             for (let i = 0; i < 5; i++) RED.tray.close();
+            // A failed import leaves the import dialog, and its overlay, over the workspace.
+            $('#red-ui-clipboard-dialog').dialog('close');
           })
           .catch(() => {});
         await page.waitForTimeout(500);
