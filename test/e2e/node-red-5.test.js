@@ -9,6 +9,7 @@ const { describeEditor } = require('../helpers/editor-scenario');
 const { describeFirstHour } = require('../helpers/first-hour-scenario');
 const { describeMonitor } = require('../helpers/monitor-scenario');
 const { describeLearn } = require('../helpers/learn-scenario');
+const { describeOscQueryTree } = require('../helpers/oscquery-scenario');
 
 describe('e2e: palette install on Node-RED 5', function () {
   // The first run downloads Node.js 22 and Node-RED 5 into the cache.
@@ -26,4 +27,5 @@ describe('e2e: palette install on Node-RED 5', function () {
   describeFirstHour(() => state, 'nr5');
   describeMonitor(() => state, 'nr5');
   describeLearn(() => state, 'nr5');
+  describeOscQueryTree(() => state, 'nr5');
 });
