@@ -288,6 +288,11 @@ describe('osc-out timetags and nested bundles', function () {
     assert.ok(within(at[2], 500), `500: ${at[2] - before}`);
     assert.ok(within(at[3], 0), `0: ${at[3] - before}`);
     assert.equal(at[4], 1893456000000);
+    // "Now" is the scheduler's clock, with fractions of a millisecond (Date.now() would make all four whole).
+    assert.ok(
+      at.slice(0, 4).some((t) => !Number.isInteger(t)),
+      `relative timetags on a whole-millisecond clock: ${at.slice(0, 4).map((t) => t - before)}`,
+    );
   });
 
   it('refuses negative numbers and other text with BAD_TIMETAG', async () => {

@@ -2,6 +2,7 @@
 // an encodable packet, by the rules of the osc-out help: fixed address or msg.topic, payload as arguments,
 // msg.osc re-sent unchanged, an array of {topic, payload} as a bundle, "/path 1 2.5 foo" parsed.
 import { IMMEDIATELY, encodePacket, isTimetag, plainValue } from '../osc/codec';
+import { wallClockNow } from '../osc/clock';
 import type {
   NumberPolicy,
   OscArg,
@@ -258,8 +259,9 @@ function elementToPacket(el: unknown, index: string, parent: Timetag | Date | nu
 }
 
 function bundleOf(elements: unknown[], timetag: unknown): OscBundleInput {
-  // One "now" for the whole msg: relative times in nested bundles keep their spacing.
-  const now = Date.now();
+  // One "now" for the whole msg: relative times in nested bundles keep their spacing. The scheduler's clock, so a
+  // "+0.25" is 250 ms from now to the fraction of a millisecond, as a receiver holding bundles will honour it.
+  const now = wallClockNow();
   const tt = toTimetagInput(timetag, undefined, now);
   const packets = new Array<OscPacketInput>(elements.length);
   for (let k = 0; k < elements.length; k++) packets[k] = elementToPacket(elements[k], String(k), tt, now);
