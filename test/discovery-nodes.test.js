@@ -11,7 +11,7 @@ const services = require('../dist/nodes/services');
 const { helper, UDP_NODES, waitStatus } = require('./helpers/nodes');
 const { freeUdpPort } = require('./helpers/net');
 const { zeroconfAvailable, zeroconfBrowser, zeroconfService } = require('./helpers/zeroconf');
-const { startNodeRed } = require('./helpers/node-red-child');
+const { startNodeRed, adminToken } = require('./helpers/node-red-child');
 
 const NODES = [oscTcp, ...UDP_NODES];
 
@@ -201,21 +201,7 @@ describe('GET osc/services with adminAuth (a real Node-RED)', function () {
     if (nr) await nr.stop();
   });
 
-  async function token(username, scope) {
-    const res = await fetch(`${nr.base}/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        client_id: 'node-red-admin',
-        grant_type: 'password',
-        scope,
-        username,
-        password: 'secret',
-      }),
-    });
-    assert.equal(res.status, 200, `log in as ${username}`);
-    return (await res.json()).access_token;
-  }
+  const token = (username, scope) => adminToken(nr.base, username, scope, 'secret');
 
   it('refuses a request without a token and one whose user cannot read flows; answers a reader', async () => {
     const anonymous = await fetch(`${nr.base}/osc/services`);
