@@ -712,24 +712,7 @@ function addressSpaceTarget() {
   let remote;
   const LIMITS = { maxBytes: 1 << 17, maxDepth: 32, maxNodes: 2000 };
   const SEEDS = [
-    {
-      FULL_PATH: '/',
-      CONTENTS: {
-        synth: {
-          FULL_PATH: '/synth',
-          CONTENTS: {
-            freq: {
-              FULL_PATH: '/synth/freq',
-              TYPE: 'f',
-              ACCESS: 3,
-              RANGE: [{ MIN: 20, MAX: 20000 }],
-              VALUE: [440],
-              DESCRIPTION: 'Hz',
-            },
-          },
-        },
-      },
-    },
+    require('../test/fixtures/oscquery-tree.json'),
     {
       DESCRIPTION: 'root node',
       FULL_PATH: '/',
