@@ -93,6 +93,8 @@ function describeLearn(getState, tag) {
     }
 
     it('deploys osc in -> osc route (one rule to learn into) and an osc out', async () => {
+      // osc out and osc request as dropped from the palette: nowhere to send yet.
+      const unaddressed = { transport: 'udp', endpoint: '', host: '', port: '', address: '', numbers: 'int' };
       const flow = [
         { id: 'c1c1c1c1c1c1c1c1', type: 'tab', label: 'learn' },
         { id: 'c2c2c2c2c2c2c2c2', type: 'osc-udp', name: 'learn-ep', localAddress: '127.0.0.1', localPort: inPort },
@@ -123,12 +125,7 @@ function describeLearn(getState, tag) {
           id: 'c5c5c5c5c5c5c5c5',
           type: 'osc-out',
           z: 'c1c1c1c1c1c1c1c1',
-          transport: 'udp',
-          endpoint: '',
-          host: '',
-          port: '',
-          address: '',
-          numbers: 'int',
+          ...unaddressed,
           x: 580,
           y: 100,
           wires: [],
@@ -137,12 +134,7 @@ function describeLearn(getState, tag) {
           id: 'c6c6c6c6c6c6c6c6',
           type: 'osc-request',
           z: 'c1c1c1c1c1c1c1c1',
-          transport: 'udp',
-          endpoint: '',
-          host: '',
-          port: '',
-          address: '',
-          numbers: 'int',
+          ...unaddressed,
           reply: '',
           format: 'osc',
           timeout: 1,
