@@ -248,8 +248,9 @@ describe('osc-out timetags and nested bundles', function () {
     receiver.close();
   });
 
-  async function sendAll(msgs) {
-    await helper.load(UDP_NODES, [
+  /** osc out o1 sending to the receiver, and a Catch node collecting its errors in the helper node `caught`. */
+  function loadOut() {
+    return helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
       {
         id: 'o1',
@@ -264,6 +265,10 @@ describe('osc-out timetags and nested bundles', function () {
       { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', z: 'f1', type: 'helper' },
     ]);
+  }
+
+  async function sendAll(msgs) {
+    await loadOut();
     const before = Date.now();
     for (const m of msgs) helper.getNode('o1').receive(m);
     while (received.length < msgs.length) await new Promise((r) => receiver.once('message', r));
@@ -291,21 +296,7 @@ describe('osc-out timetags and nested bundles', function () {
   });
 
   it('refuses negative numbers and other text with BAD_TIMETAG', async () => {
-    await helper.load(UDP_NODES, [
-      { id: 'f1', type: 'tab' },
-      {
-        id: 'o1',
-        z: 'f1',
-        type: 'osc-out',
-        endpoint: '',
-        host: '127.0.0.1',
-        port: String(receiver.address().port),
-        address: '',
-        numbers: 'int',
-      },
-      { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', z: 'f1', type: 'helper' },
-    ]);
+    await loadOut();
     const caught = new Promise((resolve) => {
       const errs = [];
       helper.getNode('caught').on('input', (m) => errs.push(m) === 4 && resolve(errs));
