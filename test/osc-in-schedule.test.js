@@ -5,35 +5,15 @@
 const assert = require('node:assert/strict');
 const codec = require('../dist/osc/codec');
 const { wallClockNow } = require('../dist/osc/clock');
-const { helper, UDP_NODES, waitStatus, listeningPort, collect: collectMsgs } = require('./helpers/nodes');
+const { helper, UDP_NODES, oscInFlow, waitStatus, listeningPort, collect: collectMsgs } = require('./helpers/nodes');
 const { udpPeer, sendTo } = require('./helpers/net');
 
 /** Each input of a helper node with the time it arrived (a send of an array of msgs arrives as one call each). */
 const collect = (node, n) => collectMsgs(node, n, (msg) => ({ msg, at: Date.now() }));
 
+/** osc-in scheduling bundles: a queue of 1000, a horizon of an hour, late bundles emitted at once. */
 function flow(inProps = {}) {
-  return [
-    { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0, ipv: 'udp4' },
-    {
-      id: 'in1',
-      z: 'f1',
-      type: 'osc-in',
-      endpoint: 'udp1',
-      payloadArray: false,
-      bundles: 'split',
-      lenient: false,
-      schedule: true,
-      queueSize: 1000,
-      horizon: 3600,
-      late: 'emit',
-      wires: [['out']],
-      ...inProps,
-    },
-    { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
-  ];
+  return oscInFlow({ schedule: true, queueSize: 1000, horizon: 3600, late: 'emit', ...inProps });
 }
 
 const bundle = (whenMs, packets) => codec.encodePacket({ timetag: whenMs, packets });
