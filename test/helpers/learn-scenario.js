@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { root } = require('./packed-package');
 const { findChromium, launch } = require('./browser');
-const { editorPage, udpSocket, freeUdpPort, oscMessage } = require('./editor-page');
+const { editorPage, closeTrays, udpSocket, freeUdpPort, oscMessage } = require('./editor-page');
 
 const ARTIFACTS = path.join(root, 'test-artifacts');
 const OSCSEND = '/usr/bin/oscsend';
@@ -65,11 +65,7 @@ function describeLearn(getState, tag) {
     afterEach(async function () {
       if (this.currentTest.state === 'failed' && page) {
         await page.screenshot({ path: path.join(ARTIFACTS, `${tag}-learn-failed.png`) }).catch(() => {});
-        await page
-          .evaluate(() => {
-            for (let i = 0; i < 5; i++) RED.tray.close();
-          })
-          .catch(() => {});
+        await closeTrays(page);
       }
     });
 

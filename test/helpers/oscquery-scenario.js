@@ -6,7 +6,7 @@
 const assert = require('node:assert/strict');
 const { OSCQueryServer, OSCTypeSimple, OSCQAccess } = require('oscquery');
 const { findChromium, launch } = require('./browser');
-const { editorPage } = require('./editor-page');
+const { editorPage, closeTrays } = require('./editor-page');
 const { freeTcpPort } = require('./net');
 
 function describeOscQueryTree(getState, tag) {
@@ -50,11 +50,7 @@ function describeOscQueryTree(getState, tag) {
     // A failed step leaves its trays open; close them so the next step starts from the workspace.
     afterEach(async function () {
       if (this.currentTest.state === 'failed' && page) {
-        await page
-          .evaluate(() => {
-            for (let i = 0; i < 5; i++) RED.tray.close();
-          })
-          .catch(() => {});
+        await closeTrays(page);
         await page.waitForTimeout(500);
       }
     });
