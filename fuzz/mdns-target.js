@@ -34,6 +34,18 @@ const SOURCES = [
   { address: '198.51.100.1', port: 5353 },
 ];
 
+/** A DNS message header: `qd` questions, `an` answers, a response with AA unless `flags` says otherwise. */
+function header(qd, an, flags = 0x8400) {
+  const b = Buffer.alloc(12);
+  b.writeUInt16BE(flags, 2);
+  b.writeUInt16BE(qd, 4);
+  b.writeUInt16BE(an, 6);
+  return b;
+}
+
+/** One DNS label: its length byte, then its bytes. */
+const label = (s) => Buffer.concat([Buffer.from([Buffer.byteLength(s)]), Buffer.from(s)]);
+
 function mdnsTarget() {
   let packet;
   let resp;
@@ -121,14 +133,7 @@ function mdnsTarget() {
 
   /** A header then raw bytes: the shapes a careless or hostile sender makes. */
   function handMade() {
-    const h = (qd, an, flags = 0x8400) => {
-      const b = Buffer.alloc(12);
-      b.writeUInt16BE(flags, 2);
-      b.writeUInt16BE(qd, 4);
-      b.writeUInt16BE(an, 6);
-      return b;
-    };
-    const label = (s) => Buffer.concat([Buffer.from([Buffer.byteLength(s)]), Buffer.from(s)]);
+    const h = header;
     const long = Buffer.concat([...Array(5)].map(() => label('x'.repeat(63))));
     return [
       Buffer.concat([h(1, 0, 0), Buffer.from([0xc0, 12, 0, 12, 0, 1])]), // a pointer to itself
@@ -265,4 +270,4 @@ function summary(m) {
   return { ...m, answers: m.answers.map(rr), authorities: m.authorities.map(rr), additionals: m.additionals.map(rr) };
 }
 
-module.exports = { mdnsTarget };
+module.exports = { mdnsTarget, header, label };

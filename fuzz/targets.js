@@ -18,6 +18,7 @@ class InvariantError extends Error {
   }
 }
 
+/** `file` below dist/osc (or `../nodes/x.js` beside it), or null while it is not built. */
 function tryRequire(file) {
   try {
     return require(path.join(DIST, file));
@@ -159,6 +160,24 @@ function decoderTarget(name, options) {
   };
 }
 
+/**
+ * The inputs of a target fed whole packets: the decoder target's seeds and generator (`getDecoder()` once loaded),
+ * mutated up to 64 KiB.
+ */
+function packetInputs(getDecoder) {
+  return {
+    seeds(seed) {
+      return getDecoder().seeds(seed);
+    },
+    generate(rng, seed) {
+      return getDecoder().generate(rng, seed);
+    },
+    mutate(rng, input, other) {
+      return mutate(rng, input, other, 1 << 16);
+    },
+  };
+}
+
 // ---------------------------------------------------------------- the receive path of osc-in (and a relay)
 
 /**
@@ -175,26 +194,14 @@ function receivePathTarget() {
       'decodePacket (lenient) -> messageToMsg / splitBundle / bundleToMsg -> msgToPacket -> encodePacket, as osc-in -> osc-out',
     load() {
       codec = tryRequire('codec.js');
-      try {
-        convert = require(path.join(DIST, '..', 'nodes', 'convert.js'));
-      } catch (e) {
-        if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
-      }
+      convert = tryRequire('../nodes/convert.js');
       if (!codec || !convert || typeof convert.messageToMsg !== 'function')
         return 'dist/nodes/convert.js not built yet';
       decoder = decoderTarget('receive-path', { lenient: true });
       decoder.load();
       return null;
     },
-    seeds(seed) {
-      return decoder.seeds(seed);
-    },
-    generate(rng, seed) {
-      return decoder.generate(rng, seed);
-    },
-    mutate(rng, input, other) {
-      return mutate(rng, input, other, 1 << 16);
-    },
+    ...packetInputs(() => decoder),
     run(input) {
       let p;
       try {
@@ -235,11 +242,7 @@ function messageTextTarget() {
     description: 'parseMessageString(text) -> encodePacket',
     load() {
       codec = tryRequire('codec.js');
-      try {
-        convert = require(path.join(DIST, '..', 'nodes', 'convert.js'));
-      } catch (e) {
-        if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
-      }
+      convert = tryRequire('../nodes/convert.js');
       return codec && convert && typeof convert.parseMessageString === 'function'
         ? null
         : 'dist/nodes/convert.js not built yet';
@@ -601,13 +604,8 @@ function monitorTarget() {
     name: 'monitor',
     description: 'MonitorAggregator.feed(bytes) -> batch() as JSON, within its caps',
     load() {
-      let mod;
-      try {
-        mod = require(path.join(DIST, '..', 'monitor', 'aggregator.js'));
-      } catch (e) {
-        if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
-        return 'dist/monitor/aggregator.js not built yet';
-      }
+      const mod = tryRequire('../monitor/aggregator.js');
+      if (!mod) return 'dist/monitor/aggregator.js not built yet';
       agg = new mod.MonitorAggregator({
         maxRowsPerEndpoint: CAP,
         logSize: LOG,
@@ -622,15 +620,7 @@ function monitorTarget() {
       decoder.load();
       return null;
     },
-    seeds(seed) {
-      return decoder.seeds(seed);
-    },
-    generate(rng, seed) {
-      return decoder.generate(rng, seed);
-    },
-    mutate(rng, input, other) {
-      return mutate(rng, input, other, 1 << 16);
-    },
+    ...packetInputs(() => decoder),
     run(input) {
       agg.feed(fed++ % 2 ? 'in' : 'out', input, { address: '127.0.0.1', port: 9000 }, 'e');
       if (agg.rowCount > CAP) fail(`monitor holds ${agg.rowCount} rows, over its cap ${CAP}`);
@@ -712,24 +702,7 @@ function addressSpaceTarget() {
   let remote;
   const LIMITS = { maxBytes: 1 << 17, maxDepth: 32, maxNodes: 2000 };
   const SEEDS = [
-    {
-      FULL_PATH: '/',
-      CONTENTS: {
-        synth: {
-          FULL_PATH: '/synth',
-          CONTENTS: {
-            freq: {
-              FULL_PATH: '/synth/freq',
-              TYPE: 'f',
-              ACCESS: 3,
-              RANGE: [{ MIN: 20, MAX: 20000 }],
-              VALUE: [440],
-              DESCRIPTION: 'Hz',
-            },
-          },
-        },
-      },
-    },
+    require('../test/fixtures/oscquery-tree.json'),
     {
       DESCRIPTION: 'root node',
       FULL_PATH: '/',
@@ -788,11 +761,7 @@ function addressSpaceTarget() {
     name: 'address-space',
     description: 'OSCQuery client: parseJsonBody -> parseAddressSpace / parseHostInfo -> JSON.stringify',
     load() {
-      try {
-        remote = require(path.join(DIST, '..', 'oscquery', 'remote.js'));
-      } catch (e) {
-        if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
-      }
+      remote = tryRequire('../oscquery/remote.js');
       return remote && typeof remote.parseAddressSpace === 'function' ? null : 'dist/oscquery/remote.js not built yet';
     },
     seeds() {

@@ -10,8 +10,8 @@ const oscTcp = require('../dist/nodes/osc-tcp');
 const services = require('../dist/nodes/services');
 const { helper, UDP_NODES, waitStatus } = require('./helpers/nodes');
 const { freeUdpPort } = require('./helpers/net');
-const { zeroconfAvailable, zeroconfBrowser, zeroconfService } = require('./helpers/zeroconf');
-const { startNodeRed } = require('./helpers/node-red-child');
+const { zeroconfAvailable, zeroconfBrowser, zeroconfService } = require('./helpers/mdns-peers');
+const { startNodeRed, adminToken } = require('./helpers/node-red-child');
 
 const NODES = [oscTcp, ...UDP_NODES];
 
@@ -19,8 +19,6 @@ const NODES = [oscTcp, ...UDP_NODES];
 function uniqueName(prefix) {
   return `${prefix} ${crypto.randomBytes(4).toString('hex')}`;
 }
-
-const fqdn = (name, type) => `${name}.${type}.local.`;
 
 function udpFlow(udp, inProps = {}) {
   return [
@@ -56,12 +54,12 @@ describe('discovery in a Node-RED runtime (checked by python3-zeroconf)', functi
     assert.equal(st.fill, 'green');
     const port = Number(m[1]);
     assert.ok(port > 0);
-    const found = await browser.waitFor((e) => e.event === 'added' && e.name === fqdn(name, '_osc._udp'));
+    const found = await browser.until((e) => e.event === 'add' && e.name === name);
     assert.equal(found.port, port);
     assert.ok(found.addresses.includes('127.0.0.1'), JSON.stringify(found.addresses));
     const from = browser.events.length;
     await helper.unload();
-    await browser.waitFor((e) => e.event === 'removed' && e.name === fqdn(name, '_osc._udp'), from);
+    await browser.until((e) => e.event === 'remove' && e.name === name, from);
   });
 
   it('two endpoints advertising the same name get distinct names, each shown in its own status; bound to 0.0.0.0 they are found on the loopback too', async () => {
@@ -85,7 +83,7 @@ describe('discovery in a Node-RED runtime (checked by python3-zeroconf)', functi
     );
     assert.deepEqual(shown.map((x) => x.name).sort(), [name, `${name} (2)`]);
     for (const x of shown) {
-      const found = await browser.waitFor((e) => e.event === 'added' && e.name === fqdn(x.name, '_osc._udp'));
+      const found = await browser.until((e) => e.event === 'add' && e.name === x.name);
       assert.equal(found.port, x.port, x.name);
       assert.ok(found.addresses.includes('127.0.0.1'), JSON.stringify(found.addresses));
     }
@@ -104,8 +102,7 @@ describe('discovery in a Node-RED runtime (checked by python3-zeroconf)', functi
     peers.push(browser);
     const flow = udpFlow({ advertise: true, serviceName: name, localPort });
     await helper.load(NODES, flow);
-    const full = fqdn(name, '_osc._udp');
-    const added = await browser.waitFor((e) => e.event === 'added' && e.name === full);
+    const added = await browser.until((e) => e.event === 'add' && e.name === name);
     assert.equal(added.port, localPort);
 
     // Only osc in changes: it is its endpoint's only user, so the socket closes and an equal one opens.
@@ -117,11 +114,11 @@ describe('discovery in a Node-RED runtime (checked by python3-zeroconf)', functi
 
     const before = browser.events.length;
     await helper.setFlows(udpFlow({ advertise: false, serviceName: name, localPort }, { name: 'renamed' }), 'nodes');
-    await browser.waitFor((e) => e.event === 'removed' && e.name === full, before);
-    const seen = browser.events.filter((e) => e.name === full && (e.event === 'added' || e.event === 'removed'));
+    await browser.until((e) => e.event === 'remove' && e.name === name, before);
+    const seen = browser.events.filter((e) => e.name === name && (e.event === 'add' || e.event === 'remove'));
     assert.deepEqual(
       seen.map((e) => e.event),
-      ['added', 'removed'],
+      ['add', 'remove'],
       'announced once, withdrawn once: the first redeploy changed nothing a browser sees',
     );
     const st = await waitStatus(helper.getNode('i1'), /^listening on /);
@@ -149,7 +146,7 @@ describe('discovery in a Node-RED runtime (checked by python3-zeroconf)', functi
     const m = /^listening on tcp 127\.0\.0\.1:(\d+) · 0 clients · advertised as (.+)$/.exec(st.text);
     assert.ok(m, st.text);
     assert.equal(m[2], name);
-    const found = await browser.waitFor((e) => e.event === 'added' && e.name === fqdn(name, '_osc._tcp'));
+    const found = await browser.until((e) => e.event === 'add' && e.name === name);
     assert.equal(found.port, Number(m[1]));
   });
 
@@ -201,21 +198,7 @@ describe('GET osc/services with adminAuth (a real Node-RED)', function () {
     if (nr) await nr.stop();
   });
 
-  async function token(username, scope) {
-    const res = await fetch(`${nr.base}/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        client_id: 'node-red-admin',
-        grant_type: 'password',
-        scope,
-        username,
-        password: 'secret',
-      }),
-    });
-    assert.equal(res.status, 200, `log in as ${username}`);
-    return (await res.json()).access_token;
-  }
+  const token = (username, scope) => adminToken(nr.base, username, scope, 'secret');
 
   it('refuses a request without a token and one whose user cannot read flows; answers a reader', async () => {
     const anonymous = await fetch(`${nr.base}/osc/services`);

@@ -7,6 +7,8 @@ const { once } = require('node:events');
 const packet = require('../dist/transport/mdns/packet');
 const { Responder, LIMITS, bindingOf, addressesOn, ifaceOfSource } = require('../dist/transport/mdns/responder');
 const discovery = require('../dist/transport/discovery');
+// The hand-made DNS bytes the fuzz target seeds with, built the same way here.
+const { header, label } = require('../fuzz/mdns-target');
 
 const LO = { name: 'lo', loopback: true, v4: [{ address: '127.0.0.1', netmask: '255.0.0.0' }], v6: ['::1'] };
 const ETH = {
@@ -19,15 +21,6 @@ const NEIGHBOUR = { address: '192.0.2.77', port: 5353 };
 const LOCAL = { address: '127.0.0.1', port: 5353 };
 
 const T = { A: 1, PTR: 12, TXT: 16, AAAA: 28, SRV: 33, ANY: 255 };
-
-function header(qd, an, flags = 0x8400) {
-  const b = Buffer.alloc(12);
-  b.writeUInt16BE(flags, 2);
-  b.writeUInt16BE(qd, 4);
-  b.writeUInt16BE(an, 6);
-  return b;
-}
-const label = (s) => Buffer.concat([Buffer.from([Buffer.byteLength(s)]), Buffer.from(s)]);
 
 function decodeError(buf) {
   try {

@@ -6,7 +6,7 @@
 const assert = require('node:assert/strict');
 const WebSocket = require('ws');
 const bcrypt = require('bcryptjs');
-const { startNodeRed } = require('./helpers/node-red-child');
+const { startNodeRed, adminToken } = require('./helpers/node-red-child');
 const { udpPeer, sendTo, freeUdpPort } = require('./helpers/net');
 const { encodePacket } = require('../dist/osc/codec');
 
@@ -81,21 +81,7 @@ describe('monitor security (adminAuth, real Node-RED)', function () {
     await nr?.stop();
   });
 
-  async function token(username, scope) {
-    const res = await fetch(`${nr.base}/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        client_id: 'node-red-admin',
-        grant_type: 'password',
-        scope,
-        username,
-        password: PASSWORD,
-      }),
-    });
-    assert.equal(res.status, 200);
-    return (await res.json()).access_token;
-  }
+  const token = (username, scope) => adminToken(nr.base, username, scope, PASSWORD);
 
   function post(path, body, tok) {
     return fetch(`${nr.base}/osc-monitor/${path}`, {

@@ -53,6 +53,25 @@ function reports(socket) {
   };
 }
 
+/** An osc out on tab1 to 127.0.0.1:`port` (the test's socket), with no address of its own: msg.topic gives it. */
+function oscOutTo(id, port) {
+  return {
+    id,
+    type: 'osc-out',
+    z: 'tab1',
+    host: '127.0.0.1',
+    port: String(port),
+    address: '',
+    numbers: 'int',
+    wires: [],
+  };
+}
+
+/** A function node on tab1 running `func` (which sets msg.topic and msg.payload) and wired to the osc out `report`. */
+function toReport(id, func) {
+  return { id, type: 'function', z: 'tab1', outputs: 1, func, wires: [['report']] };
+}
+
 /**
  * osc-in on a taken port; a Catch node and a Status node scoped to it, each turned into an OSC message sent to the
  * test by osc-out: "/caught" code message endpoint source, "/status" text. The reporting nodes come first, so
@@ -61,33 +80,16 @@ function reports(socket) {
 function flow({ busyPort, reportPort }) {
   return [
     { id: 'tab1', type: 'tab', label: 'runtime' },
-    {
-      id: 'report',
-      type: 'osc-out',
-      z: 'tab1',
-      host: '127.0.0.1',
-      port: String(reportPort),
-      address: '',
-      numbers: 'int',
-      wires: [],
-    },
-    {
-      id: 'fnCatch',
-      type: 'function',
-      z: 'tab1',
-      outputs: 1,
-      func: "msg.topic = '/caught'; msg.payload = [String(msg.error.code), String(msg.error.message), String(msg.endpoint), String(msg.error.source.id)]; delete msg.osc; return msg;",
-      wires: [['report']],
-    },
+    oscOutTo('report', reportPort),
+    toReport(
+      'fnCatch',
+      "msg.topic = '/caught'; msg.payload = [String(msg.error.code), String(msg.error.message), String(msg.endpoint), String(msg.error.source.id)]; delete msg.osc; return msg;",
+    ),
     { id: 'catch1', type: 'catch', z: 'tab1', scope: ['inBusy'], uncaught: false, wires: [['fnCatch']] },
-    {
-      id: 'fnStatus',
-      type: 'function',
-      z: 'tab1',
-      outputs: 1,
-      func: "msg.topic = '/status'; msg.payload = String((msg.status && msg.status.text) || ''); delete msg.osc; return msg;",
-      wires: [['report']],
-    },
+    toReport(
+      'fnStatus',
+      "msg.topic = '/status'; msg.payload = String((msg.status && msg.status.text) || ''); delete msg.osc; return msg;",
+    ),
     { id: 'status1', type: 'status', z: 'tab1', scope: ['inBusy'], wires: [['fnStatus']] },
     { id: 'udpBusy', type: 'osc-udp', localAddress: '127.0.0.1', localPort: busyPort, ipv: 'udp4' },
     { id: 'inBusy', type: 'osc-in', z: 'tab1', endpoint: 'udpBusy', wires: [] },
@@ -168,45 +170,14 @@ describe('our nodes in a real Node-RED: catalogue texts, and a taken port for Ca
     nr = await startNodeRed({
       flow: [
         { id: 'tab1', type: 'tab', label: 'errors' },
-        {
-          id: 'report',
-          type: 'osc-out',
-          z: 'tab1',
-          host: '127.0.0.1',
-          port: String(reportPort),
-          address: '',
-          numbers: 'int',
-          wires: [],
-        },
-        {
-          id: 'fnCatch',
-          type: 'function',
-          z: 'tab1',
-          outputs: 1,
-          func: "msg.topic = '/caught'; msg.payload = [String(msg.error.code), String(msg.error.message)]; delete msg.osc; return msg;",
-          wires: [['report']],
-        },
+        oscOutTo('report', reportPort),
+        toReport(
+          'fnCatch',
+          "msg.topic = '/caught'; msg.payload = [String(msg.error.code), String(msg.error.message)]; delete msg.osc; return msg;",
+        ),
         { id: 'catch1', type: 'catch', z: 'tab1', scope: ['caughtOut'], uncaught: false, wires: [['fnCatch']] },
-        {
-          id: 'caughtOut',
-          type: 'osc-out',
-          z: 'tab1',
-          host: '127.0.0.1',
-          port: String(reportPort),
-          address: '',
-          numbers: 'int',
-          wires: [],
-        },
-        {
-          id: 'lonelyOut',
-          type: 'osc-out',
-          z: 'tab1',
-          host: '127.0.0.1',
-          port: String(reportPort),
-          address: '',
-          numbers: 'int',
-          wires: [],
-        },
+        oscOutTo('caughtOut', reportPort),
+        oscOutTo('lonelyOut', reportPort),
         {
           id: 'go',
           type: 'inject',

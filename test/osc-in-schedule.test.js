@@ -5,35 +5,15 @@
 const assert = require('node:assert/strict');
 const codec = require('../dist/osc/codec');
 const { wallClockNow } = require('../dist/osc/clock');
-const { helper, UDP_NODES, waitStatus, listeningPort, collect: collectMsgs } = require('./helpers/nodes');
+const { helper, UDP_NODES, oscInFlow, waitStatus, listeningPort, collect: collectMsgs } = require('./helpers/nodes');
 const { udpPeer, sendTo } = require('./helpers/net');
 
 /** Each input of a helper node with the time it arrived (a send of an array of msgs arrives as one call each). */
 const collect = (node, n) => collectMsgs(node, n, (msg) => ({ msg, at: Date.now() }));
 
+/** osc-in scheduling bundles: a queue of 1000, a horizon of an hour, late bundles emitted at once. */
 function flow(inProps = {}) {
-  return [
-    { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0, ipv: 'udp4' },
-    {
-      id: 'in1',
-      z: 'f1',
-      type: 'osc-in',
-      endpoint: 'udp1',
-      payloadArray: false,
-      bundles: 'split',
-      lenient: false,
-      schedule: true,
-      queueSize: 1000,
-      horizon: 3600,
-      late: 'emit',
-      wires: [['out']],
-      ...inProps,
-    },
-    { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
-  ];
+  return oscInFlow({ schedule: true, queueSize: 1000, horizon: 3600, late: 'emit', ...inProps });
 }
 
 const bundle = (whenMs, packets) => codec.encodePacket({ timetag: whenMs, packets });
@@ -248,8 +228,9 @@ describe('osc-out timetags and nested bundles', function () {
     receiver.close();
   });
 
-  async function sendAll(msgs) {
-    await helper.load(UDP_NODES, [
+  /** osc out o1 sending to the receiver, and a Catch node collecting its errors in the helper node `caught`. */
+  function loadOut() {
+    return helper.load(UDP_NODES, [
       { id: 'f1', type: 'tab' },
       {
         id: 'o1',
@@ -264,6 +245,10 @@ describe('osc-out timetags and nested bundles', function () {
       { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', z: 'f1', type: 'helper' },
     ]);
+  }
+
+  async function sendAll(msgs) {
+    await loadOut();
     const before = Date.now();
     for (const m of msgs) helper.getNode('o1').receive(m);
     while (received.length < msgs.length) await new Promise((r) => receiver.once('message', r));
@@ -296,21 +281,7 @@ describe('osc-out timetags and nested bundles', function () {
   });
 
   it('refuses negative numbers and other text with BAD_TIMETAG', async () => {
-    await helper.load(UDP_NODES, [
-      { id: 'f1', type: 'tab' },
-      {
-        id: 'o1',
-        z: 'f1',
-        type: 'osc-out',
-        endpoint: '',
-        host: '127.0.0.1',
-        port: String(receiver.address().port),
-        address: '',
-        numbers: 'int',
-      },
-      { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', z: 'f1', type: 'helper' },
-    ]);
+    await loadOut();
     const caught = new Promise((resolve) => {
       const errs = [];
       helper.getNode('caught').on('input', (m) => errs.push(m) === 4 && resolve(errs));

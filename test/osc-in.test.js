@@ -6,6 +6,7 @@ const udp = require('../dist/transport/udp');
 const {
   helper,
   UDP_NODES,
+  oscInFlow: flow,
   waitStatus,
   listeningPort,
   collect,
@@ -14,28 +15,6 @@ const {
   recorded,
 } = require('./helpers/nodes');
 const { udpPeer, sendTo, freeUdpPort } = require('./helpers/net');
-
-/** @returns {Array<Record<string, any>>} */
-function flow(inProps = {}, udpProps = {}) {
-  return [
-    { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0, ipv: 'udp4', ...udpProps },
-    {
-      id: 'in1',
-      z: 'f1',
-      type: 'osc-in',
-      endpoint: 'udp1',
-      payloadArray: false,
-      bundles: 'split',
-      lenient: false,
-      wires: [['out']],
-      ...inProps,
-    },
-    { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
-  ];
-}
 
 describe('osc-in node', function () {
   let sender;

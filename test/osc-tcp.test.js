@@ -61,6 +61,10 @@ function register(node, user) {
 }
 
 const opened = (u) => u.endpoint && u.endpoint.state === 'open' && u.endpoint;
+const failed = (u) => u.endpoint.state === 'failed' && u.endpoint;
+
+/** The server most tests load: 127.0.0.1, a port the system picks, SLIP. */
+const SERVER = { mode: 'server', localAddress: '127.0.0.1', localPort: 0, framing: 'slip' };
 
 function sendVia(handle, bytes, port = 0, host = '') {
   return new Promise((resolve, reject) => handle.send(bytes, port, host, (e) => (e ? reject(e) : resolve())));
@@ -86,6 +90,15 @@ describe('osc-tcp config node', function () {
     await helper.unload();
     while (cleanups.length) await cleanups.pop()();
   });
+
+  /** Loads one osc-tcp node `t1` with `config` and registers a recording user on it, released after the test. */
+  async function loadAndRegister(config) {
+    await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', ...config }]);
+    const u = recordingUser();
+    const h = register(helper.getNode('t1'), u);
+    cleanups.push(() => h.release());
+    return { u, h };
+  }
 
   it('reads its saved properties, strings included, and tells client from server', () => {
     assert.deepEqual(
@@ -181,20 +194,7 @@ describe('osc-tcp config node', function () {
     });
 
     it('refuses clients beyond maxClients and tells the users', async () => {
-      await helper.load(oscTcp, [
-        {
-          id: 't1',
-          type: 'osc-tcp',
-          mode: 'server',
-          localAddress: '127.0.0.1',
-          localPort: 0,
-          framing: 'slip',
-          maxClients: 1,
-        },
-      ]);
-      const u = recordingUser();
-      const h = register(helper.getNode('t1'), u);
-      cleanups.push(() => h.release());
+      const { u } = await loadAndRegister({ ...SERVER, maxClients: 1 });
       const ep = await u.until(opened);
       const a = await rawClient(ep.address.port);
       await u.until(() => ep.clients().length === 1);
@@ -208,17 +208,7 @@ describe('osc-tcp config node', function () {
     });
 
     it('closes a client not on the allow-list at once, counts it, logs it once, and never delivers its packets', async () => {
-      await helper.load(oscTcp, [
-        {
-          id: 't1',
-          type: 'osc-tcp',
-          mode: 'server',
-          localAddress: '127.0.0.1',
-          localPort: 0,
-          framing: 'slip',
-          allow: '127.0.0.2/32 # another host',
-        },
-      ]);
+      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', ...SERVER, allow: '127.0.0.2/32 # another host' }]);
       const node = helper.getNode('t1');
       const warnings = [];
       node.warn = (m) => warnings.push(String(m));
@@ -246,20 +236,7 @@ describe('osc-tcp config node', function () {
     });
 
     it('accepts a client inside an allowed range', async () => {
-      await helper.load(oscTcp, [
-        {
-          id: 't1',
-          type: 'osc-tcp',
-          mode: 'server',
-          localAddress: '127.0.0.1',
-          localPort: 0,
-          framing: 'slip',
-          allow: '10.0.0.0/8, 127.0.0.0/8',
-        },
-      ]);
-      const u = recordingUser();
-      const h = register(helper.getNode('t1'), u);
-      cleanups.push(() => h.release());
+      const { u } = await loadAndRegister({ ...SERVER, allow: '10.0.0.0/8, 127.0.0.0/8' });
       const ep = await u.until(opened);
       const c = await rawClient(ep.address.port);
       c.sock.write(slipEncode(P1));
@@ -270,21 +247,8 @@ describe('osc-tcp config node', function () {
     });
 
     it('fails with the bad entry named when the allow-list does not parse, and opens no port', async () => {
-      await helper.load(oscTcp, [
-        {
-          id: 't1',
-          type: 'osc-tcp',
-          mode: 'server',
-          localAddress: '127.0.0.1',
-          localPort: 0,
-          framing: 'slip',
-          allow: '127.0.0.1, desk.local',
-        },
-      ]);
-      const u = recordingUser();
-      const h = register(helper.getNode('t1'), u);
-      cleanups.push(() => h.release());
-      const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
+      const { u } = await loadAndRegister({ ...SERVER, allow: '127.0.0.1, desk.local' });
+      const ep = await u.until(failed);
       assert.equal(ep.error.code, 'EINVAL');
       assert.equal(ep.error.short, 'bad allow-list');
       assert.match(ep.error.message, /allow-list entry 2 "desk\.local"/);
@@ -292,19 +256,7 @@ describe('osc-tcp config node', function () {
     });
 
     it('reports a framing error on a stream to its users, and keeps serving the other clients', async () => {
-      await helper.load(oscTcp, [
-        {
-          id: 't1',
-          type: 'osc-tcp',
-          mode: 'server',
-          localAddress: '127.0.0.1',
-          localPort: 0,
-          framing: 'length-prefix',
-        },
-      ]);
-      const u = recordingUser();
-      const h = register(helper.getNode('t1'), u);
-      cleanups.push(() => h.release());
+      const { u } = await loadAndRegister({ ...SERVER, framing: 'length-prefix' });
       const ep = await u.until(opened);
       const bad = await rawClient(ep.address.port);
       const good = await rawClient(ep.address.port);
@@ -323,13 +275,11 @@ describe('osc-tcp config node', function () {
       blocker.listen(0, '127.0.0.1');
       await once(blocker, 'listening');
       const port = listeningPort(blocker);
-      await helper.load(oscTcp, [
-        { id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' },
-      ]);
+      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', ...SERVER, localPort: port }]);
       const node = helper.getNode('t1');
       const u = recordingUser();
       const h = register(node, u);
-      const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
+      const ep = await u.until(failed);
       assert.equal(ep.error.code, 'EADDRINUSE');
       assert.equal(ep.status().text, `port ${port} in use`);
       await new Promise((r) => blocker.close(r));
@@ -342,13 +292,8 @@ describe('osc-tcp config node', function () {
     });
 
     it('fails with a reason when no port is set, instead of listening on a random one (0 still picks a free port)', async () => {
-      await helper.load(oscTcp, [
-        { id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: '', framing: 'slip' },
-      ]);
-      const u = recordingUser();
-      const h = register(helper.getNode('t1'), u);
-      cleanups.push(() => h.release());
-      const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
+      const { u } = await loadAndRegister({ ...SERVER, localPort: '' });
+      const ep = await u.until(failed);
       assert.equal(ep.error.code, 'EINVAL');
       assert.equal(ep.error.short, 'no port');
       assert.match(ep.error.message, /needs a port to listen on: set Port/);
@@ -360,9 +305,7 @@ describe('osc-tcp config node', function () {
 
     it('closes with the last user, and a redeploy binds the same port again', async () => {
       const port = await freeTcpPort();
-      const flow = [
-        { id: 't1', type: 'osc-tcp', mode: 'server', localAddress: '127.0.0.1', localPort: port, framing: 'slip' },
-      ];
+      const flow = [{ id: 't1', type: 'osc-tcp', ...SERVER, localPort: port }];
       for (let round = 0; round < 5; round++) {
         await helper.load(oscTcp, flow);
         const u = recordingUser();
@@ -427,7 +370,7 @@ describe('osc-tcp config node', function () {
       };
       const h = register(helper.getNode('t1'), u);
       cleanups.push(() => h.release());
-      const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
+      const ep = await u.until(failed);
       assert.equal(ep.error.code, 'ECONNREFUSED');
       assert.match(ep.status().text, /^refused · retrying 127\.0\.0\.1:\d+$/);
       assert.equal(ep.status().retrying, true, 'a lost connection is retried by itself: a warning, not an error');
@@ -459,11 +402,8 @@ describe('osc-tcp config node', function () {
     });
 
     it('a client without a host fails with a reason instead of throwing', async () => {
-      await helper.load(oscTcp, [{ id: 't1', type: 'osc-tcp', mode: 'client', host: '', port: '' }]);
-      const u = recordingUser();
-      const h = register(helper.getNode('t1'), u);
-      cleanups.push(() => h.release());
-      const ep = await u.until((x) => x.endpoint.state === 'failed' && x.endpoint);
+      const { u } = await loadAndRegister({ mode: 'client', host: '', port: '' });
+      const ep = await u.until(failed);
       assert.equal(ep.error.short, 'no host');
       // Nothing to retry until the configuration changes: the status does not claim otherwise.
       assert.deepEqual([ep.status().text, ep.status().retrying], ['no host', false]);

@@ -18,6 +18,11 @@ const base = {
   multicastLoopback: true,
 };
 
+/** osc out `id` on the tab, through osc-udp `endpoint`, to host:port, the address from msg.topic. */
+function oscOut(id, endpoint, host, port) {
+  return { id, z: 'f1', type: 'osc-out', endpoint, host, port: String(port), address: '', numbers: 'int' };
+}
+
 function flow(nodes) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
@@ -70,16 +75,7 @@ describe('osc-udp options through osc-in and osc-out', function () {
         { id: 'rx', type: 'osc-udp', ...base, localPort: port, multicastGroup: group, multicastInterface: '127.0.0.1' },
         { id: 'tx', type: 'osc-udp', ...base, multicastGroup: group, multicastInterface: '127.0.0.1', ttl: 1 },
         { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
-        {
-          id: 'o1',
-          z: 'f1',
-          type: 'osc-out',
-          endpoint: 'tx',
-          host: group,
-          port: String(port),
-          address: '',
-          numbers: 'int',
-        },
+        oscOut('o1', 'tx', group, port),
       ]),
     );
     await waitStatus(helper.getNode('in1'), /^listening on 0\.0\.0\.0:/);
@@ -198,26 +194,8 @@ describe('osc-udp options through osc-in and osc-out', function () {
             multicastLoopback: true,
           },
           { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
-          {
-            id: 'oQuiet',
-            z: 'f1',
-            type: 'osc-out',
-            endpoint: 'txQuiet',
-            host: group,
-            port: String(port),
-            address: '',
-            numbers: 'int',
-          },
-          {
-            id: 'o1',
-            z: 'f1',
-            type: 'osc-out',
-            endpoint: 'tx',
-            host: group,
-            port: String(port),
-            address: '',
-            numbers: 'int',
-          },
+          oscOut('oQuiet', 'txQuiet', group, port),
+          oscOut('o1', 'tx', group, port),
         ]),
       );
       await waitStatus(helper.getNode('in1'), /^listening on /);
@@ -243,26 +221,8 @@ describe('osc-udp options through osc-in and osc-out', function () {
         { id: 'bc', type: 'osc-udp', ...base, broadcast: true },
         { id: 'nobc', type: 'osc-udp', ...base },
         { id: 'in1', z: 'f1', type: 'osc-in', endpoint: 'rx', bundles: 'split', wires: [['out']] },
-        {
-          id: 'o1',
-          z: 'f1',
-          type: 'osc-out',
-          endpoint: 'bc',
-          host: '127.255.255.255',
-          port: String(port),
-          address: '',
-          numbers: 'int',
-        },
-        {
-          id: 'o2',
-          z: 'f1',
-          type: 'osc-out',
-          endpoint: 'nobc',
-          host: '127.255.255.255',
-          port: String(port),
-          address: '',
-          numbers: 'int',
-        },
+        oscOut('o1', 'bc', '127.255.255.255', port),
+        oscOut('o2', 'nobc', '127.255.255.255', port),
       ]),
     );
     await waitStatus(helper.getNode('in1'), /^listening on /);

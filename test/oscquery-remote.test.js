@@ -46,24 +46,8 @@ async function refusal(promise) {
   assert.fail('expected a refusal');
 }
 
-const TREE = {
-  FULL_PATH: '/',
-  CONTENTS: {
-    synth: {
-      FULL_PATH: '/synth',
-      CONTENTS: {
-        freq: {
-          FULL_PATH: '/synth/freq',
-          TYPE: 'f',
-          ACCESS: 3,
-          RANGE: [{ MIN: 20, MAX: 20000 }],
-          VALUE: [440],
-          DESCRIPTION: 'Hz',
-        },
-      },
-    },
-  },
-};
+// A device's address space: one container, one method with every attribute the client reads.
+const TREE = require('./fixtures/oscquery-tree.json');
 
 /** A CONTENTS tree `depth` levels deep. */
 function deepTree(depth) {

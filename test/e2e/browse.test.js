@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { startNodeRed } = require('../helpers/node-red-child');
 const { findChromium, launch } = require('../helpers/browser');
-const { zeroconfAvailable, zeroconfService } = require('../helpers/zeroconf');
+const { zeroconfAvailable, zeroconfService } = require('../helpers/mdns-peers');
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 

@@ -370,6 +370,15 @@ function editorPage(page) {
   return api;
 }
 
+/** Closes the edit trays a failed step left open (best effort), so the next step starts from the workspace. */
+async function closeTrays(page) {
+  await page
+    .evaluate(() => {
+      for (let i = 0; i < 5; i++) RED.tray.close();
+    })
+    .catch(() => {});
+}
+
 /** One node type's English catalogue (its locale file's top-level entry), as the installed package ships it. */
 function installedLocale(installedDir, type) {
   const { pkg } = installedDefinitions(installedDir);
@@ -413,6 +422,7 @@ module.exports = {
   ARTIFACTS,
   editorPage,
   launchEditor,
+  closeTrays,
   installedLocale,
   udpSocket,
   freeUdpPort,

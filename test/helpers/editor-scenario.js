@@ -10,6 +10,7 @@ const { root } = require('./packed-package');
 const { installedDefinitions, complaintsAbout, MODULE } = require('./installed-checks');
 const {
   launchEditor,
+  closeTrays,
   installedLocale,
   udpSocket,
   freeUdpPort,
@@ -67,11 +68,7 @@ function describeEditor(getState, tag) {
     // A failed step leaves its dialog open; close it so the next step starts from the workspace.
     afterEach(async function () {
       if (this.currentTest.state === 'failed' && page) {
-        await page
-          .evaluate(() => {
-            for (let i = 0; i < 5; i++) RED.tray.close();
-          })
-          .catch(() => {});
+        await closeTrays(page);
         await page.waitForTimeout(500);
       }
     });

@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { root } = require('./packed-package');
 const { findChromium, launch } = require('./browser');
-const { editorPage, udpSocket, freeUdpPort, oscMessage } = require('./editor-page');
+const { editorPage, closeTrays, udpSocket, freeUdpPort, oscMessage } = require('./editor-page');
 
 const ARTIFACTS = path.join(root, 'test-artifacts');
 const OSCSEND = '/usr/bin/oscsend';
@@ -65,11 +65,7 @@ function describeLearn(getState, tag) {
     afterEach(async function () {
       if (this.currentTest.state === 'failed' && page) {
         await page.screenshot({ path: path.join(ARTIFACTS, `${tag}-learn-failed.png`) }).catch(() => {});
-        await page
-          .evaluate(() => {
-            for (let i = 0; i < 5; i++) RED.tray.close();
-          })
-          .catch(() => {});
+        await closeTrays(page);
       }
     });
 
@@ -93,6 +89,8 @@ function describeLearn(getState, tag) {
     }
 
     it('deploys osc in -> osc route (one rule to learn into) and an osc out', async () => {
+      // osc out and osc request as dropped from the palette: nowhere to send yet.
+      const unaddressed = { transport: 'udp', endpoint: '', host: '', port: '', address: '', numbers: 'int' };
       const flow = [
         { id: 'c1c1c1c1c1c1c1c1', type: 'tab', label: 'learn' },
         { id: 'c2c2c2c2c2c2c2c2', type: 'osc-udp', name: 'learn-ep', localAddress: '127.0.0.1', localPort: inPort },
@@ -123,12 +121,7 @@ function describeLearn(getState, tag) {
           id: 'c5c5c5c5c5c5c5c5',
           type: 'osc-out',
           z: 'c1c1c1c1c1c1c1c1',
-          transport: 'udp',
-          endpoint: '',
-          host: '',
-          port: '',
-          address: '',
-          numbers: 'int',
+          ...unaddressed,
           x: 580,
           y: 100,
           wires: [],
@@ -137,12 +130,7 @@ function describeLearn(getState, tag) {
           id: 'c6c6c6c6c6c6c6c6',
           type: 'osc-request',
           z: 'c1c1c1c1c1c1c1c1',
-          transport: 'udp',
-          endpoint: '',
-          host: '',
-          port: '',
-          address: '',
-          numbers: 'int',
+          ...unaddressed,
           reply: '',
           format: 'osc',
           timeout: 1,

@@ -1,5 +1,6 @@
 'use strict';
-// Independent mDNS peers for the discovery tests: python3-zeroconf (test/helpers/zeroconf-peer.py), Avahi (its
+// Independent mDNS peers for the discovery tests (mdns-interop, discovery-nodes, e2e browse): python3-zeroconf
+// (test/helpers/zeroconf-peer.py, driven by commands, or as a ready-made browser or registered service), Avahi (its
 // daemon on a private D-Bus, in a private mount namespace so its pid file does not meet the system's), and a
 // network namespace joined by a veth pair. Each returns null with a reason when it cannot run here.
 const { spawn, execFileSync, execSync } = require('node:child_process');
@@ -74,9 +75,14 @@ async function zeroconfPeer(interfaces = 'lo', netns) {
       throw new Error(`zeroconf peer exited ${code}: ${stderr}`);
     }),
   ]);
+  const gone = () =>
+    exited.then((code) => {
+      throw new Error(`zeroconf peer exited ${code}: ${stderr.slice(-2000)}`);
+    });
   return {
     events: reader.items,
-    until: reader.until,
+    /** Resolves with the first event (from index `from` on) `pred` accepts; rejects if the peer exits first. */
+    until: (pred, from) => Promise.race([reader.until(pred, from), gone()]),
     send(cmd) {
       child.stdin.write(JSON.stringify(cmd) + '\n');
     },
@@ -91,6 +97,29 @@ async function zeroconfPeer(interfaces = 'lo', netns) {
       return stderr;
     },
   };
+}
+
+/** A python-zeroconf browser of `type` ("_osc._udp") on the loopback; resolves once it browses. */
+async function zeroconfBrowser(type) {
+  const peer = await zeroconfPeer('lo');
+  peer.send({ cmd: 'browse', type });
+  await peer.until((e) => e.event === 'browsing' && e.type === type);
+  return peer;
+}
+
+/**
+ * A service python-zeroconf registers on 127.0.0.1 (host zeroconf-peer.local.) under exactly `name`; resolves once
+ * registered, and is unregistered (goodbye packets) when the peer closes.
+ */
+async function zeroconfService(type, name, port, txt = {}) {
+  const peer = await zeroconfPeer('lo');
+  peer.send({ cmd: 'register', name, type, port, txt });
+  const e = await peer.until((x) => ['registered', 'conflict', 'error'].includes(x.event) && x.name === name);
+  if (e.event !== 'registered') {
+    await peer.close();
+    throw new Error(`zeroconf could not register ${name}.${type}: ${e.message || 'the name is taken'}`);
+  }
+  return peer;
 }
 
 // ---------------------------------------------------------------- Avahi
@@ -237,4 +266,12 @@ function vethNamespace(tag) {
   return { ns, ifA, ifB, local, remote, destroy };
 }
 
-module.exports = { zeroconfAvailable, zeroconfPeer, startAvahi, vethNamespace, lineReader };
+module.exports = {
+  zeroconfAvailable,
+  zeroconfPeer,
+  zeroconfBrowser,
+  zeroconfService,
+  startAvahi,
+  vethNamespace,
+  lineReader,
+};

@@ -2,6 +2,7 @@
 // A real Node-RED (the devDependency) in a child process, the way a user runs it: a throwaway userDir with this
 // package linked into its node_modules, the admin API on a free 127.0.0.1 port (for deploys), and its log in a
 // file the test can read. Used by the hostile-traffic, redeploy and runtime-texts tests.
+const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -187,4 +188,24 @@ async function startNodeRed({ flow = [], logLevel = 'info', packageDir = root, s
   return nr;
 }
 
-module.exports = { startNodeRed, freeTcpPort };
+/**
+ * Logs `username` in through the admin API's password grant, as the editor does once adminAuth is set, and
+ * returns the access token (for `authorization: Bearer <token>` or a comms `{auth: token}`).
+ */
+async function adminToken(base, username, scope, password) {
+  const res = await fetch(`${base}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_id: 'node-red-admin',
+      grant_type: 'password',
+      scope,
+      username,
+      password,
+    }),
+  });
+  assert.equal(res.status, 200, `log in as ${username}`);
+  return (await res.json()).access_token;
+}
+
+module.exports = { startNodeRed, freeTcpPort, adminToken };

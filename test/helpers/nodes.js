@@ -11,6 +11,32 @@ helper.init(require.resolve('node-red'));
 /** The node files of the UDP set, for helper.load: the osc-udp config node, osc-in and osc-out. */
 const UDP_NODES = [oscUdp, oscIn, oscOut];
 
+/**
+ * osc-in `in1` on an osc-udp `udp1` (127.0.0.1, a free port) wired to the helper node `out`, and a Catch node
+ * wired to the helper node `caught`; `inProps` and `udpProps` add to or replace the nodes' properties.
+ * @returns {Array<Record<string, any>>}
+ */
+function oscInFlow(inProps = {}, udpProps = {}) {
+  return [
+    { id: 'f1', type: 'tab', label: 'test' },
+    { id: 'udp1', type: 'osc-udp', localAddress: '127.0.0.1', localPort: 0, ipv: 'udp4', ...udpProps },
+    {
+      id: 'in1',
+      z: 'f1',
+      type: 'osc-in',
+      endpoint: 'udp1',
+      payloadArray: false,
+      bundles: 'split',
+      lenient: false,
+      wires: [['out']],
+      ...inProps,
+    },
+    { id: 'out', z: 'f1', type: 'helper' },
+    { id: 'catch1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'f1', type: 'helper' },
+  ];
+}
+
 /** Resolves with the first status of `node` whose text matches `re` (past calls included). */
 function waitStatus(node, re) {
   return new Promise((resolve) => {
@@ -94,4 +120,14 @@ function recorded(id) {
   return recordings.get(id) || [];
 }
 
-module.exports = { helper, UDP_NODES, waitStatus, listeningPort, collect, until, recorderNode, recorded };
+module.exports = {
+  helper,
+  UDP_NODES,
+  oscInFlow,
+  waitStatus,
+  listeningPort,
+  collect,
+  until,
+  recorderNode,
+  recorded,
+};

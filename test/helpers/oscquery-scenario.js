@@ -6,7 +6,7 @@
 const assert = require('node:assert/strict');
 const { OSCQueryServer, OSCTypeSimple, OSCQAccess } = require('oscquery');
 const { findChromium, launch } = require('./browser');
-const { editorPage } = require('./editor-page');
+const { editorPage, closeTrays } = require('./editor-page');
 const { freeTcpPort } = require('./net');
 
 function describeOscQueryTree(getState, tag) {
@@ -50,11 +50,7 @@ function describeOscQueryTree(getState, tag) {
     // A failed step leaves its trays open; close them so the next step starts from the workspace.
     afterEach(async function () {
       if (this.currentTest.state === 'failed' && page) {
-        await page
-          .evaluate(() => {
-            for (let i = 0; i < 5; i++) RED.tray.close();
-          })
-          .catch(() => {});
+        await closeTrays(page);
         await page.waitForTimeout(500);
       }
     });
@@ -73,12 +69,13 @@ function describeOscQueryTree(getState, tag) {
       await page.locator('.oscflow-qt-method[data-address="/synth/freq"]').waitFor({ state: 'visible' });
     }
 
-    it('picks an address from the tree into osc out, with the types the device declares', async () => {
-      const { id: tab } = await ed.importJson([
-        { id: 'qtTab', type: 'tab', label: 'oscquery' },
+    /** A tab holding one osc out to 127.0.0.1:9000 with no address yet. */
+    function oscOutFlow(tabId, outId, label) {
+      return [
+        { id: tabId, type: 'tab', label },
         {
-          id: 'qtOut',
-          z: 'qtTab',
+          id: outId,
+          z: tabId,
           type: 'osc-out',
           x: 200,
           y: 100,
@@ -88,9 +85,19 @@ function describeOscQueryTree(getState, tag) {
           numbers: 'int',
           wires: [],
         },
-      ]);
-      const outId = await page.evaluate((z) => RED.nodes.filterNodes({ type: 'osc-out', z })[0].id, tab);
-      await ed.openEditor(outId);
+      ];
+    }
+
+    /** Imports `flow` (a tab and one node of `type`) and opens that node's edit dialog; resolves with its id there. */
+    async function importAndEdit(flow, type) {
+      const { id: tab } = await ed.importJson(flow);
+      const id = await page.evaluate(([z, t]) => RED.nodes.filterNodes({ type: t, z })[0].id, [tab, type]);
+      await ed.openEditor(id);
+      return id;
+    }
+
+    it('picks an address from the tree into osc out, with the types the device declares', async () => {
+      const outId = await importAndEdit(oscOutFlow('qtTab', 'qtOut', 'oscquery'), 'osc-out');
       // A flow from before "Types: from device" opens with the usual typing, and nothing to complain about.
       assert.equal(await page.locator('#node-input-typesFrom').inputValue(), '');
       await page.locator('.oscflow-qt-button').click();
@@ -111,24 +118,25 @@ function describeOscQueryTree(getState, tag) {
     });
 
     it('adds one osc route rule per address ticked in the tree', async () => {
-      const { id: tab } = await ed.importJson([
-        { id: 'qtTab2', type: 'tab', label: 'oscquery route' },
-        {
-          id: 'qtRoute',
-          z: 'qtTab2',
-          type: 'osc-route',
-          x: 200,
-          y: 100,
-          property: 'topic',
-          rules: [{ pattern: '' }],
-          checkall: 'true',
-          otherwise: false,
-          outputs: 1,
-          wires: [[]],
-        },
-      ]);
-      const routeId = await page.evaluate((z) => RED.nodes.filterNodes({ type: 'osc-route', z })[0].id, tab);
-      await ed.openEditor(routeId);
+      const routeId = await importAndEdit(
+        [
+          { id: 'qtTab2', type: 'tab', label: 'oscquery route' },
+          {
+            id: 'qtRoute',
+            z: 'qtTab2',
+            type: 'osc-route',
+            x: 200,
+            y: 100,
+            property: 'topic',
+            rules: [{ pattern: '' }],
+            checkall: 'true',
+            otherwise: false,
+            outputs: 1,
+            wires: [[]],
+          },
+        ],
+        'osc-route',
+      );
       await page.locator('.oscflow-qt-button').click();
       await openDevice();
       for (const a of ['/synth/freq', '/synth/gate'])
@@ -144,23 +152,7 @@ function describeOscQueryTree(getState, tag) {
     });
 
     it('says why when the device cannot be read', async () => {
-      const { id: tab } = await ed.importJson([
-        { id: 'qtTab3', type: 'tab', label: 'oscquery refused' },
-        {
-          id: 'qtOut3',
-          z: 'qtTab3',
-          type: 'osc-out',
-          x: 200,
-          y: 100,
-          host: '127.0.0.1',
-          port: '9000',
-          address: '',
-          numbers: 'int',
-          wires: [],
-        },
-      ]);
-      const outId = await page.evaluate((z) => RED.nodes.filterNodes({ type: 'osc-out', z })[0].id, tab);
-      await ed.openEditor(outId);
+      await importAndEdit(oscOutFlow('qtTab3', 'qtOut3', 'oscquery refused'), 'osc-out');
       await page.locator('.oscflow-qt-button').click();
       await page.locator('.oscflow-qt').waitFor({ state: 'visible' });
       const closed = await freeTcpPort();

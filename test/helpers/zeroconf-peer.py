@@ -2,13 +2,14 @@
 # An independent mDNS / DNS-SD peer for the discovery tests: Debian's python3-zeroconf. Usage:
 #   zeroconf-peer.py [interfaces]      interfaces: 'lo' (127.0.0.1 only), 'all', or one IPv4 address
 # Reads commands as JSON lines on stdin, writes events as JSON lines on stdout:
-#   {"cmd": "browse", "type": "_osc._udp"}           -> {"event": "add"|"update", "name", "type", "port", "txt",
+#   {"cmd": "browse", "type": "_osc._udp"}           -> {"event": "browsing", "type"} once it browses, then
+#                                                        {"event": "add"|"update", "name", "type", "port", "txt",
 #                                                        "addresses", "server"}, {"event": "remove", "name", "type"}
 #   {"cmd": "register", "name", "type", "port", "txt", "address", "rename": false}
 #                                                     -> {"event": "registered", "name"} or
-#                                                        {"event": "conflict", "name"}
+#                                                        {"event": "conflict"|"error", "name"}
 #   {"cmd": "unregister", "name", "type"}             -> {"event": "unregistered", "name"}
-# Prints {"event": "ready"} once listening; stops when stdin closes.
+# Prints {"event": "ready"} once listening; stops when stdin closes (registered services say goodbye).
 import json
 import socket
 import sys
@@ -67,18 +68,21 @@ class Listener(ServiceListener):
 
 def register(c):
     t = c['type'] + '.local.'
-    info = ServiceInfo(
-        t,
-        c['name'] + '.' + t,
-        addresses=[socket.inet_aton(c.get('address', '127.0.0.1'))],
-        port=c['port'],
-        properties=c.get('txt', {}),
-        server=c.get('server', 'zeroconf-peer.local.'),
-    )
     try:
+        info = ServiceInfo(
+            t,
+            c['name'] + '.' + t,
+            addresses=[socket.inet_aton(c.get('address', '127.0.0.1'))],
+            port=c['port'],
+            properties=c.get('txt', {}),
+            server=c.get('server', 'zeroconf-peer.local.'),
+        )
         zc.register_service(info, allow_name_change=c.get('rename', False))
     except NonUniqueNameException:
         out(event='conflict', name=c['name'])
+        return
+    except Exception as e:  # a thread's exception would be lost: the test waiting for the outcome must hear it
+        out(event='error', name=c['name'], message=repr(e))
         return
     registered[(c['name'], c['type'])] = info
     out(event='registered', name=instance(info.name, t))
@@ -99,6 +103,7 @@ for line in sys.stdin:
     c = json.loads(line)
     if c['cmd'] == 'browse':
         browsers.append(ServiceBrowser(zc, c['type'] + '.local.', Listener()))
+        out(event='browsing', type=c['type'])
     elif c['cmd'] == 'register':
         threading.Thread(target=register, args=(c,), daemon=True).start()
     elif c['cmd'] == 'unregister':
