@@ -98,6 +98,19 @@ describe('editor files', () => {
           ...[...html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)].map((m) => m[1]),
           ...[...html.matchAll(/\bt\("([^"]+[^."-])"/g)].map((m) => `${type}.${m[1]}`),
         ].filter((k) => !k.startsWith('node-red:'));
+        // V.sendTarget's validators (resources/osc-validate.js) look their messages up in the node's own file.
+        if (/\bV\.sendTarget\(/.test(html)) {
+          const validate = read('resources', 'osc-validate.js');
+          const context = vm.createContext({});
+          vm.runInContext(validate, context);
+          const { messages } = context.OscflowValidate.sendTarget;
+          assert.deepEqual(
+            [...messages],
+            [...validate.matchAll(/\bt\("([^"]+)"/g)].map((m) => m[1]),
+            'sendTarget.messages lists the keys it uses',
+          );
+          keys.push(...messages.map((k) => `${type}.${k}`));
+        }
         assert.ok(keys.length > 3);
         for (const key of keys) {
           const value = key.split('.').reduce((o, k) => (o == null ? undefined : o[k]), messages);
@@ -653,6 +666,7 @@ describe('editor files', () => {
         'live',
         'prepareDialog',
         'saveDialog',
+        'sendTarget',
       ],
       'one global object, for every node',
     );
