@@ -21,8 +21,16 @@ const common = {
 
 module.exports = tseslint.config(
   {
-    // resources/osc-pattern.js is built from src/osc (scripts/build.js) and checked there.
-    ignores: ['dist/', 'node_modules/', '.node-red/', 'bench/results/', 'test-artifacts/', 'resources/osc-pattern.js'],
+    // resources/osc-pattern.js and osc-monitor-format.js are built from src/ (scripts/build.js) and checked there.
+    ignores: [
+      'dist/',
+      'node_modules/',
+      '.node-red/',
+      'bench/results/',
+      'test-artifacts/',
+      'resources/osc-pattern.js',
+      'resources/osc-monitor-format.js',
+    ],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },

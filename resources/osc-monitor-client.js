@@ -48,40 +48,12 @@
     });
   }
 
+  // The runtime's own formatting (src/monitor/format.ts), built into resources/osc-monitor-format.js. Node-RED
+  // loads a plugin's scripts in any order: it is looked up when a value is shown, never at load time.
   function shortValue(a) {
-    var v = a.value;
-    switch (a.type) {
-      case 'f':
-        // float32 carries about 7 significant digits: 0.34, not 0.3400000035762787.
-        return typeof v === 'number' ? String(Number(v.toPrecision(7))) : String(v);
-      case 'b':
-        return 'blob[' + (a.size || 0) + '] ' + v + (a.truncated ? '…' : '');
-      case 's':
-      case 'S':
-        return JSON.stringify(v) + (a.truncated ? '…' : '');
-      case 'c':
-        return "'" + v + "'";
-      case 'h':
-        return v + 'n';
-      case 'm':
-        return 'midi ' + v;
-      case 't':
-        return 't ' + v.seconds + '.' + v.fraction;
-      case 'r':
-        return 'rgba(' + v.r + ',' + v.g + ',' + v.b + ',' + v.a + ')';
-      case 'T':
-        return 'true';
-      case 'F':
-        return 'false';
-      case 'N':
-        return 'nil';
-      case 'I':
-        return 'impulse';
-      case '[':
-        return '[' + v.map(shortValue).join(', ') + (a.truncated ? ', …' : '') + ']';
-      default:
-        return String(v);
-    }
+    var format = window.OscflowMonitorFormat;
+    if (!format) throw new Error('resources/osc-monitor-format.js is not loaded (npm run build makes it)');
+    return format.shortValue(a);
   }
 
   /** A short JSON-able value per argument: numbers and strings as they are, the rest as short text. */

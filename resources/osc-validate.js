@@ -235,8 +235,70 @@
         }
     }
 
+    // ---------------------------------------------------------------------------------------------------------
+    // Where osc out and osc request send: Transport, the osc tcp endpoint over TCP, Host, Port and the osc udp
+    // endpoint ("Send from") over UDP, and the Address. Both dialogs have the same fields, with the same ids, in
+    // rows of the classes <type>-udp and <type>-tcp, and the same rules; each has its own messages.
+
+    function blank(v) { return v === undefined || v === null || String(v).trim() === ""; }
+    function configValid(v, type) {
+        if (!v || v === "_ADD_") { return false; }
+        var n = global.RED.nodes.node(v);
+        return !!n && n.type === type && (n.valid == null || n.valid === true);
+    }
+
+    /**
+     * The send target of the node type's dialog: validators for its defaults, and what its oneditprepare and
+     * oneditsave do with those fields. t(key) looks a message up in the node's own locale file, which must hold
+     * sendTarget.messages.
+     */
+    function sendTarget(type, t) {
+        function isTcp(node) { return live(node, "transport") === "tcp"; }
+        /* eslint-disable no-unused-vars -- Node-RED coerces the result of a one-parameter validator to a boolean,
+           losing its explanation: every validator declares (v, opt). */
+        return {
+            isTcp: isTcp,
+            tcpEndpoint: function(v, opt) { return !isTcp(this) || configValid(v, "osc-tcp") || t("errors.tcpEndpoint"); },
+            // Blank Host and Port: msg.ip and msg.port. Over TCP they do not apply (and are cleared at save).
+            host: function(v, opt) { return isTcp(this) || blank(v) || isHost(v) || t("errors.host"); },
+            port: function(v, opt) { return isTcp(this) || blank(v) || wholeIn(v, 1, 65535) || t("errors.port"); },
+            // Blank: msg.topic. Else a literal address or a pattern the receiver expands, in the runtime's words.
+            address: function(v, opt) { return blank(v) || checkAddress(String(v).trim()) || true; },
+            /* eslint-enable no-unused-vars */
+            /** In oneditprepare: Browse under Host and Port (resources/osc-browse.js), the rows of the transport. */
+            prepare: function() {
+                var $ = global.$;
+                global.OscBrowse.attach({ host: "#node-input-host", port: "#node-input-port", types: ["_osc._udp", "_oscjson._tcp"] });
+                function show() {
+                    var tcp = $("#node-input-transport").val() === "tcp";
+                    $("." + type + "-udp").toggle(!tcp);
+                    $("." + type + "-tcp").toggle(tcp);
+                }
+                $("#node-input-transport").on("change", show);
+                show();
+            },
+            /**
+             * In oneditsave, before saveDialog: the endpoint of the other transport is dropped, so an unused config
+             * node shows as unused; Host and Port do not apply over TCP and are cleared too, so nothing hidden
+             * changes what the node does.
+             */
+            save: function() {
+                var $ = global.$;
+                if ($("#node-input-transport").val() === "tcp") {
+                    $("#node-input-endpoint").val("_ADD_");
+                    $("#node-input-host").val("");
+                    $("#node-input-port").val("");
+                } else {
+                    $("#node-input-tcpEndpoint").val("_ADD_");
+                }
+            }
+        };
+    }
+    sendTarget.messages = ["errors.tcpEndpoint", "errors.host", "errors.port"];
+
     global.OscflowValidate = {
         checkPattern: checkPattern, checkAddress: checkAddress, isHost: isHost, badAllowEntry: badAllowEntry,
-        wholeIn: wholeIn, serviceNameOk: serviceNameOk, live: live, prepareDialog: prepareDialog, saveDialog: saveDialog
+        wholeIn: wholeIn, serviceNameOk: serviceNameOk, live: live, prepareDialog: prepareDialog, saveDialog: saveDialog,
+        sendTarget: sendTarget
     };
 })(this);

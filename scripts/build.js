@@ -21,5 +21,6 @@ const pluginsSrc = path.join(root, 'plugins');
 if (fs.existsSync(pluginsSrc)) fs.cpSync(pluginsSrc, path.join(dist, 'plugins'), { recursive: true });
 const icons = path.join(root, 'icons');
 if (fs.existsSync(icons)) fs.cpSync(icons, path.join(nodesOut, 'icons'), { recursive: true });
-// The editor checks addresses and patterns with the runtime's own compiled parser (resources/osc-pattern.js).
-require('./editor-pattern').writePatternResource(root);
+// The editor checks addresses and patterns with the runtime's own compiled parser (resources/osc-pattern.js), and
+// its monitor shows values with the runtime's formatting (resources/osc-monitor-format.js).
+require('./editor-resources').writeResources(root);

@@ -8,7 +8,8 @@ const path = require('node:path');
 const vm = require('node:vm');
 const fc = require('fast-check');
 const { compilePattern, validateAddress } = require('../dist/osc/pattern.js');
-const { bundle } = require('../scripts/editor-pattern');
+const { RESOURCES, bundle } = require('../scripts/editor-resources');
+const { shortValue } = require('../dist/monitor/format.js');
 const { msgToPacket } = require('../dist/nodes/convert.js');
 const pkg = require('../package.json');
 
@@ -97,6 +98,19 @@ describe('editor files', () => {
           ...[...html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)].map((m) => m[1]),
           ...[...html.matchAll(/\bt\("([^"]+[^."-])"/g)].map((m) => `${type}.${m[1]}`),
         ].filter((k) => !k.startsWith('node-red:'));
+        // V.sendTarget's validators (resources/osc-validate.js) look their messages up in the node's own file.
+        if (/\bV\.sendTarget\(/.test(html)) {
+          const validate = read('resources', 'osc-validate.js');
+          const context = vm.createContext({});
+          vm.runInContext(validate, context);
+          const { messages } = context.OscflowValidate.sendTarget;
+          assert.deepEqual(
+            [...messages],
+            [...validate.matchAll(/\bt\("([^"]+)"/g)].map((m) => m[1]),
+            'sendTarget.messages lists the keys it uses',
+          );
+          keys.push(...messages.map((k) => `${type}.${k}`));
+        }
         assert.ok(keys.length > 3);
         for (const key of keys) {
           const value = key.split('.').reduce((o, k) => (o == null ? undefined : o[k]), messages);
@@ -652,6 +666,7 @@ describe('editor files', () => {
         'live',
         'prepareDialog',
         'saveDialog',
+        'sendTarget',
       ],
       'one global object, for every node',
     );
@@ -675,9 +690,9 @@ describe('editor files', () => {
   });
 
   it('checks patterns with the compiled runtime itself, rebuilt by every build', () => {
-    // resources/osc-pattern.js is generated from dist/ (scripts/editor-pattern.js); a stale copy would let the
+    // resources/osc-pattern.js is generated from dist/ (scripts/editor-resources.js); a stale copy would let the
     // editor and the runtime disagree again.
-    assert.equal(read('resources', 'osc-pattern.js'), bundle(path.join(root, 'dist')));
+    assert.equal(read('resources', 'osc-pattern.js'), bundle(path.join(root, 'dist'), 'osc-pattern.js'));
     assert.match(read('resources', 'osc-pattern.js'), /Invalid OSC address pattern/);
     const context = vm.createContext({});
     vm.runInContext(read('resources', 'osc-pattern.js'), context);
@@ -686,5 +701,44 @@ describe('editor files', () => {
       (e) => /** @type {Error} */ (e).message === runtimeMessage(() => compilePattern('/a/[b')),
     );
     assert.equal(context.OscflowPattern.compilePattern('/synth/*/freq').match('/synth/3/freq'), true);
+  });
+
+  it("shows the monitor's values with the runtime's formatting, rebuilt by every build", () => {
+    assert.deepEqual(Object.keys(RESOURCES).sort(), ['osc-monitor-format.js', 'osc-pattern.js']);
+    assert.equal(read('resources', 'osc-monitor-format.js'), bundle(path.join(root, 'dist'), 'osc-monitor-format.js'));
+    assert.match(
+      read('plugins', 'osc-monitor.html'),
+      /<script src="resources\/@oscflow\/node-red-osc\/osc-monitor-format\.js"><\/script>/,
+    );
+    assert.doesNotMatch(read('resources', 'osc-monitor-client.js'), /case 'b':/, 'no second copy of the formatting');
+    // The editor's OscMonitor.shortValue, loaded as the plugin loads it (the format before or after the client).
+    const args = [
+      { type: 'f', value: Math.fround(0.34) },
+      { type: 'b', value: '00010203', size: 100, truncated: true },
+      { type: 's', value: 'aaaaaaaa', truncated: true },
+      { type: 'h', value: '1099511627776' },
+      { type: 't', value: { seconds: 1, fraction: 2 } },
+      {
+        type: '[',
+        value: [
+          { type: 'T', value: true },
+          { type: 'N', value: null },
+        ],
+        truncated: true,
+      },
+    ];
+    for (const order of [
+      ['osc-monitor-format.js', 'osc-monitor-client.js'],
+      ['osc-monitor-client.js', 'osc-monitor-format.js'],
+    ]) {
+      const context = vm.createContext({ Map, addEventListener: () => {} });
+      vm.runInContext('var window = this;', context);
+      for (const f of order) vm.runInContext(read('resources', f), context, { filename: f });
+      assert.deepEqual(
+        args.map((a) => context.OscMonitor.shortValue(a)),
+        args.map((a) => shortValue(a)),
+        order.join(' then '),
+      );
+    }
   });
 });

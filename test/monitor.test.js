@@ -2,7 +2,8 @@
 // The monitor's bookkeeping (src/monitor/aggregator.ts), without Node-RED or sockets: rows by address, the caps
 // and eviction, truncation, the filter, and what a batch holds.
 const assert = require('node:assert/strict');
-const { MonitorAggregator, compileFilter, shortValue, truncateArg } = require('../dist/monitor/aggregator');
+const { MonitorAggregator, compileFilter, truncateArg } = require('../dist/monitor/aggregator');
+const { shortValue } = require('../dist/monitor/format');
 const { encodePacket } = require('../dist/osc/codec');
 
 const peer = { address: '127.0.0.1', port: 5000 };
