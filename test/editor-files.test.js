@@ -712,6 +712,7 @@ describe('editor files', () => {
     );
     assert.doesNotMatch(read('resources', 'osc-monitor-client.js'), /case 'b':/, 'no second copy of the formatting');
     // The editor's OscMonitor.shortValue, loaded as the plugin loads it (the format before or after the client).
+    /** @type {import('../dist/monitor/format.js').MonitorArg[]} */
     const args = [
       { type: 'f', value: Math.fround(0.34) },
       { type: 'b', value: '00010203', size: 100, truncated: true },
