@@ -667,6 +667,8 @@ describe('editor files', () => {
         'prepareDialog',
         'saveDialog',
         'sendTarget',
+        'blank',
+        'configValid',
       ],
       'one global object, for every node',
     );

@@ -9,8 +9,7 @@ const path = require('node:path');
 const { startNodeRed } = require('../helpers/node-red-child');
 const { findChromium, launch } = require('../helpers/browser');
 const { zeroconfAvailable, zeroconfService } = require('../helpers/mdns-peers');
-
-const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
+const { ARTIFACTS } = require('../helpers/editor-page');
 
 describe('e2e: the Browse button in osc out (python3-zeroconf, headless Chromium)', function () {
   this.timeout(90000);

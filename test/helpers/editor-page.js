@@ -370,11 +370,16 @@ function editorPage(page) {
   return api;
 }
 
-/** Closes the edit trays a failed step left open (best effort), so the next step starts from the workspace. */
+/**
+ * Closes the edit trays a failed step left open, and the import dialog with its overlay (best effort), so the next
+ * step starts from the workspace.
+ */
 async function closeTrays(page) {
   await page
     .evaluate(() => {
       for (let i = 0; i < 5; i++) RED.tray.close();
+      const importDialog = $('#red-ui-clipboard-dialog');
+      if (importDialog.dialog('instance') && importDialog.dialog('isOpen')) importDialog.dialog('close');
     })
     .catch(() => {});
 }

@@ -9,6 +9,7 @@ const path = require('node:path');
 const { root } = require('./packed-package');
 const { installedDefinitions, complaintsAbout, MODULE } = require('./installed-checks');
 const {
+  ARTIFACTS,
   launchEditor,
   closeTrays,
   installedLocale,
@@ -18,8 +19,6 @@ const {
   oscString,
   oscFloatMessage,
 } = require('./editor-page');
-
-const ARTIFACTS = path.join(root, 'test-artifacts');
 
 const stripTags = (html) =>
   html

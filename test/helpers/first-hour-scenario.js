@@ -10,9 +10,16 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { root } = require('./packed-package');
 const { MODULE } = require('./installed-checks');
-const { launchEditor, installedLocale, udpSocket, freeUdpPort, oscMessage } = require('./editor-page');
+const {
+  ARTIFACTS,
+  launchEditor,
+  closeTrays,
+  installedLocale,
+  udpSocket,
+  freeUdpPort,
+  oscMessage,
+} = require('./editor-page');
 
-const ARTIFACTS = path.join(root, 'test-artifacts');
 const OUR_TYPES = ['osc-in', 'osc-out', 'osc-route', 'osc-codec', 'osc-udp', 'osc-tcp'];
 
 /** The numbered steps under a line of the README's Quick start ("Receive and show OSC:"), one string each. */
@@ -79,13 +86,7 @@ function describeFirstHour(getState, tag) {
             ),
           })
           .catch(() => {});
-        await page
-          .evaluate(() => {
-            for (let i = 0; i < 5; i++) RED.tray.close();
-            // A failed import leaves the import dialog, and its overlay, over the workspace.
-            $('#red-ui-clipboard-dialog').dialog('close');
-          })
-          .catch(() => {});
+        await closeTrays(page);
         await page.waitForTimeout(500);
       }
     });

@@ -8,11 +8,9 @@ const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { root } = require('./packed-package');
 const { findChromium, launch } = require('./browser');
-const { editorPage, closeTrays, udpSocket, freeUdpPort, oscMessage } = require('./editor-page');
+const { ARTIFACTS, editorPage, closeTrays, udpSocket, freeUdpPort, oscMessage } = require('./editor-page');
 
-const ARTIFACTS = path.join(root, 'test-artifacts');
 const OSCSEND = '/usr/bin/oscsend';
 
 function oscsend(port, address, types, ...values) {

@@ -11,10 +11,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { root } = require('./packed-package');
 const { findChromium, launch } = require('./browser');
-const { freeUdpPort } = require('./editor-page');
+const { ARTIFACTS, freeUdpPort } = require('./editor-page');
 const { encodePacket } = require(path.join(root, 'dist', 'osc', 'codec'));
 
-const ARTIFACTS = path.join(root, 'test-artifacts');
 const OSCSEND = '/usr/bin/oscsend';
 
 function oscsend(port, address, types, ...values) {
