@@ -240,7 +240,12 @@
     // endpoint ("Send from") over UDP, and the Address. Both dialogs have the same fields, with the same ids, in
     // rows of the classes <type>-udp and <type>-tcp, and the same rules; each has its own messages.
 
+    /** An empty field: undefined, null or only spaces. */
     function blank(v) { return v === undefined || v === null || String(v).trim() === ""; }
+    /**
+     * A config node field with a validator of its own (Node-RED then leaves checking the config node to it): set,
+     * of the type, and itself valid.
+     */
     function configValid(v, type) {
         if (!v || v === "_ADD_") { return false; }
         var n = global.RED.nodes.node(v);
@@ -299,6 +304,6 @@
     global.OscflowValidate = {
         checkPattern: checkPattern, checkAddress: checkAddress, isHost: isHost, badAllowEntry: badAllowEntry,
         wholeIn: wholeIn, serviceNameOk: serviceNameOk, live: live, prepareDialog: prepareDialog, saveDialog: saveDialog,
-        sendTarget: sendTarget
+        sendTarget: sendTarget, blank: blank, configValid: configValid
     };
 })(this);
