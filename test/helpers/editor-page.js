@@ -154,8 +154,7 @@ function editorPage(page) {
     },
 
     async done() {
-      await page.locator('#node-dialog-ok').click();
-      await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+      await clickUntilGone(page.locator('#node-dialog-ok'));
     },
 
     async cancel() {
@@ -165,8 +164,7 @@ function editorPage(page) {
 
     // The config node dialog on top of a node's dialog: its "Add" / "Update" button, and its "Cancel".
     async configDone() {
-      await page.locator('#node-config-dialog-ok').click();
-      await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
+      await clickUntilGone(page.locator('#node-config-dialog-ok'));
     },
     async configCancel() {
       await page.locator('#node-config-dialog-cancel').click();
@@ -368,6 +366,24 @@ function editorPage(page) {
     },
   };
   return api;
+}
+
+/**
+ * Clicks a tray's Done or Update and waits until the tray has closed. A click that lands while Node-RED 5 is still
+ * sliding the tray in is lost (seen on a loaded CI machine): as a person does, it clicks again, three times at most.
+ */
+async function clickUntilGone(button) {
+  for (let attempt = 1; ; attempt++) {
+    // Closed meanwhile: the last click was taken after all.
+    if (attempt > 1 && (await button.count()) === 0) return;
+    await button.click();
+    const gone = await button.waitFor({ state: 'detached', timeout: 5000 }).then(
+      () => true,
+      () => false,
+    );
+    if (gone) return;
+    if (attempt === 3) throw new Error(`three clicks on ${button} left its tray open`);
+  }
 }
 
 /**
